@@ -270,6 +270,17 @@ def test_sample_writes_labelled_rows_and_resume_skips_done_problems(tiny, tmp_pa
     again = path.read_text().splitlines()
     assert again[:3] == kept and len(again) == 6
     assert {SampleRow.model_validate_json(x).problem_id for x in again[3:]} == {SIGN.problem_id}
+    assert again == lines, "per-problem seeds: the redone problem's rows are bit-identical"
+    assert not list(out.glob("samples.rank*")), "part files are merged away"
+
+
+def test_a_problems_samples_do_not_depend_on_batching_or_other_problems(tiny, tmp_path):
+    both = read_samples(sample(config(tiny, tmp_path / "both"), records=[DOUBLE, SIGN]))
+    alone = read_samples(sample(config(tiny, tmp_path / "alone"), records=[SIGN]))
+    assert alone == [r for r in both if r.problem_id == SIGN.problem_id]
+    reseeded = read_samples(sample(config(tiny, tmp_path / "seed", seed=1), records=[SIGN]))
+    assert [r.program for r in reseeded[:2]] != [r.program for r in alone[:2]]
+    assert reseeded[2] == alone[2], "the greedy baseline does not depend on the seed"
 
 
 # --------------------------------------------------------------------------- 2 + 3. critic, actor
@@ -310,7 +321,13 @@ def test_critic_then_actor_end_to_end(tiny, tmp_path):
     assert all(f"accuracy/{o}" in report for o in OUTCOMES)
     assert report["n"] + report["train_rows"] == 9 and report["n"] > 0
     metrics = [json.loads(x) for x in (critic_dir / "metrics.jsonl").read_text().splitlines()]
-    assert metrics and all(m["losses/critic"] > 0 for m in metrics)
+    steps = [m for m in metrics if "losses/critic" in m]
+    evals = [m for m in metrics if "eval/accuracy" in m]
+    assert steps and all(m["losses/critic"] > 0 and "time/step_s" in m for m in steps)
+    assert [m["epoch"] for m in evals] == [1, 2], "a held-out evaluation after every epoch"
+    for key, value in report.items():  # the last evaluation is eval.json
+        if key not in ("train_rows", "train_counts", "majority_class"):
+            assert evals[-1][f"eval/{key}"] == value
 
     actor = config(tiny, out, pg_steps=1, ce_steps=1, checkpoint_every=2)
     train_actor(actor, records=[DOUBLE, SIGN])
@@ -322,7 +339,7 @@ def test_critic_then_actor_end_to_end(tiny, tmp_path):
     assert all(0 < line["charts/weight_mean"] < 1 for line in pg)
     assert all(line["charts/return_mean"] != 0 for line in pg)
     before = load_file(tiny / "model.safetensors")
-    after = load_file(out / "actor/checkpoints/step_000004/model.safetensors")
+    after = load_file(out / "actor/checkpoints/step_000004/model/model.safetensors")
     assert any(not torch.equal(before[k], after[k]) for k in before)
     assert (out / "actor/checkpoints/step_000002").is_dir()
 

@@ -1,36 +1,53 @@
 """CodeRL: actor-critic program synthesis with a learned critic, after Le et al. 2022,
 "CodeRL" (arXiv 2207.01780). Three commands, each one stage of the method:
 
-    python -m trainers.coderl sample       --config cfg.yaml [--set key=value ...]
-    python -m trainers.coderl train-critic --config cfg.yaml
-    python -m trainers.coderl train-actor  --config cfg.yaml
+    python -m trainers.coderl sample       --config configs/coderl_example.yaml [--set key=value ...]
+    python -m trainers.coderl train-critic --config configs/coderl_example.yaml
+    python -m trainers.coderl train-actor  --config configs/coderl_example.yaml [--resume latest]
+    python -m trainers.coderl sample train-critic train-actor --config cfg.yaml   # all three
+    accelerate launch --config_file configs/accelerate_multi_gpu.yaml \
+        -m trainers.coderl sample --config configs/coderl_example.yaml
 
 1. sample: for every training problem, `samples_per_problem` programs sampled from the
-   current actor (`model`: the SFT model, or an actor checkpoint of stage 3) plus one greedy program (the baseline), each run on the problem's unit
-   tests and labelled with its outcome class (compile error / runtime error / failed
-   test / passed), the per-test verdicts and the first error message. Rows are
-   `SampleRow`s in OUTPUT_DIR/samples.jsonl, written one problem at a time; a rerun skips
-   the problems already complete (resumable).
+   current actor (`model`: the SFT model, or OUTPUT_DIR/actor/checkpoints/step_NNNNNN/model)
+   plus one greedy program (the baseline), each run on the problem's unit tests and
+   labelled with its outcome class (compile error / runtime error / failed test / passed),
+   the per-test verdicts and the first error message. Each problem is generated on its own
+   from a seed derived from (seed, problem_id), so its rows do not depend on batching, on
+   the number of processes or on interruptions. Processes share the problems and append to
+   their own part files; OUTPUT_DIR/samples.jsonl (`SampleRow`s, problems in data order)
+   is rebuilt from them at the end. A rerun keeps the complete problems and samples the
+   rest (resumable; the result is the file an uninterrupted run writes).
 2. train-critic: a critic = any `AutoModel` backbone + a linear 4-way outcome head on every
    token of (problem prompt, program). Token-level outcome logits [B, L, 4]; the sequence
    prediction is their max-pool over the program tokens (as in CodeRL), trained with
    cross-entropy against the sample's outcome class. Problems are split into train and
-   held-out; per-class accuracy on the held-out problems is reported against the
-   majority-class baseline (OUTPUT_DIR/critic/eval.json).
+   held-out; after every epoch the held-out per-class accuracy is logged (`eval/...`)
+   against the majority-class baseline; the last one is OUTPUT_DIR/critic/eval.json.
 3. train-actor: policy gradient on the sampled programs. Token t of sample s gets the
    weight q_t = p_critic(outcome(s) | prompt, program[:t]) and the return
    r(s) - r(greedy baseline of the problem) (rewards from `trainers.rewards.RewardTable`):
    loss = -mean_t[(r(s) - r(b)) * q_t * log p(w_t)] over program tokens. Policy-gradient
    steps alternate with cross-entropy steps on ground-truth solutions
    (`pg_steps` then `ce_steps`, repeated). Samples whose return is 0 (the greedy rows, and
-   samples scoring like their baseline) carry no gradient and are skipped. Checkpoints
-   (OUTPUT_DIR/actor/checkpoints/step_NNNNNN, a save_pretrained folder) and
-   OUTPUT_DIR/actor/metrics.jsonl. No resume of the actor from a checkpoint yet.
+   samples scoring like their baseline) carry no gradient and are skipped.
+
+Processes (`accelerate launch` / torchrun; one process runs on CUDA when there is one):
+sample shards problems; the critic and the actor shard every batch (`critic_batch_size`,
+`actor_batch_size` count rows over all processes) and average the loss over the batch's
+tokens of every process, so N processes take the steps one process would take.
+
+Outputs: OUTPUT_DIR/config_sample.yaml and samples.jsonl; critic/ (config.yaml,
+metrics.jsonl, eval.json, backbone/, head.safetensors + head.json); actor/ (config.yaml,
+metrics.jsonl, checkpoints/step_NNNNNN/ with model/ and the tokenizer, optimizer,
+rng_rankR, trainer_state.json with the step and the batch sampler's state, config.yaml).
+`--resume` restores all of them, so a resumed actor continues exactly as an uninterrupted
+one (same batches, metrics and parameters); resume with the same number of processes.
 
 The critic reads the same token ids as the actor (the actor's tokenizer is used for both),
 so its per-token probabilities line up with the actor's tokens; a critic backbone with a
-different vocabulary is rejected. Single process (CUDA if available); multi-GPU is not
-wired here. Critic sampling at inference (refine / repair) is not part of this module.
+different vocabulary is rejected. Critic sampling at inference (refine / repair) is not
+part of this module.
 """
 
 from __future__ import annotations
@@ -39,6 +56,7 @@ import argparse
 import hashlib
 import json
 import logging
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -67,11 +85,15 @@ class CodeRLConfig(BaseModel):
     split: str | None = Field("train", description="split to train on; null for every split")
     output_dir: str = Field("runs/coderl", description="samples, critic/ and actor/")
     samples_file: str | None = Field(None, description="default: OUTPUT_DIR/samples.jsonl")
-    seed: int = Field(0, description="seed of python, numpy and torch")
+    seed: int = Field(
+        0, description="seed of python, numpy and torch; sampling: one seed per (seed, problem)"
+    )
     max_length: int = Field(1024, ge=16, description="prompt + program tokens (prompt cut first)")
     # --- 1. sample
     samples_per_problem: int = Field(4, ge=1, description="sampled programs per problem")
-    problems_per_batch: int = Field(4, ge=1, description="problems generated together")
+    problems_per_batch: int = Field(
+        4, ge=1, description="problems executed and written together, per process"
+    )
     max_prompt_tokens: int = Field(1024, ge=8, description="prompts are cut from the left")
     max_new_tokens: int = Field(256, ge=1, description="tokens generated per program")
     temperature: float = Field(1.0, gt=0, description="sampling temperature")
@@ -83,11 +105,13 @@ class CodeRLConfig(BaseModel):
     rewards: RewardTable = Field(default_factory=RewardTable, description="outcome -> reward")
     time_limit_s: float | None = Field(None, gt=0, description="per-test limit; null: record's")
     memory_mb: int = Field(2048, ge=64, description="address-space limit of a program")
-    execution_workers: int | None = Field(None, ge=1, description="sandbox workers")
+    execution_workers: int | None = Field(
+        None, ge=1, description="sandbox workers per process; null: CPUs / processes"
+    )
     # --- 2. critic
     critic_backbone: str | None = Field(None, description="AutoModel hub id/folder; default: model")
     critic_epochs: int = Field(3, ge=1, description="passes over the training samples")
-    critic_batch_size: int = Field(8, ge=1, description="rows per critic step")
+    critic_batch_size: int = Field(8, ge=1, description="rows per critic step, all processes")
     critic_learning_rate: float = Field(2e-5, gt=0, description="AdamW learning rate")
     heldout_fraction: float = Field(0.2, ge=0, lt=1, description="problems held out for eval")
     # --- 3. actor
@@ -95,10 +119,14 @@ class CodeRLConfig(BaseModel):
     actor_steps: int = Field(100, ge=1, description="optimizer steps (pg and ce together)")
     pg_steps: int = Field(1, ge=0, description="policy-gradient steps per cycle")
     ce_steps: int = Field(1, ge=0, description="ground-truth cross-entropy steps per cycle")
-    actor_batch_size: int = Field(8, ge=1, description="rows per actor step")
+    actor_batch_size: int = Field(
+        8, ge=1, description="rows per actor step over all processes (a multiple of them)"
+    )
     learning_rate: float = Field(1e-5, gt=0, description="actor AdamW learning rate")
     max_grad_norm: float = Field(1.0, gt=0, description="gradient clipping norm")
-    checkpoint_every: int = Field(50, ge=0, description="actor steps between checkpoints")
+    checkpoint_every: int = Field(
+        50, ge=0, description="actor steps between checkpoints (0: only the final one)"
+    )
     torch_threads: int | None = Field(None, ge=1, description="torch CPU threads")
 
 
@@ -204,6 +232,32 @@ def heldout(problem_id: str, fraction: float, seed: int) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < fraction
 
 
+def problem_seed(seed: int, problem_id: str) -> int:
+    """The torch seed a problem's programs are sampled with (independent of sharding)."""
+    digest = hashlib.sha256(f"sample:{seed}:{problem_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1  # 63 bits
+
+
+def draw(rng, n: int, k: int) -> list[int]:
+    """`k` row indices out of `n`: without replacement when k <= n, else whole shuffled
+    passes over the rows, repeated (so a batch always has k rows)."""
+    if n <= 0:
+        raise ValueError("no rows to draw from")
+    if k <= n:
+        return rng.sample(range(n), k)
+    picked: list[int] = []
+    while len(picked) < k:
+        picked += rng.sample(range(n), n)
+    return picked[:k]
+
+
+def fill_to_multiple(batch: list[int], world: int) -> list[int]:
+    """`batch` extended by its own first items to a multiple of `world` rows (every process
+    gets a share; only a short last batch of an epoch changes)."""
+    missing = -len(batch) % world
+    return batch + [batch[i % len(batch)] for i in range(missing)]
+
+
 # --------------------------------------------------------------------------- critic
 def _critic_class():
     import torch
@@ -268,6 +322,11 @@ def samples_path(cfg: CodeRLConfig) -> Path:
     return Path(cfg.samples_file or Path(cfg.output_dir) / "samples.jsonl")
 
 
+def part_path(path: Path, rank: int) -> Path:
+    """The file process `rank` appends its sampled rows to (merged into `path` at the end)."""
+    return path.with_name(f"{path.stem}.rank{rank}{path.suffix}")
+
+
 def read_samples(path: Path) -> list[SampleRow]:
     """Rows of a samples file; a torn last line (an interrupted write) is dropped."""
     if not path.exists():
@@ -287,9 +346,55 @@ def read_samples(path: Path) -> list[SampleRow]:
     return rows
 
 
+def complete_problems(rows: Sequence[SampleRow], n: int) -> set[str]:
+    """Problems whose rows are exactly indices 0..n (n samples and the greedy baseline)."""
+    indices: dict[str, list[int]] = {}
+    for row in rows:
+        indices.setdefault(row.problem_id, []).append(row.index)
+    return {pid for pid, idx in indices.items() if sorted(idx) == list(range(n + 1))}
+
+
+def merge_samples(path: Path, n: int, order: Sequence[str]) -> set[str]:
+    """Fold the part files into `path`, keeping complete problems only, each once, in
+    `order` (problems not in it after, by id); returns the complete problem ids."""
+    parts = sorted(path.parent.glob(f"{path.stem}.rank*{path.suffix}"))
+    rows: dict[tuple[str, int], SampleRow] = {}
+    for file in [path, *parts]:
+        for row in read_samples(file):
+            rows.setdefault((row.problem_id, row.index), row)
+    done = complete_problems(list(rows.values()), n)
+    position = {pid: i for i, pid in enumerate(order)}
+    kept = sorted(
+        (row for (pid, _), row in rows.items() if pid in done),
+        key=lambda r: (position.get(r.problem_id, len(position)), r.problem_id, r.index),
+    )
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(row.model_dump_json() + "\n" for row in kept))
+    os.replace(tmp, path)
+    for part in parts:
+        part.unlink()
+    return done
+
+
+def checkpoints_in(folder: Path) -> list[Path]:
+    """Completed actor checkpoints under `folder`/checkpoints, oldest first."""
+    found = (folder / "checkpoints").glob("step_*")
+    return sorted(p for p in found if p.is_dir() and p.suffix != ".tmp")
+
+
 def _append_metrics(path: Path, line: dict) -> None:
     with path.open("a") as f:
         f.write(json.dumps(line) + "\n")
+
+
+def map_chunks(accelerator, chunks: list, fn) -> list:
+    """`fn` of every chunk, chunk i computed by process i % N; every process gets all the
+    results, in chunk order (the same batches as one process would run)."""
+    from accelerate.utils import gather_object
+
+    rank, world = accelerator.process_index, accelerator.num_processes
+    mine = [(i, fn(chunks[i])) for i in range(rank, len(chunks), world)]
+    return [result for _, result in sorted(gather_object(mine), key=lambda pair: pair[0])]
 
 
 # --------------------------------------------------------------------------- 1. sample
@@ -325,6 +430,7 @@ def label_programs(records, programs, cfg: CodeRLConfig, pool=None) -> list[dict
 def sample(cfg: CodeRLConfig, records: list | None = None) -> Path:
     """Stage 1: write (or complete) the labelled samples file; returns its path."""
     import torch
+    from accelerate import Accelerator
     from transformers import AutoTokenizer
 
     from appsplus.execution import WorkerPool
@@ -335,58 +441,76 @@ def sample(cfg: CodeRLConfig, records: list | None = None) -> Path:
     # ------------------------------------------------------------------ 1a. setup and resume
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
+    accelerator = Accelerator()
+    rank, world = accelerator.process_index, accelerator.num_processes
     seed_everything(cfg.seed)
     path = samples_path(cfg)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_config(cfg, Path(cfg.output_dir), "config_sample.yaml")
     records = records or load_records(cfg.data, cfg.split)
     n = cfg.samples_per_problem
-    existing = read_samples(path)
-    counts: dict[str, int] = {}
-    for row in existing:
-        counts[row.problem_id] = counts.get(row.problem_id, 0) + 1
-    done = {pid for pid, c in counts.items() if c == n + 1}
-    # rewrite without partial problems (and a torn line), then append
-    path.write_text("".join(r.model_dump_json() + "\n" for r in existing if r.problem_id in done))
+    if accelerator.is_main_process:  # keep complete problems (parts of an interrupted run too)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_config(cfg, Path(cfg.output_dir), "config_sample.yaml")
+        merge_samples(path, n, [r.problem_id for r in records])
+    accelerator.wait_for_everyone()
+    done = complete_problems(read_samples(path), n)
     todo = [r for r in records if r.problem_id not in done]
-    log.info("sampling %d problems (%d already done)", len(todo), len(done))
+    log.info("sampling %d problems (%d already done)", len(todo), len(records) - len(todo))
     if not todo:
         return path
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    tokenizer = AutoTokenizer.from_pretrained(cfg.tokenizer or cfg.model)
-    lm = load_lm(cfg.model, cfg.dtype).to(device).eval()
+    mine = todo[rank::world]  # this process's problems
 
-    with WorkerPool(cfg.execution_workers) as pool:
-        for start in range(0, len(todo), cfg.problems_per_batch):
-            batch = todo[start : start + cfg.problems_per_batch]
-            # ------------------------------------------------------------------ 1b. generate
-            prompts = [r.prompt() for r in batch]
-            common = (cfg.max_new_tokens, cfg.max_prompt_tokens)
-            sampled = generate(
-                lm,
-                tokenizer,
-                [p for p in prompts for _ in range(n)],
-                *common,
-                cfg.temperature,
-                cfg.top_k,
-                cfg.top_p,
-                **cfg.generate_kwargs,
-            )  # [len(batch) * n, P + R]
-            greedy = generate(lm, tokenizer, prompts, *common, 0.0, **cfg.generate_kwargs)
-            programs = _decode(tokenizer, sampled) + _decode(tokenizer, greedy)
-            owners = [r for r in batch for _ in range(n)] + list(batch)
-            index = [i for _ in batch for i in range(n)] + [n] * len(batch)
-            # ------------------------------------------------------------------ 1c. execute and label
-            labels = label_programs(owners, programs, cfg, pool)
-            rows = [
-                SampleRow(problem_id=r.problem_id, index=i, greedy=i == n, program=prog, **label)
-                for r, i, prog, label in zip(owners, index, programs, labels)
-            ]
-            # ------------------------------------------------------------------ 1d. write, problem by problem
-            by_problem = sorted(rows, key=lambda row: (row.problem_id, row.index))
-            with path.open("a") as f:
-                f.write("".join(row.model_dump_json() + "\n" for row in by_problem))
-            log.info("sampled %d / %d problems", min(start + len(batch), len(todo)), len(todo))
+    if mine:
+        tokenizer = AutoTokenizer.from_pretrained(cfg.tokenizer or cfg.model)
+        lm = load_lm(cfg.model, cfg.dtype).to(accelerator.device).eval()
+        workers = cfg.execution_workers or max(1, (os.cpu_count() or 1) // world)
+        common = (cfg.max_new_tokens, cfg.max_prompt_tokens)
+        with WorkerPool(workers) as pool:
+            for start in range(0, len(mine), cfg.problems_per_batch):
+                batch = mine[start : start + cfg.problems_per_batch]
+                # ------------------------------------------------------------------ 1b. generate, problem by problem
+                programs, owners, index = [], [], []
+                for record in batch:
+                    prompt = record.prompt()
+                    torch.manual_seed(problem_seed(cfg.seed, record.problem_id))
+                    sampled = generate(
+                        lm,
+                        tokenizer,
+                        [prompt] * n,
+                        *common,
+                        cfg.temperature,
+                        cfg.top_k,
+                        cfg.top_p,
+                        **cfg.generate_kwargs,
+                    )  # [n, P + R] one prompt: no padding, no dependence on other problems
+                    greedy = generate(
+                        lm, tokenizer, [prompt], *common, 0.0, **cfg.generate_kwargs
+                    )  # [1, P + R]
+                    programs += _decode(tokenizer, sampled) + _decode(tokenizer, greedy)
+                    owners += [record] * (n + 1)
+                    index += range(n + 1)
+                # ------------------------------------------------------------------ 1c. execute and label
+                labels = label_programs(owners, programs, cfg, pool)
+                rows = [
+                    SampleRow(
+                        problem_id=r.problem_id, index=i, greedy=i == n, program=prog, **label
+                    )
+                    for r, i, prog, label in zip(owners, index, programs, labels)
+                ]
+                # ------------------------------------------------------------------ 1d. append to this process's part
+                with part_path(path, rank).open("a") as f:
+                    f.write("".join(row.model_dump_json() + "\n" for row in rows))
+                log.info(
+                    "process %d: sampled %d / %d problems",
+                    rank,
+                    min(start + len(batch), len(mine)),
+                    len(mine),
+                )
+
+    # ------------------------------------------------------------------ 1e. merge, in data order
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        merge_samples(path, n, [r.problem_id for r in records])
+    accelerator.wait_for_everyone()
     return path
 
 
@@ -400,16 +524,13 @@ def _decode(tokenizer, gen) -> list[str]:
 
 
 # --------------------------------------------------------------------------- 2. critic
-def critic_batches(rows, prompts: dict, tokenizer, max_length: int, batch_size: int, shuffle):
-    """(input_ids, attention_mask, program_mask, labels) batches of SampleRows."""
+def critic_batch(rows: Sequence[SampleRow], prompts: dict, tokenizer, max_length: int):
+    """(input_ids, attention_mask, program_mask) [B, L] each and labels [B] of SampleRows."""
     import torch
 
-    order = torch.randperm(len(rows)).tolist() if shuffle else list(range(len(rows)))
-    for s in range(0, len(order), batch_size):
-        chunk = [rows[i] for i in order[s : s + batch_size]]
-        encoded = [encode(tokenizer, prompts[r.problem_id], r.program, max_length) for r in chunk]
-        labels = torch.tensor([OUTCOMES.index(r.outcome) for r in chunk])  # [B]
-        yield (*collate(encoded, tokenizer.pad_token_id), labels)
+    encoded = [encode(tokenizer, prompts[r.problem_id], r.program, max_length) for r in rows]
+    labels = torch.tensor([OUTCOMES.index(r.outcome) for r in rows])  # [B]
+    return (*collate(encoded, tokenizer.pad_token_id), labels)
 
 
 def critic_accuracy(predicted: list[int], truth: list[int], majority: int) -> dict:
@@ -424,9 +545,33 @@ def critic_accuracy(predicted: list[int], truth: list[int], majority: int) -> di
     return report
 
 
+def predict_outcomes(
+    accelerator, critic, rows, prompts, tokenizer, cfg
+) -> tuple[list[int], list[int]]:
+    """Predicted and true class indices of `rows` (batches shared by the processes)."""
+    import torch
+
+    device = accelerator.device
+    critic.eval()
+    size = cfg.critic_batch_size
+
+    def predict(chunk: range) -> tuple[list[int], list[int]]:
+        ids, attn, prog, labels = critic_batch(
+            [rows[i] for i in chunk], prompts, tokenizer, cfg.max_length
+        )
+        with torch.no_grad():
+            logits = sequence_logits(critic(ids.to(device), attn.to(device)), prog.to(device))
+        return logits.argmax(-1).tolist(), labels.tolist()  # [b], [b]
+
+    chunks = [range(s, min(s + size, len(rows))) for s in range(0, len(rows), size)]
+    results = map_chunks(accelerator, chunks, predict)
+    return [p for ps, _ in results for p in ps], [t for _, ts in results for t in ts]
+
+
 def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
     """Stage 2: train the critic on the samples file; returns the critic folder."""
     import torch
+    from accelerate import Accelerator
     from transformers import AutoTokenizer
 
     from trainers.config import save_config
@@ -436,10 +581,13 @@ def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
     # ------------------------------------------------------------------ 2a. data
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
-    seed_everything(cfg.seed)
+    accelerator = Accelerator()
+    rank, world = accelerator.process_index, accelerator.num_processes
+    seed_everything(cfg.seed)  # the same head init and batch order on every process
     out = Path(cfg.critic or Path(cfg.output_dir) / "critic")
-    out.mkdir(parents=True, exist_ok=True)
-    save_config(cfg, out)
+    if accelerator.is_main_process:
+        out.mkdir(parents=True, exist_ok=True)
+        save_config(cfg, out)
     records = records or load_records(cfg.data, cfg.split)
     prompts = {r.problem_id: r.prompt() for r in records}
     rows = [r for r in read_samples(samples_path(cfg)) if r.problem_id in prompts]
@@ -451,81 +599,91 @@ def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
     majority = max(range(len(OUTCOMES)), key=lambda k: counts[k])
 
     # ------------------------------------------------------------------ 2b. model
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = accelerator.device
     tokenizer = AutoTokenizer.from_pretrained(cfg.tokenizer or cfg.model)
-    critic = build_critic(cfg.critic_backbone or cfg.model, cfg.dtype).to(device)
+    critic = build_critic(cfg.critic_backbone or cfg.model, cfg.dtype)
     if critic.backbone.config.get_text_config().vocab_size < len(tokenizer):
         raise ValueError("the critic backbone's vocabulary does not cover the actor tokenizer")
     optimizer = torch.optim.AdamW(critic.parameters(), lr=cfg.critic_learning_rate)
+    critic, optimizer = accelerator.prepare(critic, optimizer)
+    unwrapped = accelerator.unwrap_model(critic)
     metrics_path = out / "metrics.jsonl"
-    metrics_path.write_text("")
+    if accelerator.is_main_process:
+        metrics_path.write_text("")
+    order_rng = torch.Generator().manual_seed(cfg.seed)  # batch order, the same everywhere
 
     # ------------------------------------------------------------------ 2c. epochs of cross-entropy
     step = 0
     for epoch in range(1, cfg.critic_epochs + 1):
         critic.train()
-        for ids, attn, prog, labels in critic_batches(
-            train_rows, prompts, tokenizer, cfg.max_length, cfg.critic_batch_size, True
-        ):
+        order = torch.randperm(len(train_rows), generator=order_rng).tolist()
+        for s in range(0, len(order), cfg.critic_batch_size):
+            t0 = time.time()
+            batch = fill_to_multiple(order[s : s + cfg.critic_batch_size], world)  # global rows
             ids, attn, prog, labels = (
-                ids.to(device),
-                attn.to(device),
-                prog.to(device),
-                labels.to(device),
-            )
-            token_logits = critic(ids, attn)  # [B, L, 4]
-            logits = sequence_logits(token_logits, prog)  # [B, 4]
-            loss = torch.nn.functional.cross_entropy(logits, labels)  # scalar
+                t.to(device)
+                for t in critic_batch(
+                    [train_rows[i] for i in batch[rank::world]], prompts, tokenizer, cfg.max_length
+                )
+            )  # [b, L] x3, [b]
+            logits = sequence_logits(critic(ids, attn), prog)  # [b, 4]
+            loss_sum = torch.nn.functional.cross_entropy(logits, labels, reduction="sum")
             optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(critic.parameters(), cfg.max_grad_norm)
+            accelerator.backward(loss_sum / len(batch) * world)  # DDP averages: the batch mean
+            accelerator.clip_grad_norm_(critic.parameters(), cfg.max_grad_norm)
             optimizer.step()
             step += 1
+            correct = (logits.argmax(-1) == labels).sum()  # scalar
+            totals = accelerator.reduce(torch.stack([loss_sum.detach(), correct.float()]), "sum")
+            if accelerator.is_main_process:
+                _append_metrics(
+                    metrics_path,
+                    {
+                        "epoch": epoch,
+                        "step": step,
+                        "losses/critic": totals[0].item() / len(batch),
+                        "charts/train_accuracy": totals[1].item() / len(batch),
+                        "charts/rows": len(batch),
+                        "time/step_s": round(time.time() - t0, 4),
+                    },
+                )
+
+        # ------------------------------------------------------------------ 2d. held-out evaluation
+        t0 = time.time()
+        predicted, truth = predict_outcomes(
+            accelerator, unwrapped, eval_rows, prompts, tokenizer, cfg
+        )
+        report = critic_accuracy(predicted, truth, majority)
+        if accelerator.is_main_process:
+            numbers = {k: v for k, v in report.items() if not isinstance(v, str)}
             _append_metrics(
                 metrics_path,
                 {
                     "epoch": epoch,
                     "step": step,
-                    "losses/critic": loss.item(),
-                    "charts/train_accuracy": (logits.argmax(-1) == labels).float().mean().item(),
+                    **{f"eval/{k}": v for k, v in numbers.items()},
+                    "time/eval_s": round(time.time() - t0, 4),
                 },
             )
 
-    # ------------------------------------------------------------------ 2d. held-out evaluation
-    predicted, truth = predict_outcomes(critic, eval_rows, prompts, tokenizer, cfg)
-    report = {
-        "train_rows": len(train_rows),
-        "train_counts": dict(zip(OUTCOMES, counts)),
-        **critic_accuracy(predicted, truth, majority),
-    }
-    (out / "eval.json").write_text(json.dumps(report, indent=1))
-    log.info("critic held-out: %s", report)
-    save_critic(critic, out, tokenizer)
+    # ------------------------------------------------------------------ 2e. save
+    report = {"train_rows": len(train_rows), "train_counts": dict(zip(OUTCOMES, counts)), **report}
+    if accelerator.is_main_process:
+        (out / "eval.json").write_text(json.dumps(report, indent=1))
+        log.info("critic held-out: %s", report)
+        save_critic(unwrapped, out, tokenizer)
+    accelerator.wait_for_everyone()
     return out
 
 
-def predict_outcomes(critic, rows, prompts, tokenizer, cfg) -> tuple[list[int], list[int]]:
-    """Predicted and true class indices of `rows`."""
-    import torch
-
-    device = next(critic.parameters()).device
-    critic.eval()
-    predicted, truth = [], []
-    batches = critic_batches(rows, prompts, tokenizer, cfg.max_length, cfg.critic_batch_size, False)
-    with torch.no_grad():
-        for ids, attn, prog, labels in batches:
-            logits = sequence_logits(critic(ids.to(device), attn.to(device)), prog.to(device))
-            predicted += logits.argmax(-1).tolist()  # [B]
-            truth += labels.tolist()
-    return predicted, truth
-
-
 # --------------------------------------------------------------------------- 3. actor
-def pg_loss(logprobs, weights, returns, mask):
-    """-mean over program tokens of return * critic weight * log p: [B, L] x3, [B] -> scalar."""
-    from trainers.common import masked_mean
-
-    return -masked_mean(returns.unsqueeze(-1) * weights * logprobs, mask)
+def pg_loss(logprobs, weights, returns, mask, n_tokens=None):
+    """-sum over program tokens of return * critic weight * log p, over `n_tokens` (default:
+    this batch's program tokens, i.e. the mean): [B, L] x3, [B] -> scalar."""
+    terms = returns.unsqueeze(-1) * weights * logprobs * mask  # [B, L]
+    if n_tokens is None:
+        n_tokens = mask.sum()
+    return -terms.sum() / n_tokens.clamp(min=1)
 
 
 def shifted_weights(weights: list[list[float]], width: int):
@@ -539,30 +697,56 @@ def shifted_weights(weights: list[list[float]], width: int):
     return q
 
 
-def train_actor(cfg: CodeRLConfig, records: list | None = None) -> Path:
-    """Stage 3: critic-weighted policy gradient alternated with ground-truth CE."""
+def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | None = None) -> Path:
+    """Stage 3: critic-weighted policy gradient alternated with ground-truth CE; returns the
+    actor folder. `resume`: 'latest' or a checkpoint folder."""
     import random
+    import shutil
 
     import torch
+    from accelerate import Accelerator
     from transformers import AutoTokenizer
 
-    from trainers.common import masked_mean, token_logprobs
+    from trainers.common import position_ids, token_logprobs
     from trainers.config import save_config
     from trainers.data import load_records
-    from trainers.model import load_lm, seed_everything
+    from trainers.model import (
+        load_lm,
+        load_tensors_and_json,
+        optimizer_state,
+        restore_optimizer,
+        restore_rng,
+        rng_state,
+        save_tensors_and_json,
+        seed_everything,
+    )
 
-    # ------------------------------------------------------------------ 3a. data, returns, critic weights
+    # ------------------------------------------------------------------ 3a. setup and resume
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
+    accelerator = Accelerator()
+    rank, world = accelerator.process_index, accelerator.num_processes
+    if cfg.actor_batch_size % world:
+        raise ValueError("actor_batch_size must be a multiple of the number of processes")
     seed_everything(cfg.seed)
     out = Path(cfg.output_dir) / "actor"
-    out.mkdir(parents=True, exist_ok=True)
-    save_config(cfg, out)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    ckpt = None
+    if resume is not None:
+        found = checkpoints_in(out) if resume == "latest" else [Path(resume)]
+        if not found:
+            raise FileNotFoundError(f"no checkpoint to resume in {out / 'checkpoints'}")
+        ckpt = found[-1]
+    elif checkpoints_in(out):
+        raise FileExistsError(f"{out} holds checkpoints: resume it or use another output_dir")
+    if accelerator.is_main_process:
+        save_config(cfg, out)
+    device = accelerator.device
     tokenizer = AutoTokenizer.from_pretrained(cfg.tokenizer or cfg.model)
     records = records or load_records(cfg.data, cfg.split)
     by_id = {r.problem_id: r for r in records}
     prompts = {pid: r.prompt() for pid, r in by_id.items()}
+
+    # ------------------------------------------------------------------ 3b. returns and critic weights
     rows = [r for r in read_samples(samples_path(cfg)) if r.problem_id in by_id]
     returns = returns_with_baseline(rows, cfg.rewards)  # [N] floats
     pg_rows = [(r, g) for r, g in zip(rows, returns) if not r.greedy and g != 0.0]
@@ -573,17 +757,19 @@ def train_actor(cfg: CodeRLConfig, records: list | None = None) -> Path:
     if pg_rows:
         critic = load_critic(cfg.critic or Path(cfg.output_dir) / "critic", cfg.dtype).to(device)
         critic.eval()
-        with torch.no_grad():
-            for s in range(0, len(pg_rows), cfg.actor_batch_size):
-                chunk = encoded[s : s + cfg.actor_batch_size]
-                ids, attn, prog = collate(chunk, tokenizer.pad_token_id)  # [b, L] x3
-                labels = torch.tensor(
-                    [OUTCOMES.index(r.outcome) for r, _ in pg_rows[s : s + len(chunk)]]
-                )  # [b]
+
+        def score(chunk: range) -> list[list[float]]:
+            ids, attn, prog = collate([encoded[i] for i in chunk], tokenizer.pad_token_id)
+            labels = torch.tensor([OUTCOMES.index(pg_rows[i][0].outcome) for i in chunk])  # [b]
+            with torch.no_grad():
                 q = token_weights(
                     critic(ids.to(device), attn.to(device)), labels.to(device), prog.to(device)
-                )
-                weights += [q[i, : len(e[0])].tolist() for i, e in enumerate(chunk)]
+                )  # [b, L]
+            return [q[j, : len(encoded[i][0])].tolist() for j, i in enumerate(chunk)]
+
+        size = cfg.actor_batch_size
+        chunks = [range(s, min(s + size, len(pg_rows))) for s in range(0, len(pg_rows), size)]
+        weights = [w for ws in map_chunks(accelerator, chunks, score) for w in ws]
         del critic
     ce_rows = [
         encode(tokenizer, prompts[r.problem_id], s, cfg.max_length)
@@ -592,81 +778,137 @@ def train_actor(cfg: CodeRLConfig, records: list | None = None) -> Path:
     ]
     log.info("actor: %d pg rows (nonzero return), %d ce rows", len(pg_rows), len(ce_rows))
 
-    # ------------------------------------------------------------------ 3b. model
-    lm = load_lm(cfg.model, cfg.dtype).to(device)
+    # ------------------------------------------------------------------ 3c. model, optimizer, sampler
+    lm = load_lm(str(ckpt / "model") if ckpt else cfg.model, cfg.dtype)
     optimizer = torch.optim.AdamW(
         [p for p in lm.parameters() if p.requires_grad], lr=cfg.learning_rate
     )
+    sampler = random.Random(cfg.seed)  # picks every step's batch, the same on every process
+    start = 0
+    if ckpt is not None:
+        restore_optimizer(optimizer, *load_tensors_and_json(ckpt / "optimizer"))
+        state = json.loads((ckpt / "trainer_state.json").read_text())
+        start = state["step"]
+        version, internal, gauss = state["sampler"]
+        sampler.setstate((version, tuple(internal), gauss))
+        restore_rng(*load_tensors_and_json(ckpt / f"rng_rank{rank}"))
+        log.info("resumed from %s (step %d)", ckpt, start)
+    lm, optimizer = accelerator.prepare(lm, optimizer)
+    unwrapped = accelerator.unwrap_model(lm)
     metrics_path = out / "metrics.jsonl"
-    metrics_path.write_text("")
+    if accelerator.is_main_process:  # a resumed run drops the lines after its checkpoint
+        kept = []
+        if ckpt is not None and metrics_path.exists():
+            kept = [
+                line
+                for line in metrics_path.read_text().splitlines()
+                if line.strip() and json.loads(line)["step"] <= start
+            ]
+        metrics_path.write_text("".join(line + "\n" for line in kept))
 
     def forward(batch):  # [(ids, n_prompt)] -> logprobs of tokens 1.. and their program mask
-        from trainers.common import position_ids
-
         ids, attn, prog = (t.to(device) for t in collate(batch, tokenizer.pad_token_id))
         logits = lm(input_ids=ids, attention_mask=attn, position_ids=position_ids(attn)).logits
-        logprobs = token_logprobs(logits[:, :-1], ids[:, 1:])  # [B, L-1] log p(token t+1)
-        return logprobs, prog[:, 1:]  # [B, L-1], [B, L-1]
+        logprobs = token_logprobs(logits[:, :-1], ids[:, 1:])  # [b, L-1] log p(token t+1)
+        return logprobs, prog[:, 1:]  # [b, L-1], [b, L-1]
 
-    # ------------------------------------------------------------------ 3c. alternating steps
-    rng = random.Random(cfg.seed)
-    for step in range(1, cfg.actor_steps + 1):
+    # ------------------------------------------------------------------ 3d. alternating steps
+    for step in range(start + 1, cfg.actor_steps + 1):
         t0 = time.time()
         kind = step_kind(step, cfg.pg_steps, cfg.ce_steps)
         if kind == "pg" and not pg_rows:
             kind = "ce"  # every sample scored like its baseline: nothing to reinforce
-        lm.train()
+        unwrapped.train()
+        n_rows = len(pg_rows) if kind == "pg" else len(ce_rows)
+        pick = draw(sampler, n_rows, cfg.actor_batch_size)  # the global batch
+        mine = pick[rank::world]  # this process's rows
         if kind == "pg":
-            pick = rng.sample(range(len(pg_rows)), k=min(cfg.actor_batch_size, len(pg_rows)))
-            logprobs, mask = forward([encoded[i] for i in pick])  # [B, L-1] x2
-            q = shifted_weights([weights[i] for i in pick], logprobs.shape[1]).to(device)
-            g = torch.tensor([pg_rows[i][1] for i in pick], device=device)  # [B]
-            loss = pg_loss(logprobs, q, g, mask)
+            logprobs, mask = forward([encoded[i] for i in mine])  # [b, L-1] x2
+            q = shifted_weights([weights[i] for i in mine], logprobs.shape[1]).to(device)
+            g = torch.tensor([pg_rows[i][1] for i in mine], device=device)  # [b]
         else:
-            pick = rng.sample(range(len(ce_rows)), k=min(cfg.actor_batch_size, len(ce_rows)))
-            logprobs, mask = forward([ce_rows[i] for i in pick])  # [B, L-1] x2
-            loss = -masked_mean(logprobs, mask)
+            logprobs, mask = forward([ce_rows[i] for i in mine])  # [b, L-1] x2
+            q = torch.ones_like(logprobs)  # [b, L-1]
+            g = torch.ones(len(mine), device=device)  # [b] so the loss is -mean log p
+        n_tokens = accelerator.reduce(mask.sum().float(), "sum")  # program tokens, all processes
+        loss = pg_loss(logprobs, q, g, mask, n_tokens)  # this process's share of the mean
         optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(lm.parameters(), cfg.max_grad_norm)
+        accelerator.backward(loss * world)  # DDP averages gradients: the global token mean
+        accelerator.clip_grad_norm_(lm.parameters(), cfg.max_grad_norm)
         optimizer.step()
-        # ------------------------------------------------------------------ 3d. log and checkpoint
+        # ------------------------------------------------------------------ 3e. log and checkpoint
+        with torch.no_grad():
+            totals = accelerator.reduce(
+                torch.stack([loss.detach(), (q * mask).sum(), g.sum()]), "sum"
+            ).tolist()
         line = {
             "step": step,
             "kind": kind,
-            f"losses/{kind}": loss.item(),
-            "charts/tokens": int(mask.sum()),
+            f"losses/{kind}": totals[0],
+            "charts/tokens": int(n_tokens.item()),
+            "charts/rows": len(pick),
             "time/step_s": round(time.time() - t0, 4),
         }
         if kind == "pg":
-            line["charts/return_mean"] = float(g.mean())
-            line["charts/weight_mean"] = float(masked_mean(q, mask))
-        _append_metrics(metrics_path, line)
+            line["charts/return_mean"] = totals[2] / len(pick)
+            line["charts/weight_mean"] = totals[1] / max(1.0, n_tokens.item())
+        if accelerator.is_main_process:
+            _append_metrics(metrics_path, line)
         if step == cfg.actor_steps or (cfg.checkpoint_every and step % cfg.checkpoint_every == 0):
-            folder = out / "checkpoints" / f"step_{step:06d}"
-            lm.save_pretrained(folder)
-            tokenizer.save_pretrained(folder)
-            (folder / "trainer_state.json").write_text(json.dumps({"step": step}))
+            final = out / "checkpoints" / f"step_{step:06d}"
+            tmp = final.with_suffix(".tmp")
+            if accelerator.is_main_process:
+                shutil.rmtree(tmp, ignore_errors=True)
+                tmp.mkdir(parents=True)
+                unwrapped.save_pretrained(tmp / "model")
+                tokenizer.save_pretrained(tmp / "model")
+                save_tensors_and_json(tmp / "optimizer", *optimizer_state(optimizer))
+                version, internal, gauss = sampler.getstate()
+                (tmp / "trainer_state.json").write_text(
+                    json.dumps({"step": step, "sampler": [version, list(internal), gauss]})
+                )
+                save_config(cfg, tmp)
+            accelerator.wait_for_everyone()
+            save_tensors_and_json(tmp / f"rng_rank{rank}", *rng_state())
+            accelerator.wait_for_everyone()
+            if accelerator.is_main_process:
+                shutil.rmtree(final, ignore_errors=True)
+                tmp.rename(final)
+            accelerator.wait_for_everyone()
     return out
 
 
 # --------------------------------------------------------------------------- CLI
 def main(argv: list[str] | None = None) -> None:
+    from accelerate import PartialState
+
     from trainers.config import load_config
 
     parser = argparse.ArgumentParser(
         prog="python -m trainers.coderl",
-        description="CodeRL stages. Example: python -m trainers.coderl sample "
-        "--config cfg.yaml --set samples_per_problem=8",
+        description="CodeRL stages, run in the order given. Example: python -m trainers.coderl "
+        "sample train-critic train-actor --config configs/coderl_sample_cpu.yaml "
+        "--set samples_per_problem=8",
     )
-    parser.add_argument("command", choices=["sample", "train-critic", "train-actor"])
+    parser.add_argument("command", nargs="+", choices=["sample", "train-critic", "train-actor"])
     parser.add_argument("--config", help="YAML or JSON file with CodeRLConfig fields")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument(
+        "--resume", metavar="latest|PATH", help="train-actor: continue from a checkpoint"
+    )
     args = parser.parse_args(argv)
+    if args.resume and "train-actor" not in args.command:
+        parser.error("--resume is for train-actor (sample resumes by itself)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     cfg = load_config(CodeRLConfig, args.config, args.set)
-    run = {"sample": sample, "train-critic": train_critic, "train-actor": train_actor}
-    run[args.command](cfg)
+    for command in args.command:
+        if command == "sample":
+            sample(cfg)
+        elif command == "train-critic":
+            train_critic(cfg)
+        else:
+            train_actor(cfg, resume=args.resume)
+    PartialState().destroy_process_group()
 
 
 if __name__ == "__main__":
