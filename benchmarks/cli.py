@@ -36,6 +36,8 @@ def _friendly(fn):
     def wrapper(*args, **kwargs):
         from appsplus.execution import SandboxError
         from benchmarks.backends import BackendError
+        from benchmarks.critic import CriticError
+        from benchmarks.critic_sampling import CriticSamplingError
         from benchmarks.generate import SamplesFileError
         from benchmarks.jsonl import JsonlError
         from benchmarks.metrics import MetricError
@@ -50,6 +52,8 @@ def _friendly(fn):
         except (
             BackendError,
             CompareError,
+            CriticError,
+            CriticSamplingError,
             JsonlError,
             MetricError,
             RunError,
@@ -216,6 +220,59 @@ def sampling_options(fn):
     return fn
 
 
+def strategy_options(fn):
+    for decorator in reversed(
+        [
+            click.option(
+                "--strategy",
+                type=click.Choice(["sampling", "critic-sampling"]),
+                default="sampling",
+                show_default=True,
+                help="critic-sampling: after the plain samples, refine and repair failing "
+                "programs with a CodeRL critic and compare at equal budget (see the README).",
+            ),
+            click.option(
+                "--critic",
+                type=click.Path(exists=True, file_okay=False, path_type=Path),
+                help="critic-sampling: a critic folder written by `python -m trainers.coderl "
+                "train-critic`.",
+            ),
+            click.option(
+                "--cs-initial",
+                type=click.IntRange(min=1),
+                help="critic-sampling: plain samples to start from (default: a quarter of --n).",
+            ),
+            click.option(
+                "--cs-rounds",
+                type=click.IntRange(min=0),
+                default=2,
+                show_default=True,
+                help="critic-sampling: refine/repair rounds.",
+            ),
+            click.option(
+                "--cs-enough",
+                type=click.IntRange(min=1),
+                help="critic-sampling: stop a problem once this many programs pass its public "
+                "tests (default: the largest k).",
+            ),
+            click.option(
+                "--refine/--no-refine",
+                default=True,
+                show_default=True,
+                help="critic-sampling: resample failing programs from the critic's failure point.",
+            ),
+            click.option(
+                "--repair/--no-repair",
+                default=True,
+                show_default=True,
+                help="critic-sampling: regenerate failing programs from their test feedback.",
+            ),
+        ]
+    ):
+        fn = decorator(fn)
+    return fn
+
+
 def out_option(fn):
     return click.option(
         "--out",
@@ -338,16 +395,31 @@ def _import_samples(opts: dict, folder) -> int:
     return min(counts.values())
 
 
-def _generate(opts: dict, folder) -> tuple[int, float]:
-    """Start or resume generation; returns (n, seconds spent generating)."""
+def _open_backend(opts: dict):
     from benchmarks.backends import open_backend
+
+    return open_backend(
+        opts["backend"],
+        opts["model"],
+        chat=opts["chat"],
+        revision=opts["revision"],
+        device=opts["device"],
+        dtype=opts["dtype"],
+        base_url=opts["base_url"],
+        trust_remote_code=opts["trust_remote_code"],
+    )
+
+
+def _generate(opts: dict, folder, keep_backend: bool = False) -> tuple[int, float, object]:
+    """Start or resume generation; returns (n, seconds spent generating, the backend if
+    `keep_backend` and one was opened, else None)."""
     from benchmarks.extract import EXTRACTION_VERSION
     from benchmarks.generate import generate_samples
     from benchmarks.run import RunError
     from benchmarks.schema import RunConfig
 
     if opts["samples_file"] is not None:
-        return _import_samples(opts, folder), 0.0
+        return _import_samples(opts, folder), 0.0, None
     if not opts["model"]:
         raise click.UsageError("give --model (or --samples FILE)")
     suite = _load_suite(opts)
@@ -372,17 +444,8 @@ def _generate(opts: dict, folder) -> tuple[int, float]:
         if old.extraction_version != EXTRACTION_VERSION:
             raise RunError(f"{folder.out} was made with another code-extraction version")
         if folder.missing_samples(folder.problems(), sampling.n) == 0:
-            return sampling.n, 0.0
-    backend = open_backend(
-        opts["backend"],
-        opts["model"],
-        chat=opts["chat"],
-        revision=opts["revision"],
-        device=opts["device"],
-        dtype=opts["dtype"],
-        base_url=opts["base_url"],
-        trust_remote_code=opts["trust_remote_code"],
-    )
+            return sampling.n, 0.0, None
+    backend = _open_backend(opts)
     try:
         config = RunConfig(
             suite=suite.info,
@@ -402,9 +465,13 @@ def _generate(opts: dict, folder) -> tuple[int, float]:
             )
         elapsed = time.monotonic() - started
         logging.getLogger(__name__).info("generated %d samples in %.1f s", written, elapsed)
-    finally:
+    except BaseException:
         backend.close()
-    return sampling.n, elapsed
+        raise
+    if keep_backend:
+        return sampling.n, elapsed, backend
+    backend.close()
+    return sampling.n, elapsed, None
 
 
 def _evaluate(folder, workers: int | None, all_tests: bool) -> float:
@@ -418,7 +485,9 @@ def _evaluate(folder, workers: int | None, all_tests: bool) -> float:
     return time.monotonic() - started
 
 
-def _report(folder, ks: list[int] | None, n: int | None, bootstrap: int, as_json: bool) -> None:
+def _report(
+    folder, ks: list[int] | None, n: int | None, bootstrap: int, as_json: bool, show: bool = True
+) -> None:
     from benchmarks.plot import plot_report
     from benchmarks.report import report_json, report_table, verdict_table
     from benchmarks.run import make_report
@@ -430,6 +499,8 @@ def _report(folder, ks: list[int] | None, n: int | None, bootstrap: int, as_json
         n = min(counts.values(), default=1)
     report = make_report(folder, _default_ks(ks, n), resamples=bootstrap)
     plot = plot_report(report, folder.plot_path)
+    if not show:
+        return
     if as_json:
         click.echo(report_json(report), nl=False)
         return
@@ -473,6 +544,7 @@ def main(verbose: int) -> None:
 @main.command("run")
 @suite_options
 @sampling_options
+@strategy_options
 @eval_options
 @report_options
 @out_option
@@ -484,24 +556,132 @@ def run_command(out: Path, workers, all_tests, ks, bootstrap, as_json, **opts) -
     in OUT/results.jsonl, so an interrupted run continues where it stopped and gives the
     same report. Writes OUT/report.json and OUT/pass_at_k.png.
 
+    With --strategy critic-sampling (APPS-style suites), the --n plain samples are the
+    budget: critic sampling starts from the first --cs-initial of them and spends the rest
+    on refine/repair; OUT/critic_sampling/report.json compares it with plain sampling at
+    the same budget (--json prints that report).
+
     \b
     Example:
       bench run --model ./my-model --suite sample --n 5 --k 1,5 --out runs/sample
       bench run --model Qwen/Qwen2.5-Coder-1.5B --suite apps+ --dataset apps-plus \\
           --n 20 --k 1,5,10 --temperature 0.8 --out runs/qwen-apps
       bench run --suite humaneval --dataset HumanEval.jsonl.gz --samples gens.jsonl --out runs/he
+      bench run --model runs/coderl/actor/checkpoints/step_000100 --suite sample --n 8 \\
+          --k 1,5 --strategy critic-sampling --critic runs/coderl/critic --out runs/cs
     """
     from benchmarks.run import RunFolder
 
+    critic_sampling = opts.pop("strategy") == "critic-sampling"
+    cs_opts = {
+        k: opts.pop(k)
+        for k in ("critic", "cs_initial", "cs_rounds", "cs_enough", "refine", "repair")
+    }
+    if critic_sampling:
+        if opts["samples_file"] is not None or not opts["model"]:
+            raise click.UsageError(
+                "--strategy critic-sampling generates: give --model, not --samples"
+            )
+        if cs_opts["critic"] is None:
+            raise click.UsageError("--strategy critic-sampling needs --critic PATH")
+        if opts["suite"] not in ("apps+", "apps", "sample"):
+            raise click.UsageError(
+                "--strategy critic-sampling needs an APPS-style suite (apps+, apps, sample)"
+            )
+        from benchmarks.critic import check_critic_folder
+
+        check_critic_folder(cs_opts["critic"])
+    elif cs_opts["critic"] is not None:
+        raise click.UsageError("--critic is only used with --strategy critic-sampling")
     folder = RunFolder(out)
     ks_list = _parse_ks(ks)
-    n, gen_s = _generate(opts, folder)
+    n, gen_s, backend = _generate(opts, folder, keep_backend=critic_sampling)
     exec_s = _evaluate(folder, workers, all_tests)
-    _report(folder, ks_list, n, bootstrap, as_json)
+    _report(folder, ks_list, n, bootstrap, as_json, show=not (critic_sampling and as_json))
     samples = len(folder.samples())
     _console(stderr=True).print(
         f"wall time: generation {gen_s:.1f} s, execution {exec_s:.1f} s "
         f"({samples / exec_s if exec_s > 0 else float('inf'):.1f} samples/s)"
+    )
+    if critic_sampling:
+        _critic_sampling(
+            folder, opts, cs_opts, backend, n, ks_list, workers, all_tests, bootstrap, as_json
+        )
+
+
+def _critic_sampling(folder, opts, cs, backend, n, ks, workers, all_tests, bootstrap, as_json):
+    """The critic-sampling stage of `bench run` (after the plain samples are executed)."""
+    from benchmarks.critic import load_critic
+    from benchmarks.critic_sampling import (
+        CSConfig,
+        check_config,
+        complete_problems,
+        cs_folder,
+        cs_table,
+        execute_generations,
+        make_cs_report,
+        read_generations,
+        run_critic_sampling,
+    )
+    from benchmarks.report import report_json
+
+    ks = _default_ks(ks, n)
+    started = time.monotonic()
+    critic = load_critic(cs["critic"])
+    initial = cs["cs_initial"] or max(1, -(-n // 4))
+    if initial > n:
+        raise click.UsageError(f"--cs-initial {initial} is more than the budget --n {n}")
+    config = CSConfig(
+        critic=str(cs["critic"]),
+        critic_fingerprint=critic.fingerprint,
+        budget=n,
+        initial=initial,
+        rounds=cs["cs_rounds"],
+        refine=cs["refine"],
+        repair=cs["repair"],
+        enough=cs["cs_enough"] or max(ks),
+    )
+    problems = folder.problems()
+    path = cs_folder(folder.out)
+    check_config(path, config)  # a folder of other settings is refused even when complete
+    todo = len(problems) - len(complete_problems(read_generations(path / "generations.jsonl")))
+    try:
+        if todo:
+            if backend is None:
+                backend = _open_backend(opts)
+            progress, advance = _progress("critic sampling", len(problems))
+            with progress:
+                rows = run_critic_sampling(
+                    problems,
+                    folder.samples(),
+                    backend,
+                    critic,
+                    config,
+                    folder.config().sampling,
+                    path,
+                    workers=workers,
+                    progress=advance,
+                )
+        else:
+            rows = read_generations(path / "generations.jsonl")
+    finally:
+        if backend is not None:
+            backend.close()
+        critic.close()
+    extra = [r for r in rows if r.origin != "sample"]
+    progress, advance = _progress("executing refinements", len(rows))
+    with progress:
+        execute_generations(
+            folder, rows, workers=workers, stop_on_first_failure=not all_tests, progress=advance
+        )
+    report = make_cs_report(folder, ks, resamples=bootstrap)
+    if as_json:
+        click.echo(report_json(report), nl=False)
+    else:
+        _console().print(cs_table(report))
+    _console(stderr=True).print(
+        f"critic sampling: {len(extra)} refine/repair programs, "
+        f"{time.monotonic() - started:.1f} s; report: {path / 'report.json'}"
     )
 
 
@@ -522,7 +702,7 @@ def generate_command(out: Path, **opts) -> None:
     from benchmarks.run import RunFolder
 
     folder = RunFolder(out)
-    _, seconds = _generate(opts, folder)
+    _, seconds, _ = _generate(opts, folder)
     _console(stderr=True).print(f"samples: {folder.samples_path} ({seconds:.1f} s generating)")
 
 
@@ -583,14 +763,28 @@ def evaluate_command(out: Path, workers, all_tests, **opts) -> None:
 def report_command(out: Path, ks, bootstrap, as_json) -> None:
     """Compute pass@k by difficulty from OUT; write OUT/report.json and OUT/pass_at_k.png.
 
+    A run with critic sampling also gets OUT/critic_sampling/report.json (printed instead
+    of report.json with --json).
+
     \b
     Example:
       bench report --out runs/sample --k 1,5
       bench report --out runs/sample --json | jq .overall.pass_at_k
     """
+    from benchmarks.critic_sampling import cs_folder, cs_table, make_cs_report
+    from benchmarks.report import report_json
     from benchmarks.run import RunFolder
 
-    _report(RunFolder(out), _parse_ks(ks), None, bootstrap, as_json)
+    folder = RunFolder(out)
+    critic_sampling = (cs_folder(out) / "config.json").is_file()
+    _report(folder, _parse_ks(ks), None, bootstrap, as_json, show=not (critic_sampling and as_json))
+    if critic_sampling:
+        n = folder.config().sampling.n
+        report = make_cs_report(folder, _default_ks(_parse_ks(ks), n), resamples=bootstrap)
+        if as_json:
+            click.echo(report_json(report), nl=False)
+        else:
+            _console().print(cs_table(report))
 
 
 @main.command("compare")

@@ -153,7 +153,17 @@ def git_commit() -> str | None:
     return commit + ("+dirty" if dirty else "") if commit else None
 
 
-def _difficulty_key(d: str) -> tuple[int, str]:
+def tool_info() -> ToolInfo:
+    """This tool's version, checkout commit, and executor and comparator versions."""
+    return ToolInfo(
+        version=__version__,
+        git_commit=git_commit(),
+        executor_version=EXECUTOR_VERSION,
+        comparator_version=COMPARATOR_VERSION,
+    )
+
+
+def difficulty_key(d: str) -> tuple[int, str]:
     return (DIFFICULTY_ORDER.index(d) if d in DIFFICULTY_ORDER else len(DIFFICULTY_ORDER), d)
 
 
@@ -225,7 +235,7 @@ def build_report(
     boot = BootstrapInfo(resamples=resamples, confidence=confidence, seed=bootstrap_seed)
     ks = sorted(set(ks))
     overall = _group(outcomes, tests_passed, passed, ks, boot)
-    difficulties = sorted({o.difficulty for o in outcomes if o.difficulty}, key=_difficulty_key)
+    difficulties = sorted({o.difficulty for o in outcomes if o.difficulty}, key=difficulty_key)
     by_difficulty = {
         d: _group([o for o in outcomes if o.difficulty == d], tests_passed, passed, ks, boot)
         for d in difficulties
@@ -233,12 +243,7 @@ def build_report(
     any_skipped = any(r.n_skipped for rs in per_problem.values() for r in rs)
     limits = [p.time_limit_s for p in problems]
     return Report(
-        tool=ToolInfo(
-            version=__version__,
-            git_commit=git_commit(),
-            executor_version=EXECUTOR_VERSION,
-            comparator_version=COMPARATOR_VERSION,
-        ),
+        tool=tool_info(),
         suite=config.suite,
         model=config.model,
         sampling=config.sampling,
@@ -256,7 +261,7 @@ def build_report(
     )
 
 
-def report_json(report: Report) -> str:
+def report_json(report: BaseModel) -> str:
     return json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=False) + "\n"
 
 
@@ -385,7 +390,7 @@ def compare_table(reports: list[Report], names: list[str]):
         for label, _ in groups(r):
             if label not in labels:
                 labels.append(label)
-    labels = sorted(labels, key=lambda x: (x == "overall", _difficulty_key(x)))
+    labels = sorted(labels, key=lambda x: (x == "overall", difficulty_key(x)))
     ks = sorted({k for r in reports for k in r.ks})
     for label in labels:
         for metric in [f"pass@{k}" for k in ks] + ["strict accuracy"]:

@@ -29,11 +29,17 @@ class BackendUnavailable(BackendError):
 
 @dataclass(frozen=True)
 class Request:
-    """`count` samples for one prompt; generation stops at any of `stop` (also cut afterwards)."""
+    """`count` samples for one prompt; generation stops at any of `stop` (also cut afterwards).
+
+    `prefix` is the given start of the answer: the model continues the formatted prompt
+    followed by `prefix` (after the chat template's generation prompt for chat models), and
+    the completions hold only the continuation (critic sampling's refine step uses it).
+    """
 
     text: str
     count: int
     stop: tuple[str, ...] = ()
+    prefix: str = ""
 
 
 @dataclass(frozen=True)

@@ -167,7 +167,7 @@ class HFBackend(Backend):
         torch = self._torch
         from transformers import GenerationConfig
 
-        texts = [self._format(r.text) for r in requests for _ in range(r.count)]
+        texts = [self._format(r.text) + r.prefix for r in requests for _ in range(r.count)]
         if not texts:
             return [[] for _ in requests]
         stops = sorted({s for r in requests for s in r.stop if s})

@@ -102,10 +102,15 @@ class OpenAIBackend(Backend):
         if request.stop:
             payload["stop"] = list(request.stop)
         if self.chat:
+            if request.prefix:
+                raise BackendError(
+                    "a chat endpoint cannot continue a given start of the answer (critic "
+                    "sampling's refine step); serve the model without --chat-template"
+                )
             payload["messages"] = [{"role": "user", "content": request.text}]
             body = self._post("/chat/completions", payload)
         else:
-            payload["prompt"] = request.text
+            payload["prompt"] = request.text + request.prefix
             body = self._post("/completions", payload)
         choices = body.get("choices") if isinstance(body, dict) else None
         if not isinstance(choices, list) or len(choices) != request.count:

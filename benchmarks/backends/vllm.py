@@ -86,7 +86,7 @@ class VLLMBackend(Backend):
             )
             for i, r in enumerate(requests)
         ]
-        prompts = [self._format(r.text) for r in requests]
+        prompts = [self._format(r.text) + r.prefix for r in requests]
         outputs = self.llm.generate(prompts, sampling, use_tqdm=False)
         results = []
         for request, output in zip(requests, outputs):
