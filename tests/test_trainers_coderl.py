@@ -5,6 +5,7 @@ short end-to-end runs of the three stages."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -361,13 +362,217 @@ def test_cli_runs_the_three_stages_on_the_embedded_sample(tiny, tmp_path):
         "rewards.passed": 2.0,
     }
     args = ["--config", str(cfg_file), *(a for k, v in sets.items() for a in ("--set", f"{k}={v}"))]
-    for command in ("sample", "train-critic", "train-actor"):
-        main([command, *args])
+    main(["sample", *args])
+    main(["train-critic", "train-actor", *args])  # several stages, in the order given
     rows = read_samples(out / "samples.jsonl")
     assert len(rows) == 2 * len({r.problem_id for r in rows}) > 0
     assert (out / "critic/eval.json").exists() and (out / "critic/head.safetensors").exists()
     assert len((out / "actor/metrics.jsonl").read_text().splitlines()) == 2
     saved = __import__("yaml").safe_load((out / "actor/config.yaml").read_text())
     assert saved["rewards"]["passed"] == 2.0
+    with pytest.raises(FileExistsError):  # the actor has checkpoints: only --resume continues
+        main(["train-actor", *args])
+    main(["train-actor", *args, "--set", "actor_steps=3", "--resume", "latest"])
+    steps = [json.loads(x)["step"] for x in (out / "actor/metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3]
+    assert (out / "actor/checkpoints/step_000003/model/config.json").exists()
+    with pytest.raises(SystemExit):
+        main(["sample", *args, "--resume", "latest"])
     with pytest.raises(Exception, match="extra"):
         CodeRLConfig.model_validate({"model": "m", "no_such_field": 1})
+
+
+# --------------------------------------------------------------------------- actor resume
+def critic_ready(tiny, base) -> dict:
+    """Samples of chosen programs and a critic trained on them, in `base`: the config
+    fields that point an actor run at them."""
+    cfg = config(tiny, base, heldout_fraction=0.5, seed=3)
+    programs, fail = list(PROGRAMS), "print(0)\n"
+    write_samples(
+        cfg, [DOUBLE, SIGN], [programs + [fail], [*programs[:2], SIGN.canonical_solution, fail]]
+    )
+    train_critic(cfg, records=[DOUBLE, SIGN])
+    return {"samples_file": str(base / "samples.jsonl"), "critic": str(base / "critic")}
+
+
+def actor_metrics(out) -> list[dict]:
+    lines = [json.loads(x) for x in (out / "actor/metrics.jsonl").read_text().splitlines()]
+    return [{k: v for k, v in line.items() if not k.startswith("time/")} for line in lines]
+
+
+def actor_state(out, step: int) -> dict:
+    """Parameters and optimizer tensors of an actor checkpoint."""
+    from safetensors.torch import load_file
+
+    ckpt = out / f"actor/checkpoints/step_{step:06d}"
+    tensors = load_file(ckpt / "model/model.safetensors")
+    tensors.update({f"optim.{k}": v for k, v in load_file(ckpt / "optimizer.safetensors").items()})
+    return tensors
+
+
+def test_actor_resume_continues_exactly_like_an_uninterrupted_run(tiny, tmp_path):
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    shared = critic_ready(tiny, tmp_path / "base")
+    records = [DOUBLE, SIGN]
+
+    def run(out, steps: int) -> CodeRLConfig:
+        return config(tiny, out, actor_steps=steps, checkpoint_every=2, **shared)
+
+    full, parts = tmp_path / "full", tmp_path / "parts"
+    train_actor(run(full, 4), records=records)
+    # interrupted after step 3, resumed from the checkpoint of step 2 (line 3 redone)
+    train_actor(run(parts, 3), records=records)
+    assert len(actor_metrics(parts)) == 3
+    with pytest.raises(FileExistsError):
+        train_actor(run(parts, 4), records=records)
+    step2 = parts / "actor/checkpoints/step_000002"
+    state = json.loads((step2 / "trainer_state.json").read_text())
+    assert state["step"] == 2 and len(state["sampler"][1]) == 625
+    assert {"rng_rank0.safetensors", "optimizer.safetensors", "config.yaml"} <= {
+        p.name for p in step2.iterdir()
+    }
+    copy = tmp_path / "step2"
+    shutil.copytree(step2, copy)
+    train_actor(run(parts, 4), resume=str(step2), records=records)
+    want = actor_metrics(full)
+    assert [line["kind"] for line in want] == ["pg", "ce", "pg", "ce"]
+    assert actor_metrics(parts) == want
+    a, b = actor_state(full, 4), actor_state(parts, 4)
+    assert a.keys() == b.keys() and any(k.startswith("optim.") for k in a)
+    assert all(torch.equal(a[k], b[k]) for k in a), "parameters and optimizer state identical"
+
+    # the comparison is sharp: a checkpoint that lost its sampler state or its optimizer
+    # moments resumes into a different run
+    def resume_broken(name: str, mutate) -> Path:
+        out = tmp_path / name
+        shutil.copytree(copy, out / "actor/checkpoints/step_000002")
+        mutate(out / "actor/checkpoints/step_000002")
+        train_actor(run(out, 4), resume="latest", records=records)
+        return out
+
+    def fresh_sampler(ckpt):
+        import random
+
+        version, internal, gauss = random.Random(0).getstate()
+        fresh = {"step": 2, "sampler": [version, list(internal), gauss]}
+        (ckpt / "trainer_state.json").write_text(json.dumps(fresh))
+
+    def zero_moments(ckpt):
+        tensors = load_file(ckpt / "optimizer.safetensors")
+        zeroed = {k: v if k.endswith(".step") else torch.zeros_like(v) for k, v in tensors.items()}
+        save_file(zeroed, ckpt / "optimizer.safetensors")
+
+    resampled = resume_broken("sampler-lost", fresh_sampler)
+    assert actor_metrics(resampled) != want[2:]
+    forgot = resume_broken("moments-lost", zero_moments)
+    assert actor_metrics(forgot)[0] == want[2], "step 3 only reads the restored parameters"
+    c = actor_state(forgot, 4)
+    assert not all(torch.equal(a[k], c[k]) for k in a if not k.startswith("optim."))
+
+
+# --------------------------------------------------------------------------- configs
+@pytest.mark.parametrize("name", ["coderl_example.yaml", "coderl_sample_cpu.yaml"])
+def test_example_configs_validate(name):
+    import yaml
+
+    from trainers.config import load_config
+
+    path = Path(__file__).resolve().parents[1] / "configs" / name
+    data = yaml.safe_load(path.read_text())
+    assert set(data) <= set(CodeRLConfig.model_fields), set(data) - set(CodeRLConfig.model_fields)
+    cfg = load_config(CodeRLConfig, path)  # every field validates (unknown keys are errors)
+    dumped = cfg.model_dump(mode="json")
+    assert {k: dumped[k] for k in data} == data, "values are taken as written"
+
+
+# --------------------------------------------------------------------------- processes
+@pytest.mark.slow
+def test_two_processes_write_the_same_samples_and_take_the_same_actor_steps(tiny, tmp_path):
+    """The three stages under torchrun with 2 CPU processes (DDP over gloo, as `accelerate
+    launch` sets up on GPUs) against the same stages in this one process."""
+    import os
+    import subprocess
+    import sys
+
+    from safetensors.torch import load_file
+
+    from trainers.data import load_records
+
+    records = load_records("sample", "train")
+    # two problems come with chosen, labelled programs (so some returns are nonzero):
+    # sampling keeps them and fills in the rest of the problems from the model
+    chosen = [(record, ["def (:\n", record.solutions[0], "print(0)\n"]) for record in records[3:5]]
+    lines = []
+    for record, programs in chosen:
+        labels = label_programs([record] * 3, programs, config(tiny, tmp_path))
+        assert labels[1]["outcome"] == "passed" and labels[0]["outcome"] == "compile_error"
+        lines += [
+            SampleRow(
+                problem_id=record.problem_id, index=i, greedy=i == 2, program=p, **label
+            ).model_dump_json()
+            for i, (p, label) in enumerate(zip(programs, labels))
+        ]
+    sets = {
+        "max_new_tokens": 8,
+        "critic_epochs": 1,
+        "actor_steps": 4,
+        "actor_batch_size": 2,
+        "checkpoint_every": 2,
+        "execution_workers": 1,
+    }
+    one, two = tmp_path / "one", tmp_path / "two"
+    for out in (one, two):
+        out.mkdir()
+        (out / "samples.jsonl").write_text("\n".join(lines) + "\n")
+    args = [
+        a
+        for k, v in {**sets, "model": tiny, "output_dir": two}.items()
+        for a in ("--set", f"{k}={v}")
+    ]
+    cfg_file = tmp_path / "cfg.yaml"
+    base = config(tiny, two).model_dump(mode="json", exclude={"model", "output_dir", *sets})
+    cfg_file.write_text(__import__("yaml").safe_dump(base))
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+    ]
+    done = subprocess.run(
+        [*command, "-m", "trainers.coderl", "sample", "train-critic", "train-actor"]
+        + ["--config", str(cfg_file), *args],
+        env={**os.environ, "ACCELERATE_USE_CPU": "1"},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    # 1. sample: the same file, byte for byte, as one process writes
+    cfg = config(tiny, one, **sets, critic=str(two / "critic"))
+    sample(cfg, records=records)
+    written = (two / "samples.jsonl").read_text()
+    assert written == (one / "samples.jsonl").read_text()
+    assert len(read_samples(two / "samples.jsonl")) == 3 * len(records)
+    assert not list(two.glob("samples.rank*"))
+
+    # 2. critic: held-out evaluation logged
+    metrics = [json.loads(x) for x in (two / "critic/metrics.jsonl").read_text().splitlines()]
+    assert any("eval/accuracy" in m for m in metrics) and (two / "critic/eval.json").exists()
+
+    # 3. actor (with that critic): the steps of one process, up to float summation order
+    train_actor(cfg, records=records)
+    got, want = actor_metrics(two), actor_metrics(one)
+    assert [m["kind"] for m in got] == [m["kind"] for m in want] == ["pg", "ce", "pg", "ce"]
+    for g, w in zip(got, want):
+        assert g.keys() == w.keys()
+        assert {k: pytest.approx(v, rel=1e-4, abs=1e-6) for k, v in g.items()} == w
+    ckpt = two / "actor/checkpoints/step_000004"
+    assert (ckpt / "rng_rank0.safetensors").exists() and (ckpt / "rng_rank1.safetensors").exists()
+    a = load_file(ckpt / "model/model.safetensors")
+    b = load_file(one / "actor/checkpoints/step_000004/model/model.safetensors")
+    assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
