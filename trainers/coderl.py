@@ -34,8 +34,9 @@
 
 Processes (`accelerate launch` / torchrun; one process runs on CUDA when there is one):
 sample shards problems; the critic and the actor shard every batch (`critic_batch_size`,
-`actor_batch_size` count rows over all processes) and average the loss over the batch's
-tokens of every process, so N processes take the steps one process would take.
+`actor_batch_size` count rows over all processes) and normalize each process's loss by the
+whole batch (critic: its rows, actor: its program tokens), so N processes take the steps
+one process would take (the critic pads a short last batch of an epoch with repeated rows).
 
 Outputs: OUTPUT_DIR/config_sample.yaml and samples.jsonl; critic/ (config.yaml,
 metrics.jsonl, eval.json, backbone/, head.safetensors + head.json); actor/ (config.yaml,
@@ -46,8 +47,8 @@ one (same batches, metrics and parameters); resume with the same number of proce
 
 The critic reads the same token ids as the actor (the actor's tokenizer is used for both),
 so its per-token probabilities line up with the actor's tokens; a critic backbone with a
-different vocabulary is rejected. Critic sampling at inference (refine / repair) is not
-part of this module.
+different vocabulary is rejected. Critic sampling at inference (refine / repair) lives in
+benchmarks/critic_sampling.py, which reads the critic folder this module writes.
 """
 
 from __future__ import annotations
@@ -540,8 +541,9 @@ def critic_accuracy(predicted: list[int], truth: list[int], majority: int) -> di
         idx = [i for i, t in enumerate(truth) if t == k]
         report[f"n/{name}"] = len(idx)
         report[f"accuracy/{name}"] = sum(predicted[i] == k for i in idx) / len(idx) if idx else None
-    report["accuracy"] = sum(p == t for p, t in zip(predicted, truth)) / max(1, len(truth))
-    report["baseline_accuracy"] = sum(t == majority for t in truth) / max(1, len(truth))
+    n = len(truth)  # no held-out rows: no accuracy (None), rather than a 0
+    report["accuracy"] = sum(p == t for p, t in zip(predicted, truth)) / n if n else None
+    report["baseline_accuracy"] = sum(t == majority for t in truth) / n if n else None
     return report
 
 
