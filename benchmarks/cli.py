@@ -567,7 +567,7 @@ def run_command(out: Path, workers, all_tests, ks, bootstrap, as_json, **opts) -
       bench run --model Qwen/Qwen2.5-Coder-1.5B --suite apps+ --dataset apps-plus \\
           --n 20 --k 1,5,10 --temperature 0.8 --out runs/qwen-apps
       bench run --suite humaneval --dataset HumanEval.jsonl.gz --samples gens.jsonl --out runs/he
-      bench run --model runs/coderl/actor/checkpoints/step_000100 --suite sample --n 8 \\
+      bench run --model runs/coderl/actor/checkpoints/step_000100/model --suite sample --n 8 \\
           --k 1,5 --strategy critic-sampling --critic runs/coderl/critic --out runs/cs
     """
     from benchmarks.run import RunFolder

@@ -1,6 +1,8 @@
 """Slim RL trainers over the appsplus data and executor (heavy imports happen inside functions).
 
 - `trainers.stepcoder`: StepCoder, PPO with CCCS and FGO (`python -m trainers.stepcoder`)
+- `trainers.coderl`: CodeRL, labelled samples, a critic, critic-weighted policy gradient
+  (`python -m trainers.coderl sample|train-critic|train-actor`)
 - `trainers.sft`: supervised warm start on canonical solutions (`python -m trainers.sft`)
 - `trainers.evaluate`: pass rate per curriculum stage (`python -m trainers.evaluate`)
 - shared parts: `common` (tensor helpers), `rewards` (execution rewards and FGO token
