@@ -504,3 +504,35 @@ def test_tests_from_apps_empty():
 def test_tests_from_apps_malformed(io, message):
     with pytest.raises(ValueError, match=message):
         apps_tests(io)
+
+
+def test_workers_of_a_checkout_under_tmp_share_it_safely(tmp_path):
+    """Code that lives under /tmp keeps /tmp shared (the interpreter must still see it): two
+    workers (both pid 1 of their own pid namespace as root) must not collide on their work
+    folders, and every folder is removed after its program."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import appsplus
+
+    checkout = tmp_path / "checkout"
+    shutil.copytree(Path(appsplus.__file__).parent, checkout / "appsplus")
+    before = {p.name for p in Path("/tmp").glob("appsplus-run-*")}
+    script = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(checkout)!r})\n"
+        "from appsplus.execution import Job, StdioTest, WorkerPool, run_many\n"
+        'prog = \'import os\\nopen("f", "w").write("x")\\nprint(int(input()) * 2)\\n\'\n'
+        "jobs = [Job(program=prog, tests=[StdioTest(input=f'{i}\\n', output=f'{2 * i}\\n')]) for i in range(40)]\n"
+        "with WorkerPool(2) as pool:\n"
+        "    assert all(r.passed for r in run_many(jobs, pool=pool)), 'a job failed'\n"
+        "    print(pool.isolation().private_tmp)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"  # /tmp stayed shared: the case under test
+    assert {p.name for p in Path("/tmp").glob("appsplus-run-*")} <= before

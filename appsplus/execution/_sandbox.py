@@ -330,7 +330,6 @@ class Zygote:
         if not self.pid_ns:
             iso["unprivileged_user"] = iso["unprivileged_user"] and self.root
         self.tmp_base = "/tmp" if iso["private_tmp"] else os.environ.get("TMPDIR") or "/tmp"
-        self.runs = 0
         self.iso_private_dirs = iso.pop("_private_dirs", [])
         self.keep_read_cap = iso.pop("_keep_read_cap", True)
 
@@ -386,8 +385,9 @@ class Zygote:
         # stdout and stderr of the run's children: memfds (RLIMIT_FSIZE caps them) that the
         # children empty before each test; the zygote reads them if a child dies mid-test.
         self.out_fd, self.err_fd = os.memfd_create("stdout"), os.memfd_create("stderr")
-        self.runs += 1
-        workdir = os.path.join(self.tmp_base, f"appsplus-run-{os.getpid()}-{self.runs}")
+        # random: zygotes in pid namespaces all have pid 1, and a shared /tmp may hold the
+        # folders of other workers (or of a killed one)
+        workdir = os.path.join(self.tmp_base, f"appsplus-run-{os.urandom(8).hex()}")
         os.mkdir(workdir, 0o700)
         try:
             if self.root and self.iso["unprivileged_user"]:
@@ -403,10 +403,9 @@ class Zygote:
                 self.reap(pid)
             os.close(self.out_fd)
             os.close(self.err_fd)
-            if self.iso_private_dirs:
-                for d in self.iso_private_dirs:  # also clears what programs left in /tmp
-                    _empty_dir(d)
-            else:
+            for d in self.iso_private_dirs:  # also clears what programs left in /tmp
+                _empty_dir(d)
+            if not self.iso["private_tmp"]:  # the work folder is in a shared temp dir
                 _remove_tree(workdir)
 
     def run_child(self, job, code, workdir, start):
