@@ -620,6 +620,7 @@ def _critic_sampling(folder, opts, cs, backend, n, ks, workers, all_tests, boots
         cs_table,
         execute_generations,
         make_cs_report,
+        origin_line,
         read_generations,
         run_critic_sampling,
     )
@@ -679,6 +680,7 @@ def _critic_sampling(folder, opts, cs, backend, n, ks, workers, all_tests, boots
         click.echo(report_json(report), nl=False)
     else:
         _console().print(cs_table(report))
+        _console(stderr=True).print(origin_line(report))
     _console(stderr=True).print(
         f"critic sampling: {len(extra)} refine/repair programs, "
         f"{time.monotonic() - started:.1f} s; report: {path / 'report.json'}"

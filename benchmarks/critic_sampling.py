@@ -463,9 +463,20 @@ class GroupEstimates(_Strict):
     )
 
 
+class OriginStats(_Strict):
+    """How the programs of one origin (sample, refine, repair) fared."""
+
+    generated: int
+    public_passed: int
+    hidden_passed: int
+
+
 class BudgetInfo(_Strict):
     budget: int = Field(description="programs generated per problem")
     generated: dict[str, int] = Field(description="critic sampling's programs by origin")
+    by_origin: dict[str, OriginStats] = Field(
+        description="critic sampling's programs by origin: public and hidden-test passes"
+    )
     mean_per_problem: float
     problems_under_budget: int = Field(
         description="stopped early: enough public passes, or no rounds left"
@@ -628,6 +639,16 @@ def build_cs_report(
         budget=BudgetInfo(
             budget=config.budget,
             generated={o: origins.get(o, 0) for o in ("sample", "refine", "repair")},
+            by_origin={
+                o: OriginStats(
+                    generated=origins.get(o, 0),
+                    public_passed=sum(r.public_passed for r in cs_rows if r.origin == o),
+                    hidden_passed=sum(
+                        passed[(r.problem_id, r.index)] for r in cs_rows if r.origin == o
+                    ),
+                )
+                for o in ("sample", "refine", "repair")
+            },
             mean_per_problem=len(cs_rows) / len(problems),
             problems_under_budget=sum(o.generated < config.budget for o in outcomes),
         ),
@@ -644,6 +665,15 @@ def build_cs_report(
         by_difficulty=by_difficulty,
         problems=outcomes,
     )
+
+
+def origin_line(report: CSReport) -> str:
+    """One line: critic sampling's programs by origin, with public and hidden-test passes."""
+    parts = [
+        f"{o} {st.generated} (public {st.public_passed}, all tests {st.hidden_passed})"
+        for o, st in report.budget.by_origin.items()
+    ]
+    return "programs by origin: " + ", ".join(parts)
 
 
 def cs_table(report: CSReport):

@@ -279,6 +279,11 @@ def test_budget_bookkeeping_is_exact(sample_suite, tmp_path):  # noqa: F811
         boot=BootstrapInfo(resamples=100, confidence=0.95, seed=0),
     )
     assert report.budget.generated == {"sample": 4, "refine": 6, "repair": 4}
+    assert report.budget.by_origin["repair"].model_dump() == {
+        "generated": 4,
+        "public_passed": 0,
+        "hidden_passed": 0,
+    }
     assert report.budget.mean_per_problem == 7
     assert report.budget.problems_under_budget == 0
 
@@ -378,6 +383,11 @@ def test_report_metrics_on_hand_computed_rows(sample_suite):  # noqa: F811
     assert report.problems[0].plain_first_passing_rank == 1
     assert report.public_tests.precision == 0.0  # the one public pass (index 5) fails hidden
     assert report.overall.coverage == {"sampling": 0.5, "critic-sampling": 0.5}
+    origins = {
+        o: (st.generated, st.public_passed, st.hidden_passed)
+        for o, st in report.budget.by_origin.items()
+    }
+    assert origins == {"sample": (2, 0, 0), "refine": (5, 0, 1), "repair": (1, 1, 0)}
 
 
 # ---------------------------------------------------------------- the critic folder
