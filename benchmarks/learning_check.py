@@ -19,8 +19,9 @@ neither torch nor `trainers`: benchmarks never import trainers):
      cross-entropy (`pg_steps=0`): does the policy gradient add anything beyond more CE?
 5. print pass rates per stage, on full generation and overall, before and after, then the
    algorithm's own report (stepcoder: the wall-time split of an iteration and training
-   charts; coderl: the class counts of the samples, the critic's accuracy per class against
-   the majority-class baseline, the actor's charts), the wall time of every step, and
+   charts; coderl: the class counts of the samples, the critic's accuracy per class, overall
+   and balanced (mean over classes), on its training and held-out rows, against the
+   majority-class baseline, the actor's charts), the wall time of every step, and
    write it all as OUT/summary.json.
 
 Training and measurement use the same problems (both splits of the sample): this checks
@@ -240,6 +241,7 @@ def check_coderl(check: Check, start: Path) -> None:
         f"critic_learning_rate={a.critic_lr}",
         "critic_batch_size=8",
         f"heldout_fraction={a.heldout_fraction}",
+        f"critic_class_weights={a.critic_class_weights}",
     )
     for label, pg_steps in (("coderl", a.pg_steps), ("CE only", 0)):
         out = check.out / label.replace(" ", "_")
@@ -280,32 +282,55 @@ def report_coderl(check: Check) -> None:
         f"problems) to train, {critic['n']} rows ({critic['n'] // per_problem} problems) held "
         f"out; majority class of its training rows: {majority}."
     )
+    train = critic.get("train")  # the training rows' evaluation (older trainers: none)
+    weights = critic.get("class_weights")
+    if weights:
+        text = ", ".join(f"{c} {weights[c]:.3f}" for c in CLASSES)
+        print(f"critic loss class weights ({critic.get('class_weights_mode')}): {text}")
     print(
         f"{'class':16}{'sampled':>9}{'greedy':>8}{'train':>7}{'held-out':>10}"
-        f"{'critic acc':>12}{'majority acc':>14}   (accuracy on held-out rows of the class)"
+        f"{'train acc':>11}{'held-out acc':>14}{'majority acc':>14}"
     )
-    present = []
+    print(f"{'':60}(critic accuracy on the rows of the class)")
+
+    def cell(report: dict | None, c: str) -> str:
+        ok = report is not None and report[f"n/{c}"]
+        return f"{report[f'accuracy/{c}']:.3f}" if ok else "-"
+
     for c in CLASSES:
         n = critic[f"n/{c}"]
-        acc = critic[f"accuracy/{c}"]
-        if n:
-            present.append(c)
-        cells = (f"{acc:.3f}", f"{float(c == majority):.3f}") if n else ("-", "-")
+        majority_cell = f"{float(c == majority):.3f}"
         print(
             f"{c:16}{sampled[c]:>9}{greedy[c]:>8}{critic['train_counts'][c]:>7}{n:>10}"
-            f"{cells[0]:>12}{cells[1]:>14}"
+            f"{cell(train, c):>11}{cell(critic, c):>14}{majority_cell:>14}"
         )
+    present = [c for c in CLASSES if critic[f"n/{c}"]]
     balanced = sum(critic[f"accuracy/{c}"] for c in present) / max(1, len(present))
     balanced_base = (majority in present) / max(1, len(present))
     lines = [x for x in read_jsonl(base / "critic" / "metrics.jsonl") if "losses/critic" in x]
     last = [x for x in lines if x["epoch"] == lines[-1]["epoch"]]
     train_acc = sum(x["charts/train_accuracy"] for x in last) / len(last)
     train_base = critic["train_counts"][majority] / critic["train_rows"]
-    for name, value, baseline in (
+    table = [
         ("held-out accuracy", critic["accuracy"], critic["baseline_accuracy"]),
         ("held-out balanced accuracy (mean over its classes)", balanced, balanced_base),
-        ("train accuracy (batches of the last epoch)", train_acc, train_base),
-    ):
+    ]
+    if train:
+        table += [
+            (
+                "train accuracy (after the last epoch)",
+                train["accuracy"],
+                train["baseline_accuracy"],
+            ),
+            (
+                "train balanced accuracy (mean over its classes)",
+                train["balanced_accuracy"],
+                train["baseline_balanced_accuracy"],
+            ),
+        ]
+    table.append(("train accuracy (batches of the last epoch)", train_acc, train_base))
+    print(f"{'':50}{'critic':>12}{'majority':>14}")
+    for name, value, baseline in table:
         print(f"{name:50}{value:>12.3f}{baseline:>14.3f}")
     print(
         f"critic loss {trend(lines, 'losses/critic', '.3f')} (mean of the first -> last fifth "
@@ -313,8 +338,15 @@ def report_coderl(check: Check) -> None:
     )
     epochs = [x for x in read_jsonl(base / "critic" / "metrics.jsonl") if "eval/accuracy" in x]
     if epochs:  # trainers that evaluate the held-out problems after every epoch
-        curve = " ".join(f"{x['eval/accuracy']:.3f}" for x in epochs)
-        print(f"held-out accuracy after each epoch: {curve}")
+        for name, key in (
+            ("held-out accuracy", "eval/accuracy"),
+            ("held-out balanced accuracy", "eval/balanced_accuracy"),
+            ("train accuracy", "train/accuracy"),
+            ("train balanced accuracy", "train/balanced_accuracy"),
+        ):
+            if all(x.get(key) is not None for x in epochs):
+                curve = " ".join(f"{x[key]:.3f}" for x in epochs)
+                print(f"{name + ' after each epoch:':46}{curve}")
 
     # the policy-gradient rows of the actor: samples whose reward differs from the greedy one's
     greedy_reward = {r["problem_id"]: r["reward"] for r in rows if r["greedy"]}
@@ -349,6 +381,10 @@ def report_coderl(check: Check) -> None:
             "balanced_accuracy": balanced,
             "baseline_balanced_accuracy": balanced_base,
             "train_batch_accuracy_last_epoch": train_acc,
+            "train_balanced_accuracy": train["balanced_accuracy"] if train else None,
+            "train_baseline_balanced_accuracy": (
+                train["baseline_balanced_accuracy"] if train else None
+            ),
             "train_majority_share": train_base,
         },
         actors=actors,
@@ -460,6 +496,13 @@ def main(argv: list[str] | None = None) -> None:
     group.add_argument("--critic-lr", type=float, default=1e-4)
     group.add_argument(
         "--heldout-fraction", type=float, default=0.2, help="problems held out of the critic"
+    )
+    group.add_argument(
+        "--critic-class-weights",
+        choices=["none", "balanced"],
+        default="none",
+        help="critic cross-entropy class weights ('balanced': n / (classes * n_class) of its "
+        "training rows)",
     )
     group.add_argument(
         "--actor-steps", type=int, default=200, help="actor steps (pg and ce) per variant"

@@ -20,6 +20,7 @@ def test_help_lists_both_algorithms():
     )
     assert "coderl" in done.stdout and "stepcoder" in done.stdout
     assert "--samples-per-problem" in done.stdout and "--actor-steps" in done.stdout
+    assert "--critic-class-weights" in done.stdout
 
 
 def _score(passed: int, samples: int, subtasks: int) -> dict:
@@ -67,6 +68,17 @@ def test_coderl_report_and_summary(tmp_path, capsys):
         **{f"accuracy/{c}": a for c, a in zip(lc.CLASSES, (0.0, 1.0, None, 1.0))},
         "accuracy": 2 / 3,
         "baseline_accuracy": 1 / 3,
+        "class_weights": dict(zip(lc.CLASSES, (1.5, 0.0, 0.0, 0.75))),
+        "class_weights_mode": "balanced",
+        "train": {  # the training rows: compile_error predicted right, 1 of 2 passed
+            "n": 3,
+            **{f"n/{c}": n for c, n in zip(lc.CLASSES, (1, 0, 0, 2))},
+            **{f"accuracy/{c}": a for c, a in zip(lc.CLASSES, (1.0, None, None, 0.5))},
+            "accuracy": 2 / 3,
+            "baseline_accuracy": 2 / 3,
+            "balanced_accuracy": 0.75,
+            "baseline_balanced_accuracy": 0.5,
+        },
     }
     (tmp_path / "coderl" / "critic" / "eval.json").parent.mkdir(parents=True)
     (tmp_path / "coderl" / "critic" / "eval.json").write_text(json.dumps(critic))
@@ -87,7 +99,10 @@ def test_coderl_report_and_summary(tmp_path, capsys):
     lc.print_report(check, wall=2.0)
 
     text = capsys.readouterr().out
-    assert "held-out balanced accuracy" in text
+    assert "held-out balanced accuracy" in text and "train balanced accuracy" in text
+    assert "class weights (balanced): compile_error 1.500" in text
+    passed_row = next(line for line in text.splitlines() if line.startswith("passed "))
+    assert passed_row.split()[-3:] == ["0.500", "1.000", "1.000"]  # train, held-out, majority
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["pass_rates"]["coderl"]["full generation"] == 0.5
     assert summary["pass_rates"]["CE only"]["overall"] == 0.0
@@ -102,6 +117,9 @@ def test_coderl_report_and_summary(tmp_path, capsys):
     assert summary["critic"]["balanced_accuracy"] == 2 / 3  # mean over the 3 classes present
     assert summary["critic"]["baseline_balanced_accuracy"] == 1 / 3
     assert summary["critic"]["train_batch_accuracy_last_epoch"] == 1.0
+    assert summary["critic"]["train"]["accuracy/passed"] == 0.5
+    assert summary["critic"]["train_balanced_accuracy"] == 0.75
+    assert summary["critic"]["train_baseline_balanced_accuracy"] == 0.5
     assert summary["actors"] == {
         "coderl": {"pg_steps": 1, "ce_steps": 1},
         "CE only": {"pg_steps": 0, "ce_steps": 1},

@@ -5,6 +5,7 @@ short end-to-end runs of the three stages."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from trainers.coderl import (  # noqa: E402
     CodeRLConfig,
     SampleRow,
     build_critic,
+    class_weights,
     collate,
     critic_accuracy,
     encode,
@@ -33,6 +35,7 @@ from trainers.coderl import (  # noqa: E402
     token_weights,
     train_actor,
     train_critic,
+    weighted_ce_sum,
 )
 from trainers.data import TaskRecord  # noqa: E402
 from trainers.rewards import RewardTable, program_outcome  # noqa: E402
@@ -203,6 +206,35 @@ def test_critic_accuracy_reports_per_class_and_the_majority_baseline():
     assert report["accuracy"] == 0.5 and report["baseline_accuracy"] == 0.5
     assert report["accuracy/passed"] == 0.5 and report["accuracy/compile_error"] == 1.0
     assert report["accuracy/runtime_error"] == 0.0 and report["accuracy/failed_test"] is None
+    # mean recall over the 3 classes present; the majority baseline recalls only its class
+    assert report["balanced_accuracy"] == pytest.approx((0.5 + 1.0 + 0.0) / 3)
+    assert report["baseline_balanced_accuracy"] == pytest.approx(1 / 3)
+    assert critic_accuracy([], [], majority=3)["balanced_accuracy"] is None
+
+
+def test_balanced_class_weights_and_the_weighted_mean_match_a_naive_loop():
+    labels = [3, 3, 3, 3, 0, 0, 1]  # no failed_test (class 2)
+    assert class_weights(labels, "none") == [1.0] * 4
+    got = class_weights(labels, "balanced")
+    want = [7 / (3 * 2), 7 / (3 * 1), 0.0, 7 / (3 * 4)]  # n / (classes present * n_class)
+    assert got == pytest.approx(want) and got[2] == 0.0
+    assert sum(w * labels.count(k) for k, w in enumerate(got)) == pytest.approx(len(labels))
+    torch.manual_seed(2)
+    logits = torch.randn(len(labels), 4)
+    y = torch.tensor(labels)
+    w = torch.tensor(got)
+    loss_sum, weight_sum = weighted_ce_sum(logits, y, w)
+    naive = [  # (weight, -log softmax of the true class) per row
+        (got[t], math.log(sum(math.exp(float(x)) for x in logits[i])) - float(logits[i, t]))
+        for i, t in enumerate(labels)
+    ]
+    assert float(loss_sum) == pytest.approx(sum(a * b for a, b in naive), rel=1e-5)
+    assert float(weight_sum) == pytest.approx(sum(a for a, _ in naive))
+    mean = torch.nn.functional.cross_entropy(logits, y, weight=w)  # torch's weighted 'mean'
+    assert float(loss_sum / weight_sum) == pytest.approx(float(mean), rel=1e-5)
+    # split over 2 "processes": the shares, each over the whole batch's weight, add up
+    halves = [weighted_ce_sum(logits[s], y[s], w)[0] for s in (slice(0, 3), slice(3, None))]
+    assert float(sum(halves) / weight_sum) == pytest.approx(float(mean), rel=1e-5)
 
 
 # --------------------------------------------------------------------------- critic model
@@ -309,7 +341,7 @@ def test_critic_then_actor_end_to_end(tiny, tmp_path):
     from safetensors.torch import load_file
 
     out = tmp_path / "run"
-    cfg = config(tiny, out, heldout_fraction=0.5, seed=3)
+    cfg = config(tiny, out, heldout_fraction=0.5, seed=3, critic_class_weights="balanced")
     programs = list(PROGRAMS)
     fail = "print(0)\n"  # greedy baseline: wrong answer
     write_samples(
@@ -319,7 +351,18 @@ def test_critic_then_actor_end_to_end(tiny, tmp_path):
     report = json.loads((critic_dir / "eval.json").read_text())
     for key in ("accuracy", "baseline_accuracy", "majority_class", "train_counts"):
         assert key in report
-    assert all(f"accuracy/{o}" in report for o in OUTCOMES)
+    for key in ("balanced_accuracy", "baseline_balanced_accuracy"):
+        assert key in report and key in report["train"]
+    assert all(f"accuracy/{o}" in report and f"accuracy/{o}" in report["train"] for o in OUTCOMES)
+    assert report["train"]["n"] == report["train_rows"]
+    assert report["class_weights_mode"] == "balanced"
+    weights = report["class_weights"]
+    present = [o for o in OUTCOMES if report["train_counts"][o]]
+    for o in OUTCOMES:
+        n_o = report["train_counts"][o]
+        assert weights[o] == (
+            pytest.approx(report["train_rows"] / (len(present) * n_o)) if n_o else 0
+        )
     assert report["n"] + report["train_rows"] == 9 and report["n"] > 0
     metrics = [json.loads(x) for x in (critic_dir / "metrics.jsonl").read_text().splitlines()]
     steps = [m for m in metrics if "losses/critic" in m]
@@ -327,8 +370,14 @@ def test_critic_then_actor_end_to_end(tiny, tmp_path):
     assert steps and all(m["losses/critic"] > 0 and "time/step_s" in m for m in steps)
     assert [m["epoch"] for m in evals] == [1, 2], "a held-out evaluation after every epoch"
     for key, value in report.items():  # the last evaluation is eval.json
-        if key not in ("train_rows", "train_counts", "majority_class"):
+        if (
+            key not in ("train_rows", "train_counts", "majority_class", "train")
+            and "class_w" not in key
+        ):
             assert evals[-1][f"eval/{key}"] == value
+    for key, value in report["train"].items():
+        if key != "majority_class":
+            assert evals[-1][f"train/{key}"] == value
 
     actor = config(tiny, out, pg_steps=1, ce_steps=1, checkpoint_every=2)
     train_actor(actor, records=[DOUBLE, SIGN])
@@ -522,6 +571,7 @@ def test_two_processes_write_the_same_samples_and_take_the_same_actor_steps(tiny
         "actor_batch_size": 2,
         "checkpoint_every": 2,
         "execution_workers": 1,
+        "critic_class_weights": "balanced",
     }
     one, two = tmp_path / "one", tmp_path / "two"
     for out in (one, two):
@@ -560,9 +610,18 @@ def test_two_processes_write_the_same_samples_and_take_the_same_actor_steps(tiny
     assert len(read_samples(two / "samples.jsonl")) == 3 * len(records)
     assert not list(two.glob("samples.rank*"))
 
-    # 2. critic: held-out evaluation logged
+    # 2. critic: held-out evaluation logged; the class-weighted steps of one process (a short
+    # last batch is padded with repeated rows under 2 processes: compare the full ones)
     metrics = [json.loads(x) for x in (two / "critic/metrics.jsonl").read_text().splitlines()]
     assert any("eval/accuracy" in m for m in metrics) and (two / "critic/eval.json").exists()
+    train_critic(cfg.model_copy(update={"critic": str(one / "critic")}), records=records)
+    solo = [json.loads(x) for x in (one / "critic/metrics.jsonl").read_text().splitlines()]
+    keys = ("step", "losses/critic", "charts/train_accuracy")
+    got = [
+        {k: m[k] for k in keys} for m in metrics if m.get("charts/rows") == cfg.critic_batch_size
+    ]
+    want = [{k: m[k] for k in keys} for m in solo if m.get("charts/rows") == cfg.critic_batch_size]
+    assert got and got == [pytest.approx(w, rel=1e-4, abs=1e-6) for w in want]
 
     # 3. actor (with that critic): the steps of one process, up to float summation order
     train_actor(cfg, records=records)

@@ -21,9 +21,11 @@
 2. train-critic: a critic = any `AutoModel` backbone + a linear 4-way outcome head on every
    token of (problem prompt, program). Token-level outcome logits [B, L, 4]; the sequence
    prediction is their max-pool over the program tokens (as in CodeRL), trained with
-   cross-entropy against the sample's outcome class. Problems are split into train and
-   held-out; after every epoch the held-out per-class accuracy is logged (`eval/...`)
-   against the majority-class baseline; the last one is OUTPUT_DIR/critic/eval.json.
+   cross-entropy against the sample's outcome class (optionally class-weighted,
+   `critic_class_weights`). Problems are split into train and held-out; after every epoch
+   the per-class, overall and balanced accuracy of the held-out rows (`eval/...`) and of the
+   training rows (`train/...`) are logged against the majority-class baseline; the last
+   ones (and the class weights) are OUTPUT_DIR/critic/eval.json.
 3. train-actor: policy gradient on the sampled programs. Token t of sample s gets the
    weight q_t = p_critic(outcome(s) | prompt, program[:t]) and the return
    r(s) - r(greedy baseline of the problem) (rewards from `trainers.rewards.RewardTable`):
@@ -35,7 +37,8 @@
 Processes (`accelerate launch` / torchrun; one process runs on CUDA when there is one):
 sample shards problems; the critic and the actor shard every batch (`critic_batch_size`,
 `actor_batch_size` count rows over all processes) and normalize each process's loss by the
-whole batch (critic: its rows, actor: its program tokens), so N processes take the steps
+whole batch (critic: the summed class weights of its rows, i.e. its rows when unweighted;
+actor: its program tokens), so N processes take the steps
 one process would take (the critic pads a short last batch of an epoch with repeated rows).
 
 Outputs: OUTPUT_DIR/config_sample.yaml and samples.jsonl; critic/ (config.yaml,
@@ -115,6 +118,13 @@ class CodeRLConfig(BaseModel):
     critic_batch_size: int = Field(8, ge=1, description="rows per critic step, all processes")
     critic_learning_rate: float = Field(2e-5, gt=0, description="AdamW learning rate")
     heldout_fraction: float = Field(0.2, ge=0, lt=1, description="problems held out for eval")
+    critic_class_weights: Literal["none", "balanced"] = Field(
+        "none",
+        description="critic cross-entropy weight per class. 'balanced': n_rows / (n_classes "
+        "present * n_rows of the class), counted on the training rows (sklearn's 'balanced'); "
+        "a class absent from them gets weight 0 (it never occurs in a batch). The loss is the "
+        "weighted mean: divided by the summed weights of the batch's rows",
+    )
     # --- 3. actor
     critic: str | None = Field(None, description="critic folder; default: OUTPUT_DIR/critic")
     actor_steps: int = Field(100, ge=1, description="optimizer steps (pg and ce together)")
@@ -534,16 +544,42 @@ def critic_batch(rows: Sequence[SampleRow], prompts: dict, tokenizer, max_length
     return (*collate(encoded, tokenizer.pad_token_id), labels)
 
 
+def class_weights(labels: Sequence[int], mode: Literal["none", "balanced"]) -> list[float]:
+    """Cross-entropy weight of each class, from the training labels: all 1 ('none'), or
+    n / (k * n_c) for the k classes present and 0 for the absent ones ('balanced')."""
+    if mode == "none":
+        return [1.0] * len(OUTCOMES)
+    counts = [sum(t == k for t in labels) for k in range(len(OUTCOMES))]
+    present = sum(c > 0 for c in counts)
+    return [len(labels) / (present * c) if c else 0.0 for c in counts]
+
+
+def weighted_ce_sum(logits, labels, weights):
+    """sum_i weights[labels_i] * cross-entropy_i and sum_i weights[labels_i]: [B, 4], [B], [4]
+    -> two scalars (their ratio, over the whole batch, is torch's weighted 'mean')."""
+    import torch
+
+    loss = torch.nn.functional.cross_entropy(logits, labels, weight=weights, reduction="sum")
+    return loss, weights[labels].sum()
+
+
 def critic_accuracy(predicted: list[int], truth: list[int], majority: int) -> dict:
-    """Per-class and overall accuracy of the critic and of always predicting `majority`."""
+    """Per-class, overall and balanced accuracy (the mean recall over the classes present in
+    `truth`) of the critic and of always predicting `majority`."""
     report: dict[str, Any] = {"n": len(truth), "majority_class": OUTCOMES[majority]}
+    present = []
     for k, name in enumerate(OUTCOMES):
         idx = [i for i, t in enumerate(truth) if t == k]
         report[f"n/{name}"] = len(idx)
         report[f"accuracy/{name}"] = sum(predicted[i] == k for i in idx) / len(idx) if idx else None
-    n = len(truth)  # no held-out rows: no accuracy (None), rather than a 0
+        if idx:
+            present.append(k)
+    n = len(truth)  # no rows: no accuracy (None), rather than a 0
     report["accuracy"] = sum(p == t for p, t in zip(predicted, truth)) / n if n else None
     report["baseline_accuracy"] = sum(t == majority for t in truth) / n if n else None
+    recalls = [report[f"accuracy/{OUTCOMES[k]}"] for k in present]
+    report["balanced_accuracy"] = sum(recalls) / len(present) if present else None
+    report["baseline_balanced_accuracy"] = (majority in present) / len(present) if present else None
     return report
 
 
@@ -599,6 +635,9 @@ def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
     eval_rows = [r for r in rows if heldout(r.problem_id, cfg.heldout_fraction, cfg.seed)]
     counts = [sum(r.outcome == o for r in train_rows) for o in OUTCOMES]
     majority = max(range(len(OUTCOMES)), key=lambda k: counts[k])
+    train_labels = [OUTCOMES.index(r.outcome) for r in train_rows]  # [N]
+    weights = class_weights(train_labels, cfg.critic_class_weights)  # [4]
+    log.info("critic class weights (%s): %s", cfg.critic_class_weights, weights)
 
     # ------------------------------------------------------------------ 2b. model
     device = accelerator.device
@@ -613,6 +652,7 @@ def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
     if accelerator.is_main_process:
         metrics_path.write_text("")
     order_rng = torch.Generator().manual_seed(cfg.seed)  # batch order, the same everywhere
+    weight_of = torch.tensor(weights, device=device)  # [4]
 
     # ------------------------------------------------------------------ 2c. epochs of cross-entropy
     step = 0
@@ -629,9 +669,12 @@ def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
                 )
             )  # [b, L] x3, [b]
             logits = sequence_logits(critic(ids, attn), prog)  # [b, 4]
-            loss_sum = torch.nn.functional.cross_entropy(logits, labels, reduction="sum")
+            loss_sum, _ = weighted_ce_sum(logits, labels, weight_of)  # scalar
+            # the whole batch's summed class weights (its rows when unweighted), all processes
+            total_weight = sum(weights[train_labels[i]] for i in batch)
             optimizer.zero_grad()
-            accelerator.backward(loss_sum / len(batch) * world)  # DDP averages: the batch mean
+            # DDP averages gradients: the weighted mean over the whole batch
+            accelerator.backward(loss_sum / total_weight * world)
             accelerator.clip_grad_norm_(critic.parameters(), cfg.max_grad_norm)
             optimizer.step()
             step += 1
@@ -643,33 +686,42 @@ def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
                     {
                         "epoch": epoch,
                         "step": step,
-                        "losses/critic": totals[0].item() / len(batch),
+                        "losses/critic": totals[0].item() / total_weight,
                         "charts/train_accuracy": totals[1].item() / len(batch),
                         "charts/rows": len(batch),
                         "time/step_s": round(time.time() - t0, 4),
                     },
                 )
 
-        # ------------------------------------------------------------------ 2d. held-out evaluation
+        # ------------------------------------------------------------------ 2d. evaluation, held-out and train
         t0 = time.time()
-        predicted, truth = predict_outcomes(
-            accelerator, unwrapped, eval_rows, prompts, tokenizer, cfg
+        report = critic_accuracy(
+            *predict_outcomes(accelerator, unwrapped, eval_rows, prompts, tokenizer, cfg), majority
         )
-        report = critic_accuracy(predicted, truth, majority)
+        train_report = critic_accuracy(
+            *predict_outcomes(accelerator, unwrapped, train_rows, prompts, tokenizer, cfg), majority
+        )
         if accelerator.is_main_process:
-            numbers = {k: v for k, v in report.items() if not isinstance(v, str)}
             _append_metrics(
                 metrics_path,
                 {
                     "epoch": epoch,
                     "step": step,
-                    **{f"eval/{k}": v for k, v in numbers.items()},
+                    **{f"eval/{k}": v for k, v in report.items() if not isinstance(v, str)},
+                    **{f"train/{k}": v for k, v in train_report.items() if not isinstance(v, str)},
                     "time/eval_s": round(time.time() - t0, 4),
                 },
             )
 
     # ------------------------------------------------------------------ 2e. save
-    report = {"train_rows": len(train_rows), "train_counts": dict(zip(OUTCOMES, counts)), **report}
+    report = {
+        "train_rows": len(train_rows),
+        "train_counts": dict(zip(OUTCOMES, counts)),
+        "class_weights": dict(zip(OUTCOMES, weights)),
+        "class_weights_mode": cfg.critic_class_weights,
+        **report,
+        "train": train_report,
+    }
     if accelerator.is_main_process:
         (out / "eval.json").write_text(json.dumps(report, indent=1))
         log.info("critic held-out: %s", report)
