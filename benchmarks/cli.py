@@ -611,7 +611,7 @@ def run_command(out: Path, workers, all_tests, ks, bootstrap, as_json, **opts) -
 
 def _critic_sampling(folder, opts, cs, backend, n, ks, workers, all_tests, bootstrap, as_json):
     """The critic-sampling stage of `bench run` (after the plain samples are executed)."""
-    from benchmarks.critic import load_critic
+    from benchmarks.critic import critic_fingerprint, load_critic
     from benchmarks.critic_sampling import (
         CSConfig,
         check_config,
@@ -628,13 +628,12 @@ def _critic_sampling(folder, opts, cs, backend, n, ks, workers, all_tests, boots
 
     ks = _default_ks(ks, n)
     started = time.monotonic()
-    critic = load_critic(cs["critic"])
     initial = cs["cs_initial"] or max(1, -(-n // 4))
     if initial > n:
         raise click.UsageError(f"--cs-initial {initial} is more than the budget --n {n}")
     config = CSConfig(
         critic=str(cs["critic"]),
-        critic_fingerprint=critic.fingerprint,
+        critic_fingerprint=critic_fingerprint(cs["critic"]),
         budget=n,
         initial=initial,
         rounds=cs["cs_rounds"],
@@ -646,8 +645,10 @@ def _critic_sampling(folder, opts, cs, backend, n, ks, workers, all_tests, boots
     path = cs_folder(folder.out)
     check_config(path, config)  # a folder of other settings is refused even when complete
     todo = len(problems) - len(complete_problems(read_generations(path / "generations.jsonl")))
+    critic = None
     try:
         if todo:
+            critic = load_critic(cs["critic"])
             if backend is None:
                 backend = _open_backend(opts)
             progress, advance = _progress("critic sampling", len(problems))
@@ -668,7 +669,8 @@ def _critic_sampling(folder, opts, cs, backend, n, ks, workers, all_tests, boots
     finally:
         if backend is not None:
             backend.close()
-        critic.close()
+        if critic is not None:
+            critic.close()
     extra = [r for r in rows if r.origin != "sample"]
     progress, advance = _progress("executing refinements", len(rows))
     with progress:

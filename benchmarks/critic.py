@@ -101,8 +101,6 @@ class Critic:
         head = load_file(str(root / "head.safetensors"))
         self.weight = head["weight"].float().to(device)  # [4, H]
         self.bias = head["bias"].float().to(device)  # [4]
-        self.path = str(root)
-        self.fingerprint = critic_fingerprint(root)
 
     def _encode(self, prompt: str, program: str):
         tok = self.tokenizer

@@ -124,9 +124,6 @@ class CSGeneration(_Strict):
 class Scorer(Protocol):
     """What critic sampling needs of a critic (benchmarks.critic.Critic; stubs in tests)."""
 
-    path: str
-    fingerprint: str
-
     def score(self, pairs: list[tuple[str, str]]) -> list[ProgramScore]: ...
 
 
@@ -252,9 +249,13 @@ class _Public:
 
     def __init__(self, pool: WorkerPool) -> None:
         self.pool = pool
+        self.tests: dict[str, list[int]] = {}  # problem id -> public test indices
 
     def run(self, items: list[tuple[BenchProblem, str]]) -> list[tuple[bool, str | None]]:
-        plans = [public_tests(p)[0] for p, _ in items]
+        for p, _ in items:
+            if p.problem_id not in self.tests:
+                self.tests[p.problem_id] = public_tests(p)[0]
+        plans = [self.tests[p.problem_id] for p, _ in items]
         jobs = [
             Job(
                 program=program,
@@ -375,6 +376,7 @@ def _one_chunk(chunk, by_problem, backend, critic, config, sampling, public) -> 
         )
     token_scores = {(p.problem_id, s.index): sc for (p, s), sc in zip(items, scores)}
     used = {p.problem_id: config.initial for p in chunk}  # generations spent per problem
+    next_index = {p.problem_id: B for p in chunk}  # refine/repair rows are numbered from B
     # ---- rounds of refine / repair
     steps = [op for op, on in (("refine", config.refine), ("repair", config.repair)) if on]
     for r in range(1, config.rounds + 1):
@@ -418,9 +420,10 @@ def _one_chunk(chunk, by_problem, backend, critic, config, sampling, public) -> 
         for (p, op, parent, cut, _), completion, program, (ok, fb), score in zip(
             plans, completions, programs, verdicts, scores
         ):
+            next_index[p.problem_id] += 1
             row = CSGeneration(
                 problem_id=p.problem_id,
-                index=B + sum(g.index >= B for g in gens[p.problem_id]),
+                index=next_index[p.problem_id] - 1,
                 origin=op,
                 round=r,
                 parent=parent.index,
@@ -713,6 +716,13 @@ def fingerprint_rows(rows: list[CSGeneration]) -> str:
 # ---------------------------------------------------------------- over a run folder
 
 
+def _as_samples(rows: list[CSGeneration]) -> list[Sample]:
+    return [
+        Sample(problem_id=r.problem_id, index=r.index, completion=r.completion, program=r.program)
+        for r in rows
+    ]
+
+
 def execute_generations(
     folder,
     rows: list[CSGeneration],
@@ -720,23 +730,18 @@ def execute_generations(
     workers: int | None = None,
     stop_on_first_failure: bool = True,
     progress: Callable[[int], None] | None = None,
-) -> dict[tuple[str, int], bool]:
-    """Hidden-test verdicts of every row through the run's results cache: (problem, index) -> passed."""
+) -> None:
+    """Run every row not yet in the run's results cache on the hidden tests (all of them)."""
     from benchmarks.evaluate import evaluate_samples
 
-    samples = [
-        Sample(problem_id=r.problem_id, index=r.index, completion=r.completion, program=r.program)
-        for r in rows
-    ]
-    keys, results, _ = evaluate_samples(
+    evaluate_samples(
         folder.problems(),
-        samples,
+        _as_samples(rows),
         folder.results_path,
         workers=workers,
         stop_on_first_failure=stop_on_first_failure,
         progress=progress,
     )
-    return {(s.problem_id, s.index): results[k].passed for s, k in zip(samples, keys)}
 
 
 def make_cs_report(
@@ -757,10 +762,7 @@ def make_cs_report(
     problems = folder.problems()
     rows = read_generations(cs / "generations.jsonl")
     rows = [r for r in rows if r.problem_id in complete_problems(rows)]
-    samples = [
-        Sample(problem_id=r.problem_id, index=r.index, completion=r.completion, program=r.program)
-        for r in rows
-    ]
+    samples = _as_samples(rows)
     keys, _ = sample_keys({p.problem_id: p for p in problems}, samples, stop)
     results = read_results(folder.results_path)
     missing = sum(k not in results for k in keys)

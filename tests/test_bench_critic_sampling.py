@@ -40,9 +40,6 @@ class LineCritic:
     """Stub critic: one token per line; p(pass) 0.2 on lines containing BUG, else 0.9;
     sequence p(pass) from `p_pass(program)` (0.5 unless given)."""
 
-    path = "stub"
-    fingerprint = "stub-critic"
-
     def __init__(self, p_pass=lambda program: 0.5) -> None:
         self.p_pass = p_pass
         self.calls = 0
