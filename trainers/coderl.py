@@ -387,12 +387,6 @@ def merge_samples(path: Path, n: int, order: Sequence[str]) -> set[str]:
     return done
 
 
-def checkpoints_in(folder: Path) -> list[Path]:
-    """Completed actor checkpoints under `folder`/checkpoints, oldest first."""
-    found = (folder / "checkpoints").glob("step_*")
-    return sorted(p for p in found if p.is_dir() and p.suffix != ".tmp")
-
-
 def _append_metrics(path: Path, line: dict) -> None:
     with path.open("a") as f:
         f.write(json.dumps(line) + "\n")
@@ -755,7 +749,6 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
     """Stage 3: critic-weighted policy gradient alternated with ground-truth CE; returns the
     actor folder. `resume`: 'latest' or a checkpoint folder."""
     import random
-    import shutil
 
     import torch
     from accelerate import Accelerator
@@ -765,12 +758,14 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
     from trainers.config import save_config
     from trainers.data import load_records
     from trainers.model import (
+        checkpoint_folder,
+        checkpoint_to_resume,
         load_lm,
         load_tensors_and_json,
         optimizer_state,
+        restart_metrics,
         restore_optimizer,
         restore_rng,
-        rng_state,
         save_tensors_and_json,
         seed_everything,
     )
@@ -784,14 +779,7 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
         raise ValueError("actor_batch_size must be a multiple of the number of processes")
     seed_everything(cfg.seed)
     out = Path(cfg.output_dir) / "actor"
-    ckpt = None
-    if resume is not None:
-        found = checkpoints_in(out) if resume == "latest" else [Path(resume)]
-        if not found:
-            raise FileNotFoundError(f"no checkpoint to resume in {out / 'checkpoints'}")
-        ckpt = found[-1]
-    elif checkpoints_in(out):
-        raise FileExistsError(f"{out} holds checkpoints: resume it or use another output_dir")
+    ckpt = checkpoint_to_resume(out, resume)
     if accelerator.is_main_process:
         save_config(cfg, out)
     device = accelerator.device
@@ -851,14 +839,7 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
     unwrapped = accelerator.unwrap_model(lm)
     metrics_path = out / "metrics.jsonl"
     if accelerator.is_main_process:  # a resumed run drops the lines after its checkpoint
-        kept = []
-        if ckpt is not None and metrics_path.exists():
-            kept = [
-                line
-                for line in metrics_path.read_text().splitlines()
-                if line.strip() and json.loads(line)["step"] <= start
-            ]
-        metrics_path.write_text("".join(line + "\n" for line in kept))
+        restart_metrics(metrics_path, "step", None if ckpt is None else start)
 
     def forward(batch):  # [(ids, n_prompt)] -> logprobs of tokens 1.. and their program mask
         ids, attn, prog = (t.to(device) for t in collate(batch, tokenizer.pad_token_id))
@@ -909,26 +890,16 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
         if accelerator.is_main_process:
             _append_metrics(metrics_path, line)
         if step == cfg.actor_steps or (cfg.checkpoint_every and step % cfg.checkpoint_every == 0):
-            final = out / "checkpoints" / f"step_{step:06d}"
-            tmp = final.with_suffix(".tmp")
-            if accelerator.is_main_process:
-                shutil.rmtree(tmp, ignore_errors=True)
-                tmp.mkdir(parents=True)
-                unwrapped.save_pretrained(tmp / "model")
-                tokenizer.save_pretrained(tmp / "model")
-                save_tensors_and_json(tmp / "optimizer", *optimizer_state(optimizer))
-                version, internal, gauss = sampler.getstate()
-                (tmp / "trainer_state.json").write_text(
-                    json.dumps({"step": step, "sampler": [version, list(internal), gauss]})
-                )
-                save_config(cfg, tmp)
-            accelerator.wait_for_everyone()
-            save_tensors_and_json(tmp / f"rng_rank{rank}", *rng_state())
-            accelerator.wait_for_everyone()
-            if accelerator.is_main_process:
-                shutil.rmtree(final, ignore_errors=True)
-                tmp.rename(final)
-            accelerator.wait_for_everyone()
+            with checkpoint_folder(accelerator, out / "checkpoints" / f"step_{step:06d}") as tmp:
+                if accelerator.is_main_process:
+                    unwrapped.save_pretrained(tmp / "model")
+                    tokenizer.save_pretrained(tmp / "model")
+                    save_tensors_and_json(tmp / "optimizer", *optimizer_state(optimizer))
+                    version, internal, gauss = sampler.getstate()
+                    (tmp / "trainer_state.json").write_text(
+                        json.dumps({"step": step, "sampler": [version, list(internal), gauss]})
+                    )
+                    save_config(cfg, tmp)
     return out
 
 

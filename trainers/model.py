@@ -18,6 +18,7 @@ import argparse
 import json
 import logging
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -267,6 +268,68 @@ def restore_rng(tensors: dict[str, torch.Tensor], meta: dict) -> None:
     cuda = [tensors[k] for k in sorted(tensors) if k.startswith("torch_cuda_")]
     if cuda and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(cuda)
+
+
+def checkpoints_in(output_dir: Path) -> list[Path]:
+    """Completed checkpoints in `output_dir`/checkpoints, oldest first (names sort by step;
+    a .tmp folder is one being written)."""
+    folder = output_dir / "checkpoints"
+    return (
+        sorted(p for p in folder.iterdir() if p.is_dir() and p.suffix != ".tmp")
+        if folder.is_dir()
+        else []
+    )
+
+
+def checkpoint_to_resume(output_dir: Path, resume: str | None) -> Path | None:
+    """The checkpoint `resume` names ('latest' or a folder), or None for a fresh run; a fresh
+    run refuses an `output_dir` that already holds checkpoints."""
+    if resume is None:
+        if checkpoints_in(output_dir):
+            raise FileExistsError(
+                f"{output_dir} holds checkpoints: resume it or use another output_dir"
+            )
+        return None
+    found = checkpoints_in(output_dir) if resume == "latest" else [Path(resume)]
+    if not found:
+        raise FileNotFoundError(f"no checkpoint to resume in {output_dir / 'checkpoints'}")
+    return found[-1]
+
+
+@contextmanager
+def checkpoint_folder(accelerator, folder: Path):
+    """Write checkpoint `folder` from every process, atomically: the body writes the shared
+    files into the yielded temporary folder (on the main process), then each process adds its
+    RNG state (rng_rankR) and the folder is renamed into place (a crash leaves only a .tmp
+    folder, never a partial checkpoint)."""
+    import shutil
+
+    tmp = folder.with_suffix(".tmp")
+    if accelerator.is_main_process:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+    yield tmp
+    accelerator.wait_for_everyone()
+    save_tensors_and_json(tmp / f"rng_rank{accelerator.process_index}", *rng_state())
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.rename(folder)
+    accelerator.wait_for_everyone()
+
+
+def restart_metrics(path: Path, key: str, last: int | None) -> None:
+    """Start `path` (metrics.jsonl) for a run: empty for a fresh run (`last` None), else
+    only the lines whose `key` is at most `last` (a resumed run drops the lines after its
+    checkpoint). Call from the main process."""
+    kept = []
+    if last is not None and path.exists():
+        kept = [
+            line
+            for line in path.read_text().splitlines()
+            if line.strip() and json.loads(line)[key] <= last
+        ]
+    path.write_text("".join(line + "\n" for line in kept))
 
 
 def seed_everything(seed: int) -> None:

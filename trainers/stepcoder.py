@@ -40,7 +40,6 @@ import json
 import logging
 import os
 import random
-import shutil
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -149,12 +148,6 @@ def loss_mask(results, offsets, response_mask, fgo: bool, eos_ended):
     return keep & response_mask
 
 
-def checkpoints_in(output_dir: Path) -> list[Path]:
-    """Completed checkpoints of a run, oldest first."""
-    folder = output_dir / "checkpoints"
-    return sorted(p for p in folder.glob("iteration_*") if p.is_dir() and p.suffix != ".tmp")
-
-
 def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None = None) -> Path:
     """Run StepCoder; returns the output dir.
 
@@ -173,6 +166,8 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
     from trainers.config import save_config
     from trainers.data import completion_offsets, load_records, stages_of
     from trainers.model import (
+        checkpoint_folder,
+        checkpoint_to_resume,
         generate,
         lm_logprobs,
         load_policy,
@@ -180,9 +175,9 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
         load_tensors_and_json,
         optimizer_state,
         policy_forward,
+        restart_metrics,
         restore_optimizer,
         restore_rng,
-        rng_state,
         save_tensors_and_json,
         seed_everything,
     )
@@ -206,14 +201,7 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
         {pid: len(s) for pid, s in stages.items()}, cfg.rho, cfg.min_attempts
     )
     lora = {"r": cfg.lora_r, "lora_alpha": cfg.lora_alpha} if cfg.lora_r else None
-    ckpt = None
-    if resume is not None:
-        found = checkpoints_in(out) if resume == "latest" else [Path(resume)]
-        if not found:
-            raise FileNotFoundError(f"no checkpoint to resume in {out / 'checkpoints'}")
-        ckpt = found[-1]
-    elif checkpoints_in(out):
-        raise FileExistsError(f"{out} holds checkpoints: resume it or use another output_dir")
+    ckpt = checkpoint_to_resume(out, resume)
     if accelerator.is_main_process:
         save_config(cfg, out)
     if ckpt is None:
@@ -242,14 +230,7 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
 
     metrics_path = out / "metrics.jsonl"
     if accelerator.is_main_process:  # a resumed run drops the lines after its checkpoint
-        kept = []
-        if ckpt is not None and metrics_path.exists():
-            kept = [
-                line
-                for line in metrics_path.read_text().splitlines()
-                if line.strip() and json.loads(line)["iteration"] <= start
-            ]
-        metrics_path.write_text("".join(line + "\n" for line in kept))
+        restart_metrics(metrics_path, "iteration", None if ckpt is None else start)
 
     progress = Progress(disable=not (cfg.progress and accelerator.is_main_process))
     task = progress.add_task("stepcoder", total=cfg.iterations, completed=start)
@@ -450,27 +431,20 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
                 cfg.checkpoint_every and iteration % cfg.checkpoint_every == 0
             ):
                 # ------------------------------------------------------------------ checkpoint
-                final = out / "checkpoints" / f"iteration_{iteration:06d}"
-                tmp = final.with_suffix(".tmp")
-                if accelerator.is_main_process:
-                    shutil.rmtree(tmp, ignore_errors=True)
-                    tmp.mkdir(parents=True)
-                    unwrapped.lm.save_pretrained(tmp / "model")
-                    tokenizer.save_pretrained(tmp / "model")
-                    save_tensors_and_json(tmp / "value_head", unwrapped.value_head.state_dict(), {})
-                    save_tensors_and_json(tmp / "optimizer", *optimizer_state(optimizer))
-                    (tmp / "curriculum.json").write_text(curriculum.model_dump_json(indent=1))
-                    (tmp / "trainer_state.json").write_text(
-                        json.dumps({"iteration": iteration, "samples": samples_seen})
-                    )
-                    save_config(cfg, tmp)
-                accelerator.wait_for_everyone()
-                save_tensors_and_json(tmp / f"rng_rank{rank}", *rng_state())
-                accelerator.wait_for_everyone()
-                if accelerator.is_main_process:
-                    shutil.rmtree(final, ignore_errors=True)
-                    tmp.rename(final)
-                accelerator.wait_for_everyone()
+                folder = out / "checkpoints" / f"iteration_{iteration:06d}"
+                with checkpoint_folder(accelerator, folder) as tmp:
+                    if accelerator.is_main_process:
+                        unwrapped.lm.save_pretrained(tmp / "model")
+                        tokenizer.save_pretrained(tmp / "model")
+                        save_tensors_and_json(
+                            tmp / "value_head", unwrapped.value_head.state_dict(), {}
+                        )
+                        save_tensors_and_json(tmp / "optimizer", *optimizer_state(optimizer))
+                        (tmp / "curriculum.json").write_text(curriculum.model_dump_json(indent=1))
+                        (tmp / "trainer_state.json").write_text(
+                            json.dumps({"iteration": iteration, "samples": samples_seen})
+                        )
+                        save_config(cfg, tmp)
     finally:
         progress.stop()
         pool.close()
