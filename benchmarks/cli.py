@@ -108,169 +108,155 @@ def _progress(description: str, total: int):
 # ---------------------------------------------------------------- shared options
 
 
-def suite_options(fn):
-    for decorator in reversed(
-        [
-            click.option(
-                "--suite",
-                required=True,
-                type=click.Choice(["apps+", "apps", "sample", "humaneval", "mbpp"]),
-                help="Benchmark suite (see the README for each prompt format).",
-            ),
-            click.option(
-                "--dataset",
-                help="apps+: a build folder or hub id; apps: an APPS folder/jsonl (default: the hub); "
-                "humaneval: HumanEval.jsonl(.gz); mbpp: mbpp.jsonl.",
-            ),
-            click.option(
-                "--split",
-                help="Split to use (default test; mbpp: prompt/test/validation/train/all).",
-            ),
-            click.option("--limit", type=click.IntRange(min=1), help="Only the first N problems."),
-            click.option(
-                "--time-limit",
-                type=click.FloatRange(min=0, min_open=True),
-                help="Per-test seconds for every problem (default: the suite's, e.g. APPS+ "
-                "reference runtimes).",
-            ),
-        ]
-    ):
-        fn = decorator(fn)
-    return fn
+def _options(*decorators):
+    """One decorator applying `decorators` so that options show in the order given."""
+
+    def apply(fn):
+        for decorator in reversed(decorators):
+            fn = decorator(fn)
+        return fn
+
+    return apply
 
 
-def sampling_options(fn):
-    for decorator in reversed(
-        [
-            click.option(
-                "--model", help="Local path or hub id (hf, vllm), or the served name (openai)."
-            ),
-            click.option(
-                "--backend",
-                type=click.Choice(["hf", "vllm", "openai"]),
-                default="hf",
-                show_default=True,
-            ),
-            click.option(
-                "--n",
-                "n",
-                type=click.IntRange(min=1),
-                default=20,
-                show_default=True,
-                help="Samples per problem.",
-            ),
-            click.option(
-                "--temperature",
-                type=click.FloatRange(min=0),
-                default=0.8,
-                show_default=True,
-                help="0 means greedy.",
-            ),
-            click.option(
-                "--top-p",
-                type=click.FloatRange(min=0, max=1, min_open=True),
-                default=0.95,
-                show_default=True,
-            ),
-            click.option(
-                "--max-new-tokens", type=click.IntRange(min=1), default=1024, show_default=True
-            ),
-            click.option("--seed", type=int, default=0, show_default=True),
-            click.option(
-                "--batch-size",
-                type=click.IntRange(min=1),
-                help="Samples per generate call (default min(max(n, 16), 64)); part of the "
-                "run's identity, since it decides the random draws.",
-            ),
-            click.option("--stop", multiple=True, help="Extra stop sequence (repeatable)."),
-            click.option(
-                "--chat-template/--no-chat-template",
-                "chat",
-                default=None,
-                help="Wrap prompts in the tokenizer's chat template (default: when it has one; "
-                "openai: use /chat/completions).",
-            ),
-            click.option("--revision", help="Hub revision of the model (hf, vllm)."),
-            click.option(
-                "--device", default="auto", show_default=True, help="hf: cpu, cuda, cuda:1, mps."
-            ),
-            click.option(
-                "--dtype", default="auto", show_default=True, help="float32, bfloat16, float16."
-            ),
-            click.option(
-                "--base-url", help="openai: the server's base URL, e.g. http://localhost:8000/v1."
-            ),
-            click.option(
-                "--trust-remote-code", is_flag=True, help="Allow model code from the hub."
-            ),
-            click.option(
-                "--samples",
-                "samples_file",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                help="Evaluate generations made elsewhere: jsonl of {problem_id, completion | program}.",
-            ),
-            click.option(
-                "--allow-missing",
-                is_flag=True,
-                help="--samples: leave out problems without samples.",
-            ),
-        ]
-    ):
-        fn = decorator(fn)
-    return fn
+suite_options = _options(
+    click.option(
+        "--suite",
+        required=True,
+        type=click.Choice(["apps+", "apps", "sample", "humaneval", "mbpp"]),
+        help="Benchmark suite (see the README for each prompt format).",
+    ),
+    click.option(
+        "--dataset",
+        help="apps+: a build folder or hub id; apps: an APPS folder/jsonl (default: the hub); "
+        "humaneval: HumanEval.jsonl(.gz); mbpp: mbpp.jsonl.",
+    ),
+    click.option(
+        "--split",
+        help="Split to use (default test; mbpp: prompt/test/validation/train/all).",
+    ),
+    click.option("--limit", type=click.IntRange(min=1), help="Only the first N problems."),
+    click.option(
+        "--time-limit",
+        type=click.FloatRange(min=0, min_open=True),
+        help="Per-test seconds for every problem (default: the suite's, e.g. APPS+ "
+        "reference runtimes).",
+    ),
+)
 
 
-def strategy_options(fn):
-    for decorator in reversed(
-        [
-            click.option(
-                "--strategy",
-                type=click.Choice(["sampling", "critic-sampling"]),
-                default="sampling",
-                show_default=True,
-                help="critic-sampling: after the plain samples, refine and repair failing "
-                "programs with a CodeRL critic and compare at equal budget (see the README).",
-            ),
-            click.option(
-                "--critic",
-                type=click.Path(exists=True, file_okay=False, path_type=Path),
-                help="critic-sampling: a critic folder written by `python -m trainers.coderl "
-                "train-critic`.",
-            ),
-            click.option(
-                "--cs-initial",
-                type=click.IntRange(min=1),
-                help="critic-sampling: plain samples to start from (default: a quarter of --n).",
-            ),
-            click.option(
-                "--cs-rounds",
-                type=click.IntRange(min=0),
-                default=2,
-                show_default=True,
-                help="critic-sampling: refine/repair rounds.",
-            ),
-            click.option(
-                "--cs-enough",
-                type=click.IntRange(min=1),
-                help="critic-sampling: stop a problem once this many programs pass its public "
-                "tests (default: the largest k).",
-            ),
-            click.option(
-                "--refine/--no-refine",
-                default=True,
-                show_default=True,
-                help="critic-sampling: resample failing programs from the critic's failure point.",
-            ),
-            click.option(
-                "--repair/--no-repair",
-                default=True,
-                show_default=True,
-                help="critic-sampling: regenerate failing programs from their test feedback.",
-            ),
-        ]
-    ):
-        fn = decorator(fn)
-    return fn
+sampling_options = _options(
+    click.option("--model", help="Local path or hub id (hf, vllm), or the served name (openai)."),
+    click.option(
+        "--backend",
+        type=click.Choice(["hf", "vllm", "openai"]),
+        default="hf",
+        show_default=True,
+    ),
+    click.option(
+        "--n",
+        "n",
+        type=click.IntRange(min=1),
+        default=20,
+        show_default=True,
+        help="Samples per problem.",
+    ),
+    click.option(
+        "--temperature",
+        type=click.FloatRange(min=0),
+        default=0.8,
+        show_default=True,
+        help="0 means greedy.",
+    ),
+    click.option(
+        "--top-p",
+        type=click.FloatRange(min=0, max=1, min_open=True),
+        default=0.95,
+        show_default=True,
+    ),
+    click.option("--max-new-tokens", type=click.IntRange(min=1), default=1024, show_default=True),
+    click.option("--seed", type=int, default=0, show_default=True),
+    click.option(
+        "--batch-size",
+        type=click.IntRange(min=1),
+        help="Samples per generate call (default min(max(n, 16), 64)); part of the "
+        "run's identity, since it decides the random draws.",
+    ),
+    click.option("--stop", multiple=True, help="Extra stop sequence (repeatable)."),
+    click.option(
+        "--chat-template/--no-chat-template",
+        "chat",
+        default=None,
+        help="Wrap prompts in the tokenizer's chat template (default: when it has one; "
+        "openai: use /chat/completions).",
+    ),
+    click.option("--revision", help="Hub revision of the model (hf, vllm)."),
+    click.option("--device", default="auto", show_default=True, help="hf: cpu, cuda, cuda:1, mps."),
+    click.option("--dtype", default="auto", show_default=True, help="float32, bfloat16, float16."),
+    click.option(
+        "--base-url", help="openai: the server's base URL, e.g. http://localhost:8000/v1."
+    ),
+    click.option("--trust-remote-code", is_flag=True, help="Allow model code from the hub."),
+    click.option(
+        "--samples",
+        "samples_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Evaluate generations made elsewhere: jsonl of {problem_id, completion | program}.",
+    ),
+    click.option(
+        "--allow-missing",
+        is_flag=True,
+        help="--samples: leave out problems without samples.",
+    ),
+)
+
+
+strategy_options = _options(
+    click.option(
+        "--strategy",
+        type=click.Choice(["sampling", "critic-sampling"]),
+        default="sampling",
+        show_default=True,
+        help="critic-sampling: after the plain samples, refine and repair failing "
+        "programs with a CodeRL critic and compare at equal budget (see the README).",
+    ),
+    click.option(
+        "--critic",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        help="critic-sampling: a critic folder written by `python -m trainers.coderl "
+        "train-critic`.",
+    ),
+    click.option(
+        "--cs-initial",
+        type=click.IntRange(min=1),
+        help="critic-sampling: plain samples to start from (default: a quarter of --n).",
+    ),
+    click.option(
+        "--cs-rounds",
+        type=click.IntRange(min=0),
+        default=2,
+        show_default=True,
+        help="critic-sampling: refine/repair rounds.",
+    ),
+    click.option(
+        "--cs-enough",
+        type=click.IntRange(min=1),
+        help="critic-sampling: stop a problem once this many programs pass its public "
+        "tests (default: the largest k).",
+    ),
+    click.option(
+        "--refine/--no-refine",
+        default=True,
+        show_default=True,
+        help="critic-sampling: resample failing programs from the critic's failure point.",
+    ),
+    click.option(
+        "--repair/--no-repair",
+        default=True,
+        show_default=True,
+        help="critic-sampling: regenerate failing programs from their test feedback.",
+    ),
+)
 
 
 def out_option(fn):
@@ -282,46 +268,32 @@ def out_option(fn):
     )(fn)
 
 
-def eval_options(fn):
-    for decorator in reversed(
-        [
-            click.option(
-                "--workers", type=click.IntRange(min=1), help="Sandbox workers (default: CPUs)."
-            ),
-            click.option(
-                "--all-tests",
-                is_flag=True,
-                help="Run every test even after a failure (exact APPS test-case average; slower).",
-            ),
-        ]
-    ):
-        fn = decorator(fn)
-    return fn
+eval_options = _options(
+    click.option("--workers", type=click.IntRange(min=1), help="Sandbox workers (default: CPUs)."),
+    click.option(
+        "--all-tests",
+        is_flag=True,
+        help="Run every test even after a failure (exact APPS test-case average; slower).",
+    ),
+)
 
 
-def report_options(fn):
-    for decorator in reversed(
-        [
-            click.option(
-                "--k", "ks", help="Comma-separated k for pass@k (default 1,5,10 up to n)."
-            ),
-            click.option(
-                "--bootstrap",
-                type=click.IntRange(min=100),
-                default=1000,
-                show_default=True,
-                help="Bootstrap resamples.",
-            ),
-            click.option(
-                "--json",
-                "as_json",
-                is_flag=True,
-                help="Print report.json to stdout instead of tables.",
-            ),
-        ]
-    ):
-        fn = decorator(fn)
-    return fn
+report_options = _options(
+    click.option("--k", "ks", help="Comma-separated k for pass@k (default 1,5,10 up to n)."),
+    click.option(
+        "--bootstrap",
+        type=click.IntRange(min=100),
+        default=1000,
+        show_default=True,
+        help="Bootstrap resamples.",
+    ),
+    click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        help="Print report.json to stdout instead of tables.",
+    ),
+)
 
 
 # ---------------------------------------------------------------- stages
