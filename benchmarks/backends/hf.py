@@ -85,6 +85,15 @@ def chat_format(tokenizer, chat: bool, text: str) -> str:
     )
 
 
+def resolve_chat(tokenizer, chat: bool | None, model: str) -> bool:
+    """Whether prompts go through the chat template: `chat` if given (True needs a template),
+    else whether the tokenizer has one."""
+    has_template = bool(getattr(tokenizer, "chat_template", None))
+    if chat and not has_template:
+        raise BackendError(f"{model}: --chat-template was asked for but the tokenizer has none")
+    return has_template if chat is None else chat
+
+
 def _device(requested: str, torch) -> str:
     if requested != "auto":
         return requested
@@ -139,10 +148,7 @@ class HFBackend(Backend):
         except (OSError, ValueError) as e:
             raise BackendError(f"cannot load model {model!r}: {e}") from e
         self.model.to(self.device).eval()
-        has_template = bool(getattr(self.tokenizer, "chat_template", None))
-        if chat and not has_template:
-            raise BackendError(f"{model}: --chat-template was asked for but the tokenizer has none")
-        self.chat = has_template if chat is None else chat
+        self.chat = resolve_chat(self.tokenizer, chat, model)
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
             if self.tokenizer.eos_token_id is None:

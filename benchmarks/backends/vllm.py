@@ -18,7 +18,7 @@ from benchmarks.backends import (
     SamplingParams,
     cut_at_stop,
 )
-from benchmarks.backends.hf import chat_format, model_info
+from benchmarks.backends.hf import chat_format, model_info, resolve_chat
 from benchmarks.schema import ModelInfo
 
 logger = logging.getLogger(__name__)
@@ -54,10 +54,7 @@ class VLLMBackend(Backend):
         except Exception as e:  # vLLM raises many types (OOM, unsupported architecture, ...)
             raise BackendError(f"vLLM cannot load {model!r}: {type(e).__name__}: {e}") from e
         self.tokenizer = self.llm.get_tokenizer()
-        has_template = bool(getattr(self.tokenizer, "chat_template", None))
-        if chat and not has_template:
-            raise BackendError(f"{model}: --chat-template was asked for but the tokenizer has none")
-        self.chat = has_template if chat is None else chat
+        self.chat = resolve_chat(self.tokenizer, chat, model)
 
     def info(self) -> ModelInfo:
         return model_info(
