@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 
 import pytest
+from trainer_support import torchrun_cpu
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -542,10 +543,6 @@ def test_example_configs_validate(name):
 def test_two_processes_write_the_same_samples_and_take_the_same_actor_steps(tiny, tmp_path):
     """The three stages under torchrun with 2 CPU processes (DDP over gloo, as `accelerate
     launch` sets up on GPUs) against the same stages in this one process."""
-    import os
-    import subprocess
-    import sys
-
     from safetensors.torch import load_file
 
     from trainers.data import load_records
@@ -585,20 +582,9 @@ def test_two_processes_write_the_same_samples_and_take_the_same_actor_steps(tiny
     cfg_file = tmp_path / "cfg.yaml"
     base = config(tiny, two).model_dump(mode="json", exclude={"model", "output_dir", *sets})
     cfg_file.write_text(__import__("yaml").safe_dump(base))
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node",
-        "2",
-    ]
-    done = subprocess.run(
-        [*command, "-m", "trainers.coderl", "sample", "train-critic", "train-actor"]
-        + ["--config", str(cfg_file), *args],
-        env={**os.environ, "ACCELERATE_USE_CPU": "1"},
-        capture_output=True,
-        text=True,
+    done = torchrun_cpu(
+        *("-m", "trainers.coderl", "sample", "train-critic", "train-actor"),
+        *("--config", str(cfg_file), *args),
     )
     assert done.returncode == 0, done.stderr[-3000:]
 

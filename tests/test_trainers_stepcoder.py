@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from trainer_support import torchrun_cpu
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -309,10 +310,6 @@ def test_lora_trains_adapters_only_and_resumes_exactly(tiny, tmp_path):
 @pytest.mark.slow
 def test_two_processes_share_the_batch_and_the_curriculum(tiny, tmp_path):
     """The multi-process path (DDP over gloo on CPU, as `accelerate launch` sets up on GPUs)."""
-    import os
-    import subprocess
-    import sys
-
     out = tmp_path / "ddp"
     sets = {
         "model": tiny,
@@ -327,18 +324,7 @@ def test_two_processes_share_the_batch_and_the_curriculum(tiny, tmp_path):
         "execution_workers": 1,
     }
     args = [a for k, v in sets.items() for a in ("--set", f"{k}={v}")]
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node",
-        "2",
-    ]
-    env = {**os.environ, "ACCELERATE_USE_CPU": "1"}
-    done = subprocess.run(
-        [*command, "-m", "trainers.stepcoder", *args], env=env, capture_output=True, text=True
-    )
+    done = torchrun_cpu("-m", "trainers.stepcoder", *args)
     assert done.returncode == 0, done.stderr[-3000:]
     lines = metrics_of(out)
     assert [line["samples"] for line in lines] == [4, 8], "both processes' samples are gathered"

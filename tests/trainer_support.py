@@ -1,0 +1,23 @@
+"""Shared helpers for the trainer tests (imported by tests/test_trainers_*.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+
+def torchrun_cpu(*args: str, processes: int = 2) -> subprocess.CompletedProcess:
+    """`python -m torch.distributed.run --standalone --nproc_per_node N ARGS` on CPU (DDP over
+    gloo, as `accelerate launch` sets up on GPUs); output captured as text."""
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        str(processes),
+        *args,
+    ]
+    env = {**os.environ, "ACCELERATE_USE_CPU": "1"}
+    return subprocess.run(command, env=env, capture_output=True, text=True)
