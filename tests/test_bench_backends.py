@@ -56,6 +56,17 @@ def test_openai_completions_payload_and_stop(fake_openai):  # noqa: F811
     assert (info.backend, info.model, info.base_url) == ("openai", "served-model", server.base_url)
 
 
+def test_openai_prefix_is_continued_and_refused_by_a_chat_endpoint(fake_openai):  # noqa: F811
+    server = fake_openai(lambda p: ["rest\n"] * p["n"])
+    backend = OpenAIBackend("m", base_url=server.base_url)
+    out = backend.generate([Request("ANSWER:\n", 1, prefix="n = 1\n")], PARAMS, seed=1)
+    assert [c.text for c in out[0]] == ["rest\n"]  # only the continuation comes back
+    assert server.requests[0][1]["prompt"] == "ANSWER:\nn = 1\n"
+    chat = OpenAIBackend("m", base_url=server.base_url, chat=True)
+    with pytest.raises(BackendError, match="cannot continue"):
+        chat.generate([Request("solve it", 1, prefix="n = 1\n")], PARAMS, seed=1)
+
+
 def test_openai_chat_endpoint(fake_openai):  # noqa: F811
     server = fake_openai(lambda p: ["```python\nprint(1)\n```"] * p["n"])
     backend = OpenAIBackend("m", base_url=server.base_url, chat=True)
@@ -131,11 +142,12 @@ def test_vllm_backend_with_a_stand_in_module(monkeypatch):
     fake.LLM, fake.SamplingParams = LLM, SamplingParamsStub
     monkeypatch.setitem(sys.modules, "vllm", fake)
     backend = open_backend("vllm", "org/model", revision="abc")
-    out = backend.generate([Request("a", 2, ("\nSTOP",)), Request("b", 1)], PARAMS, seed=10)
-    assert [[c.text for c in cs] for cs in out] == [["a-0", "a-1"], ["b-0\nSTOP"]]
+    requests = [Request("a", 2, ("\nSTOP",)), Request("b", 1, prefix="+p")]
+    out = backend.generate(requests, PARAMS, seed=10)
+    assert [[c.text for c in cs] for cs in out] == [["a-0", "a-1"], ["b+p-0\nSTOP"]]
     assert [[c.finish_reason for c in cs] for cs in out] == [["stop", "stop"], ["length"]]
     prompts, params = calls["generate"]
-    assert prompts == ["a", "b"]
+    assert prompts == ["a", "b+p"]
     assert [(p.n, p.seed, p.temperature, p.top_p, p.max_tokens) for p in params] == [
         (2, 10, 0.7, 0.9, 32),
         (1, 11, 0.7, 0.9, 32),
@@ -160,6 +172,12 @@ def test_hf_generation_is_seeded_batched_and_stops(tiny_model):  # noqa: F811
     assert {x.finish_reason for xs in a for x in xs} <= {"stop", "length"}
     greedy = backend.generate([Request("def f", 2)], SamplingParams(0.0, 1.0, 8), seed=1)
     assert greedy[0][0] == greedy[0][1]
+    # a prefix is continued exactly as if it ended the prompt; only the continuation returns
+    text, prefix = "QUESTION:\nadd\nANSWER:\n", "n = int(input())\n"
+    greedy = SamplingParams(0.0, 1.0, 8)
+    with_prefix = backend.generate([Request(text, 1, prefix=prefix)], greedy, seed=1)
+    as_prompt = backend.generate([Request(text + prefix, 1)], greedy, seed=1)
+    assert with_prefix == as_prompt
     info = backend.info()
     assert info.backend == "hf" and info.config_sha256 and info.weights_fingerprint
     backend.close()
