@@ -184,3 +184,37 @@ def snapshot_health(pool):
         return HealthSnapshot(pool=pool, isolation=pool.isolation())
 
     return take
+
+
+# --------------------------------------------------------------------------- tiny local models
+CHAT_TEMPLATE = (
+    "{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
+)
+TINY_CORPUS = ["def f(x):\n    return x + 1\n", "n = int(input())\nprint(n * 2)\n"] * 20
+
+
+def make_tiny_model(root: Path, chat_template: str | None = None) -> Path:
+    """A 2-layer random Llama + byte-level BPE tokenizer, built by `trainers.model.build_tiny`."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    pytest.importorskip("tokenizers")
+    from trainers.model import build_tiny
+
+    torch.set_num_threads(1)  # tiny matrices: threads only add contention on 2 cores
+    return build_tiny(
+        root, TINY_CORPUS, vocab_size=320, hidden_size=32, layers=2, heads=2,
+        chat_template=chat_template,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """Path of a tiny random-weight causal LM saved locally (no chat template)."""
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture(scope="session")
+def tiny_chat_model(tmp_path_factory) -> Path:
+    """The tiny model with a chat template on its tokenizer."""
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-chat-model"), CHAT_TEMPLATE)

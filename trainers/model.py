@@ -348,9 +348,11 @@ def build_tiny(
     heads: int = 4,
     max_positions: int = 2048,
     seed: int = 0,
+    chat_template: str | None = None,
 ) -> Path:
     """A random-weight Llama-architecture model and a byte-level BPE tokenizer trained on
-    `texts`, saved with save_pretrained to `out_dir`. EOS doubles as the padding token."""
+    `texts`, saved with save_pretrained to `out_dir`. EOS doubles as the padding token;
+    `chat_template` (Jinja) is set on the tokenizer when given."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
@@ -368,6 +370,8 @@ def build_tiny(
         ),
     )
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token=eos, pad_token=eos)
+    if chat_template:
+        tokenizer.chat_template = chat_template
     config = LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=hidden_size,

@@ -14,7 +14,7 @@ from appsplus.sources.local import AppsTreeSource, RowFilesSource, split_from_na
 from appsplus.sources.sample import SampleSource, sample_bytes
 from appsplus.sources.stepcoder import StepCoderSource
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 needs_shared = pytest.mark.skipif(
     not SHARED_DATA.is_dir(), reason=f"real data folder {SHARED_DATA} is absent (fresh clone)"
 )

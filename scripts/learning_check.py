@@ -1,7 +1,7 @@
 """Does an RL trainer learn? A CPU check on the embedded sample (a script, not a unit test).
 
-    python benchmarks/learning_check.py --algo stepcoder [--out DIR] [--iterations 25]
-    python benchmarks/learning_check.py --algo coderl [--out DIR] [--actor-steps 200]
+    python scripts/learning_check.py --algo stepcoder [--out DIR] [--iterations 25]
+    python scripts/learning_check.py --algo coderl [--out DIR] [--actor-steps 200]
 
 Steps, each a subprocess running a trainer's own command line (so this script imports
 neither torch nor `trainers`: benchmarks never import trainers):
@@ -463,7 +463,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description="SFT-warm a tiny model on the embedded sample, train it with an RL "
         "algorithm, and compare pass rates per curriculum stage before and after. "
-        "Example: python benchmarks/learning_check.py --algo coderl --out /tmp/lc",
+        "Example: python scripts/learning_check.py --algo coderl --out /tmp/lc",
     )
     parser.add_argument("--algo", choices=sorted(ALGOS), default="stepcoder")
     parser.add_argument("--out", help="output folder (default: a new temporary folder)")

@@ -1,4 +1,4 @@
-"""Shared helpers for the trainer tests (imported by tests/test_trainers_*.py)."""
+"""Fixtures of the trainer tests."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import os
 import subprocess
 import sys
 
+import pytest
 
-def torchrun_cpu(*args: str, processes: int = 2) -> subprocess.CompletedProcess:
+
+def _torchrun_cpu(*args: str, processes: int = 2) -> subprocess.CompletedProcess:
     """`python -m torch.distributed.run --standalone --nproc_per_node N ARGS` on CPU (DDP over
     gloo, as `accelerate launch` sets up on GPUs); output captured as text."""
     command = [
@@ -21,3 +23,9 @@ def torchrun_cpu(*args: str, processes: int = 2) -> subprocess.CompletedProcess:
     ]
     env = {**os.environ, "ACCELERATE_USE_CPU": "1"}
     return subprocess.run(command, env=env, capture_output=True, text=True)
+
+
+@pytest.fixture
+def torchrun_cpu():
+    """Runs `python -m torch.distributed.run` on CPU with N processes (see _torchrun_cpu)."""
+    return _torchrun_cpu

@@ -12,7 +12,6 @@ from collections import Counter
 
 import pytest
 from click.testing import CliRunner
-from test_bench_support import bench_cache, sample_suite, tiny_model  # noqa: F401
 
 from appsplus.execution import CallTest, StdioTest, WorkerPool, run_tests
 from benchmarks.backends import Backend, Completion, Request
@@ -189,7 +188,7 @@ def test_ranking_puts_public_passes_first_then_the_critic_then_order():
 # ---------------------------------------------------------------- the procedure, exactly
 
 
-def test_refine_keeps_the_program_before_the_critics_failure_point(sample_suite, tmp_path):  # noqa: F811
+def test_refine_keeps_the_program_before_the_critics_failure_point(sample_suite, tmp_path):
     problems = stdio_problems(sample_suite, 1)
     parent = "n = int(input())\nBUG = 1\nprint(n)\n"
     model = ScriptedModel(lambda r: "print('continued')\n")
@@ -214,7 +213,7 @@ def test_refine_keeps_the_program_before_the_critics_failure_point(sample_suite,
     assert refined[0].program == assemble(p, refined[0].completion)
 
 
-def test_refine_with_a_chat_model_opens_a_code_block(sample_suite, tmp_path):  # noqa: F811
+def test_refine_with_a_chat_model_opens_a_code_block(sample_suite, tmp_path):
     problems = stdio_problems(sample_suite, 1)
     model = ScriptedModel(lambda r: "print(1)\n```\n", chat=True)
     rows = run_critic_sampling(
@@ -232,7 +231,7 @@ def test_refine_with_a_chat_model_opens_a_code_block(sample_suite, tmp_path):  #
     assert [r.program for r in rows if r.origin == "refine"] == ["x = 1\nprint(1)\n"]
 
 
-def test_budget_bookkeeping_is_exact(sample_suite, tmp_path):  # noqa: F811
+def test_budget_bookkeeping_is_exact(sample_suite, tmp_path):
     problems = stdio_problems(sample_suite, 2)
     model = ScriptedModel(lambda r: "print('still wrong')\n")
     critic = LineCritic()
@@ -285,7 +284,7 @@ def test_budget_bookkeeping_is_exact(sample_suite, tmp_path):  # noqa: F811
     assert report.budget.problems_under_budget == 0
 
 
-def test_a_problem_stops_once_enough_programs_pass_its_public_tests(sample_suite, tmp_path):  # noqa: F811
+def test_a_problem_stops_once_enough_programs_pass_its_public_tests(sample_suite, tmp_path):
     problems = stdio_problems(sample_suite, 1)
     p = problems[0]
     fixed = p.canonical_solution
@@ -311,7 +310,7 @@ def test_a_problem_stops_once_enough_programs_pass_its_public_tests(sample_suite
     assert "Expected output:" in model.requests[1].text  # the repair saw the test feedback
 
 
-def test_a_resumed_folder_with_other_settings_is_refused(sample_suite, tmp_path):  # noqa: F811
+def test_a_resumed_folder_with_other_settings_is_refused(sample_suite, tmp_path):
     problems = stdio_problems(sample_suite, 1)
     args = (problems, plain_samples(problems, 7, "print(0)\n"), ScriptedModel(lambda r: "x\n"))
     run_critic_sampling(*args, LineCritic(), config(), SAMPLING, tmp_path, workers=1)
@@ -322,7 +321,7 @@ def test_a_resumed_folder_with_other_settings_is_refused(sample_suite, tmp_path)
 # ---------------------------------------------------------------- metrics
 
 
-def test_report_metrics_on_hand_computed_rows(sample_suite):  # noqa: F811
+def test_report_metrics_on_hand_computed_rows(sample_suite):
     a, b = stdio_problems(sample_suite, 2)
 
     def row(p, i, origin, public, p_pass, in_cs=True):
@@ -390,7 +389,7 @@ def test_report_metrics_on_hand_computed_rows(sample_suite):  # noqa: F811
 # ---------------------------------------------------------------- the critic folder
 
 
-def test_the_critic_written_by_the_trainer_scores_the_same_in_bench(tiny_model, tmp_path):  # noqa: F811
+def test_the_critic_written_by_the_trainer_scores_the_same_in_bench(tiny_model, tmp_path):
     torch = pytest.importorskip("torch")
     from transformers import AutoTokenizer
 
@@ -420,7 +419,7 @@ def test_the_critic_written_by_the_trainer_scores_the_same_in_bench(tiny_model, 
 
 
 @pytest.fixture(scope="module")
-def tiny_critic(tiny_model, tmp_path_factory):  # noqa: F811
+def tiny_critic(tiny_model, tmp_path_factory):
     pytest.importorskip("torch")
     from transformers import AutoTokenizer
 
@@ -432,10 +431,10 @@ def tiny_critic(tiny_model, tmp_path_factory):  # noqa: F811
 
 
 def test_bench_run_critic_sampling_end_to_end_and_resume(
-    tiny_model,  # noqa: F811
+    tiny_model,
     tiny_critic,
     tmp_path,
-    bench_cache,  # noqa: F811
+    bench_cache,
 ):
     from benchmarks.cli import main as bench
 
@@ -496,7 +495,7 @@ def test_bench_run_critic_sampling_end_to_end_and_resume(
     assert json.loads(shown.output)["strategy"]["initial"] == 1
 
 
-def test_critic_sampling_usage_errors(tiny_model, tiny_critic, tmp_path):  # noqa: F811
+def test_critic_sampling_usage_errors(tiny_model, tiny_critic, tmp_path):
     from benchmarks.cli import main as bench
 
     base = ["run", "--model", str(tiny_model), "--n", "2", "--out", str(tmp_path / "o")]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from trainer_support import torchrun_cpu
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -308,7 +307,7 @@ def test_lora_trains_adapters_only_and_resumes_exactly(tiny, tmp_path):
 
 
 @pytest.mark.slow
-def test_two_processes_share_the_batch_and_the_curriculum(tiny, tmp_path):
+def test_two_processes_share_the_batch_and_the_curriculum(tiny, tmp_path, torchrun_cpu):
     """The multi-process path (DDP over gloo on CPU, as `accelerate launch` sets up on GPUs)."""
     out = tmp_path / "ddp"
     sets = {

@@ -7,7 +7,6 @@ import sys
 import types
 
 import pytest
-from test_bench_support import fake_openai, tiny_chat_model, tiny_model  # noqa: F401
 
 from benchmarks.backends import (
     BackendError,
@@ -26,7 +25,7 @@ PARAMS = SamplingParams(temperature=0.7, top_p=0.9, max_new_tokens=32)
 # ---------------------------------------------------------------- openai
 
 
-def test_openai_completions_payload_and_stop(fake_openai):  # noqa: F811
+def test_openai_completions_payload_and_stop(fake_openai):
     server = fake_openai(lambda p: [f"print({i})\nQUESTION:\nmore" for i in range(p["n"])])
     backend = OpenAIBackend("served-model", base_url=server.base_url + "/")
     out = backend.generate(
@@ -56,7 +55,7 @@ def test_openai_completions_payload_and_stop(fake_openai):  # noqa: F811
     assert (info.backend, info.model, info.base_url) == ("openai", "served-model", server.base_url)
 
 
-def test_openai_prefix_is_continued_and_refused_by_a_chat_endpoint(fake_openai):  # noqa: F811
+def test_openai_prefix_is_continued_and_refused_by_a_chat_endpoint(fake_openai):
     server = fake_openai(lambda p: ["rest\n"] * p["n"])
     backend = OpenAIBackend("m", base_url=server.base_url)
     out = backend.generate([Request("ANSWER:\n", 1, prefix="n = 1\n")], PARAMS, seed=1)
@@ -67,7 +66,7 @@ def test_openai_prefix_is_continued_and_refused_by_a_chat_endpoint(fake_openai):
         chat.generate([Request("solve it", 1, prefix="n = 1\n")], PARAMS, seed=1)
 
 
-def test_openai_chat_endpoint(fake_openai):  # noqa: F811
+def test_openai_chat_endpoint(fake_openai):
     server = fake_openai(lambda p: ["```python\nprint(1)\n```"] * p["n"])
     backend = OpenAIBackend("m", base_url=server.base_url, chat=True)
     out = backend.generate([Request("solve it", 2)], PARAMS, seed=1)
@@ -77,7 +76,7 @@ def test_openai_chat_endpoint(fake_openai):  # noqa: F811
     assert payload["messages"] == [{"role": "user", "content": "solve it"}]
 
 
-def test_openai_retries_transient_errors_then_fails_clearly(fake_openai):  # noqa: F811
+def test_openai_retries_transient_errors_then_fails_clearly(fake_openai):
     server = fake_openai(lambda p: ["x"] * p["n"])
     backend = OpenAIBackend("m", base_url=server.base_url, retries=2, retry_delay_s=0.01)
     server.fail_next = 2
@@ -88,7 +87,7 @@ def test_openai_retries_transient_errors_then_fails_clearly(fake_openai):  # noq
         backend.generate([Request("p", 1)], PARAMS, seed=0)
 
 
-def test_openai_wrong_number_of_choices_and_unreachable_server(fake_openai):  # noqa: F811
+def test_openai_wrong_number_of_choices_and_unreachable_server(fake_openai):
     server = fake_openai(lambda p: ["only one"])
     backend = OpenAIBackend("m", base_url=server.base_url)
     with pytest.raises(BackendError, match="1 choices for n=2"):
@@ -159,7 +158,7 @@ def test_vllm_backend_with_a_stand_in_module(monkeypatch):
 # ---------------------------------------------------------------- hf (tiny local model)
 
 
-def test_hf_generation_is_seeded_batched_and_stops(tiny_model):  # noqa: F811
+def test_hf_generation_is_seeded_batched_and_stops(tiny_model):
     backend = open_backend("hf", str(tiny_model), device="cpu")
     assert not backend.chat
     requests = [Request("QUESTION:\nadd\nANSWER:\n", 3), Request("def f(x):", 2, ("\n",))]
@@ -183,7 +182,7 @@ def test_hf_generation_is_seeded_batched_and_stops(tiny_model):  # noqa: F811
     backend.close()
 
 
-def test_hf_chat_template_is_used_when_present(tiny_chat_model):  # noqa: F811
+def test_hf_chat_template_is_used_when_present(tiny_chat_model):
     backend = open_backend("hf", str(tiny_chat_model), device="cpu")
     assert backend.chat and backend.info().chat_template
     assert backend._format("hi") == "<|user|>\nhi\n<|assistant|>\n"
@@ -192,7 +191,7 @@ def test_hf_chat_template_is_used_when_present(tiny_chat_model):  # noqa: F811
     assert not plain.chat and plain._format("hi") == "hi"
 
 
-def test_hf_asking_for_a_missing_chat_template_fails(tiny_model):  # noqa: F811
+def test_hf_asking_for_a_missing_chat_template_fails(tiny_model):
     with pytest.raises(BackendError, match="chat-template"):
         open_backend("hf", str(tiny_model), device="cpu", chat=True)
     with pytest.raises(BackendError, match="cannot load"):
@@ -250,7 +249,7 @@ def test_plan_batches_depends_only_on_its_arguments():
     ]
 
 
-def test_interrupted_generation_resumes_to_the_same_samples(tiny_model, tmp_path):  # noqa: F811
+def test_interrupted_generation_resumes_to_the_same_samples(tiny_model, tmp_path):
     backend = open_backend("hf", str(tiny_model), device="cpu")
     problems = _problems(3)
     sampling = Sampling(n=3, temperature=0.9, top_p=0.95, max_new_tokens=10, batch_size=2)

@@ -96,7 +96,7 @@ def test_readme_quick_start_runs_as_written(tmp_path):
     """The README's quick-start command works in an empty folder and reports the build."""
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     section = readme.split("## Quick start", 1)[1]
     command = section.split("```bash\n", 1)[1].split("```", 1)[0].strip()
     assert command.startswith("appsplus build --source sample")

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from bench_samples import bugged, canonical_samples_file
 from click.testing import CliRunner
-from test_bench_support import bench_cache, bugged, canonical_samples_file, sample_suite  # noqa: F401
 
 from benchmarks.cli import main as bench
 from benchmarks.report import Report
@@ -41,7 +41,7 @@ def assert_all(report: Report, value: float, outcome: str) -> None:
     ]
 
 
-def test_sample_suite_canonical_100_and_bugged_0(tmp_path, sample_suite):  # noqa: F811
+def test_sample_suite_canonical_100_and_bugged_0(tmp_path, sample_suite):
     problems = sample_suite.problems
     assert {p.difficulty for p in problems} == {"introductory", "interview", "competition"}
     assert {p.tests[0].kind for p in problems} == {"stdio", "call"}
@@ -77,7 +77,7 @@ def _build(tmp_path: Path, *args: str) -> Path:
     return out
 
 
-def test_apps_plus_suite_built_with_the_build_cli(tmp_path, bench_cache):  # noqa: F811
+def test_apps_plus_suite_built_with_the_build_cli(tmp_path, bench_cache):
     build = _build(tmp_path, "--source", "sample")
     suite = load_suite("apps+", str(build))
     assert suite.info.dataset_hash.startswith("sha256:")
@@ -99,7 +99,7 @@ def test_apps_plus_suite_built_with_the_build_cli(tmp_path, bench_cache):  # noq
     assert result.exit_code != 0 and "differ from manifest" in result.output
 
 
-def test_real_apps_plus_stepcoder_sample(tmp_path, shared_data, bench_cache):  # noqa: F811
+def test_real_apps_plus_stepcoder_sample(tmp_path, shared_data, bench_cache):
     source = shared_data / "apps-plus" / "stepcoder_apps_plus_sample.json"
     build = _build(tmp_path, "--source", f"stepcoder:{source}", "--limit", "30")
     suite = load_suite("apps+", str(build), split="train")

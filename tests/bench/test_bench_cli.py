@@ -13,15 +13,8 @@ import time
 
 import click
 import pytest
+from bench_samples import bugged, canonical_samples_file
 from click.testing import CliRunner
-from test_bench_support import (  # noqa: F401
-    bench_cache,
-    bugged,
-    canonical_samples_file,
-    fake_openai,
-    sample_suite,
-    tiny_model,
-)
 
 from benchmarks.cli import main as bench
 from benchmarks.report import Report
@@ -42,7 +35,7 @@ def test_every_bench_command_has_an_example_in_its_help():
         assert "Example:" in invoke(name, "--help").output, name
 
 
-def test_tiny_model_end_to_end_on_cpu(tiny_model, tmp_path, bench_cache):  # noqa: F811
+def test_tiny_model_end_to_end_on_cpu(tiny_model, tmp_path, bench_cache):
     out = tmp_path / "run"
     args = ["run", "--model", str(tiny_model), "--suite", "sample", "--n", "2", "--k", "1,2"]
     args += ["--max-new-tokens", "8", "--limit", "5", "--workers", "2", "--device", "cpu"]
@@ -100,7 +93,7 @@ def _reply(answers: dict[str, str], delay: float = 0.0):
     return reply
 
 
-def test_openai_backend_end_to_end(fake_openai, sample_suite, tmp_path):  # noqa: F811
+def test_openai_backend_end_to_end(fake_openai, sample_suite, tmp_path):
     server = fake_openai(_reply(_answers(sample_suite.problems)))
     out = tmp_path / "run"
     result = invoke(
@@ -118,7 +111,7 @@ def test_openai_backend_end_to_end(fake_openai, sample_suite, tmp_path):  # noqa
     assert all(payload["stop"] == ["\nQUESTION:", "\nANSWER:"] for _, payload in server.requests)
 
 
-def test_killed_run_resumes_to_the_same_report(fake_openai, sample_suite, tmp_path):  # noqa: F811
+def test_killed_run_resumes_to_the_same_report(fake_openai, sample_suite, tmp_path):
     server = fake_openai(_reply(_answers(sample_suite.problems), delay=0.05))
     common = ["run", "--backend", "openai", "--base-url", server.base_url, "--model", "served"]
     common += ["--suite", "sample", "--n", "2", "--limit", "8", "--batch-size", "1", "--k", "1,2"]
@@ -161,7 +154,7 @@ def test_killed_run_resumes_to_the_same_report(fake_openai, sample_suite, tmp_pa
     assert (out / "report.json").read_bytes() == expected
 
 
-def test_stages_separately_and_compare(sample_suite, tmp_path):  # noqa: F811
+def test_stages_separately_and_compare(sample_suite, tmp_path):
     good = canonical_samples_file(tmp_path / "good.jsonl", sample_suite.problems, copies=2)
     bad = canonical_samples_file(
         tmp_path / "bad.jsonl", sample_suite.problems, copies=2, bug=bugged
@@ -202,7 +195,7 @@ def _train_problems():
     return load_suite("sample", split="train").problems
 
 
-def test_friendly_errors(tmp_path, bench_cache):  # noqa: F811
+def test_friendly_errors(tmp_path, bench_cache):
     result = invoke(
         "run", "--suite", "humaneval", "--model", "m", "--out", str(tmp_path / "x"), ok=False
     )

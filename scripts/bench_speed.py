@@ -1,6 +1,6 @@
 """`bench` throughput: 300 APPS+ problems x 20 samples through generate -> execute -> report.
 
-    python benchmarks/bench_speed.py [--problems 300] [--samples 20] [--workers 2]
+    python scripts/bench_speed.py [--problems 300] [--samples 20] [--workers 2]
                                      [--naive-problems 30] [--dataset BUILD_DIR]
 
 Problems: the real StepCoder APPS+ sample (../shared/data/apps-plus), built into APPS+

@@ -74,5 +74,5 @@ def test_shipped_configs_validate(name, module, cls):
     import importlib
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "configs" / name
+    path = Path(__file__).resolve().parents[2] / "configs" / name
     load_config(getattr(importlib.import_module(module), cls), path)

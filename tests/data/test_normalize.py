@@ -19,7 +19,7 @@ from appsplus.schema import Problem, RawRow, Rejection, RejectReason
 from appsplus.sources import open_source
 from appsplus.sources.local import iter_jsonl
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 needs_shared = pytest.mark.skipif(
     not SHARED_DATA.is_dir(), reason=f"real data folder {SHARED_DATA} is absent (fresh clone)"
 )

@@ -1,6 +1,6 @@
 """Executor throughput against a naive fresh-interpreter-per-test baseline, in one run.
 
-    python benchmarks/executor_speed.py [--programs 2000] [--tests 10] [--workers 2] [--naive-programs 200]
+    python scripts/executor_speed.py [--programs 2000] [--tests 10] [--workers 2] [--naive-programs 200]
 
 (a) the real APPS canonical solutions in ../shared/data/apps/raw (skipped when absent);
 (b) N small generated stdio programs x T tests each.

@@ -1,6 +1,6 @@
 """Build throughput, peak memory and overhead of `appsplus build`, in one run.
 
-    python benchmarks/build_speed.py [--workers 2] [--synthetic 5000 1000] [--max-solutions 2]
+    python scripts/build_speed.py [--workers 2] [--synthetic 5000 1000] [--max-solutions 2]
 
 (a) real data from ../shared/data (skipped with a message when absent): the raw APPS folder
     tree (10 problems), apps_rows.jsonl (306 rows) and the StepCoder APPS+ sample (300);

@@ -9,7 +9,6 @@ import math
 from pathlib import Path
 
 import pytest
-from trainer_support import torchrun_cpu
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -530,7 +529,7 @@ def test_example_configs_validate(name):
 
     from trainers.config import load_config
 
-    path = Path(__file__).resolve().parents[1] / "configs" / name
+    path = Path(__file__).resolve().parents[2] / "configs" / name
     data = yaml.safe_load(path.read_text())
     assert set(data) <= set(CodeRLConfig.model_fields), set(data) - set(CodeRLConfig.model_fields)
     cfg = load_config(CodeRLConfig, path)  # every field validates (unknown keys are errors)
@@ -540,7 +539,9 @@ def test_example_configs_validate(name):
 
 # --------------------------------------------------------------------------- processes
 @pytest.mark.slow
-def test_two_processes_write_the_same_samples_and_take_the_same_actor_steps(tiny, tmp_path):
+def test_two_processes_write_the_same_samples_and_take_the_same_actor_steps(
+    tiny, tmp_path, torchrun_cpu
+):
     """The three stages under torchrun with 2 CPU processes (DDP over gloo, as `accelerate
     launch` sets up on GPUs) against the same stages in this one process."""
     from safetensors.torch import load_file

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_bench_support import bench_cache, sample_suite  # noqa: F401
 
 from appsplus.prompts import build_prompt
 from benchmarks.suites import SuiteError, load_suite
 from benchmarks.suites.apps import APPS_STOP, APPS_TIME_LIMIT_S
 
 
-def test_sample_suite_is_the_verified_test_split(sample_suite):  # noqa: F811
+def test_sample_suite_is_the_verified_test_split(sample_suite):
     problems = sample_suite.problems
     assert sample_suite.info.name == "sample" and sample_suite.info.split == "test"
     assert len(problems) == sample_suite.info.n_problems >= 10
@@ -28,7 +27,7 @@ def test_sample_suite_is_the_verified_test_split(sample_suite):  # noqa: F811
         assert (p.entry_point is not None) == (kind == "call")
 
 
-def test_sample_suite_prompt_is_the_shared_prompt_builder(sample_suite, bench_cache):  # noqa: F811
+def test_sample_suite_prompt_is_the_shared_prompt_builder(sample_suite, bench_cache):
     from benchmarks.suites.apps import built_sample, read_records
 
     records = {r.problem_id: r for r in read_records(built_sample(), "test")}
@@ -38,7 +37,7 @@ def test_sample_suite_prompt_is_the_shared_prompt_builder(sample_suite, bench_ca
         assert p.time_limit_s == r.time_limit_s and p.tests == r.tests
 
 
-def test_limit_and_time_limit_override(bench_cache):  # noqa: F811
+def test_limit_and_time_limit_override(bench_cache):
     suite = load_suite("sample", limit=3, time_limit_s=0.5)
     assert len(suite.problems) == 3 and suite.info.n_problems == 3 and suite.info.limit == 3
     assert {p.time_limit_s for p in suite.problems} == {0.5} and suite.info.time_limit_s == 0.5

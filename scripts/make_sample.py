@@ -4,7 +4,7 @@ Every problem, solution and test in this file was written by the appsplus author
 project's tests; none is copied from APPS or any other dataset.  The script is
 deterministic and uses only the standard library::
 
-    python appsplus/data/sample/make_sample.py
+    python scripts/make_sample.py
 
 Expected outputs of the well-formed problems are computed by the small reference
 functions below (``_ref_*``), then deliberately damaged where a row is meant to be broken.
@@ -22,7 +22,7 @@ from collections import Counter
 from itertools import groupby
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1] / "appsplus" / "data" / "sample"
 URL = "https://example.invalid/appsplus-sample/{}"
 
 
