@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from appsplus import __version__
 from appsplus.cache import CachedRunner, ResultCache
-from appsplus.execution import COMPARATOR_VERSION, EXECUTOR_VERSION, WorkerPool
+from appsplus.execution import COMPARATOR_VERSION, EXECUTOR_VERSION, Executor, open_executor
 from appsplus.filters import STATIC_FILTERS, apply_filters, duplicate_id_filter
 from appsplus.manifest import (
     CARD_FILE,
@@ -342,7 +342,8 @@ def build(
     workers: int | None = None,
     batch_problems: int = 32,
     manifest_dir: Path | None = None,
-    pool: WorkerPool | None = None,
+    executor: str | None = None,
+    pool: Executor | None = None,
     progress: Progress | None = None,
 ) -> BuildReport:
     """Build APPS+ from `config.source` into `out`; see the module docstring.
@@ -359,7 +360,7 @@ def build(
     shutil.rmtree(spool_dir, ignore_errors=True)
     spool_dir.mkdir()
     own_pool = pool is None
-    pool = pool or WorkerPool(workers)
+    pool = pool or open_executor(executor, workers)
     cache = ResultCache(out / CACHE_FILE)
     runner = CachedRunner(
         pool,

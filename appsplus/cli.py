@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from appsplus import __version__
+from appsplus.cli_options import executor_option
 
 
 def _console(stderr: bool = False):
@@ -207,6 +208,7 @@ def _counts_table(manifest, title: str):
     "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder."
 )
 @click.option("--workers", type=int, default=None, help="Sandbox workers [default: CPU count].")
+@executor_option
 @click.option(
     "--canonical",
     type=click.Choice(["first", "shortest"]),
@@ -242,6 +244,7 @@ def build_command(
     source: str,
     out: Path,
     workers: int | None,
+    executor: str,
     canonical: str,
     repair_outputs: bool,
     time_limit: float,
@@ -269,7 +272,7 @@ def build_command(
     from pydantic import ValidationError
 
     from appsplus.build import BuildConfig, build
-    from appsplus.execution import Limits, SandboxError
+    from appsplus.execution import ExecutorSpecError, Limits, SandboxError
     from appsplus.sources import SourceError
     from appsplus.verify import VerifyConfig
 
@@ -293,11 +296,12 @@ def build_command(
                 config,
                 out,
                 workers=workers,
+                executor=executor,
                 batch_problems=batch_size,
                 manifest_dir=target,
                 progress=progress,
             )
-    except SourceError as e:
+    except (SourceError, ExecutorSpecError) as e:
         raise click.ClickException(str(e)) from e
     except SandboxError as e:
         raise click.ClickException(

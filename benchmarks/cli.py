@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from appsplus import __version__
+from appsplus.cli_options import executor_option
 
 DEFAULT_KS = (1, 5, 10)
 
@@ -34,7 +35,7 @@ def _friendly(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from appsplus.execution import SandboxError
+        from appsplus.execution import ExecutorSpecError, SandboxError
         from benchmarks.backends import BackendError
         from benchmarks.critic import CriticError
         from benchmarks.critic_sampling import CriticSamplingError
@@ -54,6 +55,7 @@ def _friendly(fn):
             CompareError,
             CriticError,
             CriticSamplingError,
+            ExecutorSpecError,
             JsonlError,
             MetricError,
             RunError,
@@ -270,6 +272,7 @@ def out_option(fn):
 
 eval_options = _options(
     click.option("--workers", type=click.IntRange(min=1), help="Sandbox workers (default: CPUs)."),
+    executor_option,
     click.option(
         "--all-tests",
         is_flag=True,
@@ -446,14 +449,20 @@ def _generate(opts: dict, folder, keep_backend: bool = False) -> tuple[int, floa
     return sampling.n, elapsed, None
 
 
-def _evaluate(folder, workers: int | None, all_tests: bool) -> float:
+def _evaluate(folder, workers: int | None, executor: str, all_tests: bool) -> float:
     from benchmarks.run import evaluate
 
     samples = folder.samples()
     started = time.monotonic()
     progress, advance = _progress("executing", len(samples))
     with progress:
-        evaluate(folder, workers=workers, stop_on_first_failure=not all_tests, progress=advance)
+        evaluate(
+            folder,
+            workers=workers,
+            executor=executor,
+            stop_on_first_failure=not all_tests,
+            progress=advance,
+        )
     return time.monotonic() - started
 
 
@@ -521,7 +530,7 @@ def main(verbose: int) -> None:
 @report_options
 @out_option
 @_friendly
-def run_command(out: Path, workers, all_tests, ks, bootstrap, as_json, **opts) -> None:
+def run_command(out: Path, workers, executor, all_tests, ks, bootstrap, as_json, **opts) -> None:
     """Generate, execute and report in one go (resumable: rerun the same command).
 
     Samples are appended to OUT/samples.jsonl as they are generated and results cached
@@ -568,7 +577,7 @@ def run_command(out: Path, workers, all_tests, ks, bootstrap, as_json, **opts) -
     folder = RunFolder(out)
     ks_list = _parse_ks(ks)
     n, gen_s, backend = _generate(opts, folder, keep_backend=critic_sampling)
-    exec_s = _evaluate(folder, workers, all_tests)
+    exec_s = _evaluate(folder, workers, executor, all_tests)
     _report(folder, ks_list, n, bootstrap, as_json, show=not (critic_sampling and as_json))
     samples = len(folder.samples())
     _console(stderr=True).print(
@@ -577,11 +586,23 @@ def run_command(out: Path, workers, all_tests, ks, bootstrap, as_json, **opts) -
     )
     if critic_sampling:
         _critic_sampling(
-            folder, opts, cs_opts, backend, n, ks_list, workers, all_tests, bootstrap, as_json
+            folder,
+            opts,
+            cs_opts,
+            backend,
+            n,
+            ks_list,
+            workers,
+            executor,
+            all_tests,
+            bootstrap,
+            as_json,
         )
 
 
-def _critic_sampling(folder, opts, cs, backend, n, ks, workers, all_tests, bootstrap, as_json):
+def _critic_sampling(
+    folder, opts, cs, backend, n, ks, workers, executor, all_tests, bootstrap, as_json
+):
     """The critic-sampling stage of `bench run` (after the plain samples are executed)."""
     from benchmarks.critic import critic_fingerprint, load_critic
     from benchmarks.critic_sampling import (
@@ -634,6 +655,7 @@ def _critic_sampling(folder, opts, cs, backend, n, ks, workers, all_tests, boots
                     folder.config().sampling,
                     path,
                     workers=workers,
+                    executor=executor,
                     progress=advance,
                 )
         else:
@@ -647,7 +669,12 @@ def _critic_sampling(folder, opts, cs, backend, n, ks, workers, all_tests, boots
     progress, advance = _progress("executing refinements", len(rows))
     with progress:
         execute_generations(
-            folder, rows, workers=workers, stop_on_first_failure=not all_tests, progress=advance
+            folder,
+            rows,
+            workers=workers,
+            executor=executor,
+            stop_on_first_failure=not all_tests,
+            progress=advance,
         )
     report = make_cs_report(folder, ks, resamples=bootstrap)
     if as_json:
@@ -711,7 +738,7 @@ def generate_command(out: Path, **opts) -> None:
 )
 @eval_options
 @_friendly
-def evaluate_command(out: Path, workers, all_tests, **opts) -> None:
+def evaluate_command(out: Path, workers, executor, all_tests, **opts) -> None:
     """Execute the samples of OUT (or of --samples FILE) in the sandbox; results are cached.
 
     \b
@@ -728,7 +755,7 @@ def evaluate_command(out: Path, workers, all_tests, **opts) -> None:
         _import_samples(opts, folder)
     elif not folder.exists():
         raise click.UsageError(f"{out} is not a run folder; give --suite and --samples FILE")
-    seconds = _evaluate(folder, workers, all_tests)
+    seconds = _evaluate(folder, workers, executor, all_tests)
     _console(stderr=True).print(f"results: {folder.results_path} ({seconds:.1f} s executing)")
 
 

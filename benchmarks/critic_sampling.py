@@ -52,7 +52,15 @@ from typing import Literal, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from appsplus.execution import ExecutionResult, Job, Limits, Verdict, WorkerPool, run_many
+from appsplus.execution import (
+    ExecutionResult,
+    Executor,
+    Job,
+    Limits,
+    Verdict,
+    open_executor,
+    run_many,
+)
 from appsplus.schema import CallTest, StdioTest
 from benchmarks.backends import Backend, Request, SamplingParams
 from benchmarks.critic import ProgramScore
@@ -247,7 +255,7 @@ def check_config(folder: Path, config: CSConfig) -> None:
 class _Public:
     """Runs programs on their problem's public tests in a shared pool."""
 
-    def __init__(self, pool: WorkerPool) -> None:
+    def __init__(self, pool: Executor) -> None:
         self.pool = pool
         self.tests: dict[str, list[int]] = {}  # problem id -> public test indices
 
@@ -305,6 +313,7 @@ def run_critic_sampling(
     folder: Path,
     *,
     workers: int | None = None,
+    executor: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[CSGeneration]:
     """Critic sampling for every problem not yet complete in FOLDER/generations.jsonl.
@@ -330,7 +339,7 @@ def run_critic_sampling(
         by_problem.setdefault(s.problem_id, []).append(s)
     if progress:
         progress(len(done))
-    with WorkerPool(workers) as pool:
+    with open_executor(executor, workers) as pool:
         public = _Public(pool)
         for chunk in chunks:
             if chunk[0].problem_id in done:
@@ -728,6 +737,7 @@ def execute_generations(
     rows: list[CSGeneration],
     *,
     workers: int | None = None,
+    executor: str | None = None,
     stop_on_first_failure: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> None:
@@ -739,6 +749,7 @@ def execute_generations(
         _as_samples(rows),
         folder.results_path,
         workers=workers,
+        executor=executor,
         stop_on_first_failure=stop_on_first_failure,
         progress=progress,
     )

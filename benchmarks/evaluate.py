@@ -23,7 +23,7 @@ from appsplus.execution import (
     Job,
     Limits,
     Verdict,
-    WorkerPool,
+    open_executor,
     run_many,
 )
 from benchmarks.jsonl import Appender, read_models
@@ -115,6 +115,7 @@ def evaluate_samples(
     results_path: Path,
     *,
     workers: int | None = None,
+    executor: str | None = None,
     stop_on_first_failure: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[list[str], dict[str, SampleResult], Isolation | None]:
@@ -144,7 +145,7 @@ def evaluate_samples(
     )
     if not todo:
         return keys, results, None
-    with Appender(results_path) as out, WorkerPool(workers) as pool:
+    with Appender(results_path) as out, open_executor(executor, workers) as pool:
         isolation = pool.isolation()
         for start in range(0, len(todo), CHUNK_JOBS):
             chunk = todo[start : start + CHUNK_JOBS]

@@ -114,6 +114,7 @@ def evaluate(
     folder: RunFolder,
     *,
     workers: int | None = None,
+    executor: str | None = None,
     stop_on_first_failure: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[list[Sample], list[str], dict[str, SampleResult]]:
@@ -125,6 +126,7 @@ def evaluate(
         samples,
         folder.results_path,
         workers=workers,
+        executor=executor,
         stop_on_first_failure=stop_on_first_failure,
         progress=progress,
     )

@@ -112,6 +112,9 @@ class CodeRLConfig(BaseModel):
     execution_workers: int | None = Field(
         None, ge=1, description="sandbox workers per process; null: CPUs / processes"
     )
+    executor: str = Field(
+        "local", description="where programs run: local (this machine's sandbox workers)"
+    )
     # --- 2. critic
     critic_backbone: str | None = Field(None, description="AutoModel hub id/folder; default: model")
     critic_epochs: int = Field(3, ge=1, description="passes over the training samples")
@@ -438,7 +441,7 @@ def sample(cfg: CodeRLConfig, records: list | None = None) -> Path:
     from accelerate import Accelerator
     from transformers import AutoTokenizer
 
-    from appsplus.execution import WorkerPool
+    from appsplus.execution import open_executor
     from trainers.config import save_config
     from trainers.data import load_records
     from trainers.model import generate, load_lm, seed_everything
@@ -469,7 +472,7 @@ def sample(cfg: CodeRLConfig, records: list | None = None) -> Path:
         lm = load_lm(cfg.model, cfg.dtype).to(accelerator.device).eval()
         workers = cfg.execution_workers or max(1, (os.cpu_count() or 1) // world)
         common = (cfg.max_new_tokens, cfg.max_prompt_tokens)
-        with WorkerPool(workers) as pool:
+        with open_executor(cfg.executor, workers) as pool:
             for start in range(0, len(mine), cfg.problems_per_batch):
                 batch = mine[start : start + cfg.problems_per_batch]
                 # ------------------------------------------------------------------ 1b. generate, problem by problem

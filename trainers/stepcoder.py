@@ -99,6 +99,9 @@ class StepCoderConfig(BaseModel):
     execution_workers: int | None = Field(
         None, ge=1, description="sandbox workers per process; null: CPUs / processes"
     )
+    executor: str = Field(
+        "local", description="where programs run: local (this machine's sandbox workers)"
+    )
     # --- PPO
     ppo_epochs: int = Field(4, ge=1, description="passes over each rollout batch")
     minibatch_size: int = Field(8, ge=1, description="rows per gradient step, per process")
@@ -161,7 +164,7 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
     from transformers import AutoTokenizer
 
     from appsplus.curriculum import CurriculumState
-    from appsplus.execution import WorkerPool
+    from appsplus.execution import open_executor
     from trainers.common import masked_gae, masked_mean, masked_whiten
     from trainers.config import save_config
     from trainers.data import completion_offsets, load_records, stages_of
@@ -226,7 +229,9 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
         log.info("resumed from %s (iteration %d)", ckpt, start)
     policy, optimizer = accelerator.prepare(policy, optimizer)
     unwrapped = accelerator.unwrap_model(policy)
-    pool = WorkerPool(cfg.execution_workers or max(1, (os.cpu_count() or 1) // world))
+    pool = open_executor(
+        cfg.executor, cfg.execution_workers or max(1, (os.cpu_count() or 1) // world)
+    )
 
     metrics_path = out / "metrics.jsonl"
     if accelerator.is_main_process:  # a resumed run drops the lines after its checkpoint

@@ -8,6 +8,11 @@ See `appsplus/execution/_sandbox.py` for the process layout and the APPS convent
 """
 
 from appsplus.execution.apps import tests_from_apps
+from appsplus.execution.backends import (
+    Executor,
+    ExecutorSpecError,
+    open_executor,
+)
 from appsplus.execution.compare import COMPARATOR_VERSION, stdout_matches, values_match
 from appsplus.execution.models import (
     CallTest,
@@ -32,6 +37,8 @@ from appsplus.execution.pool import (
 __all__ = [
     "COMPARATOR_VERSION",
     "EXECUTOR_VERSION",
+    "Executor",
+    "ExecutorSpecError",
     "CallTest",
     "ExecutionResult",
     "Isolation",
@@ -44,6 +51,7 @@ __all__ = [
     "Verdict",
     "WorkerPool",
     "default_pool",
+    "open_executor",
     "run_many",
     "run_tests",
     "stdout_matches",
