@@ -56,7 +56,6 @@ benchmarks/critic_sampling.py, which reads the critic folder this module writes.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
@@ -907,28 +906,56 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
 
 
 # --------------------------------------------------------------------------- CLI
+STAGES = ("sample", "train-critic", "train-actor")
+
+
+def check_inputs(cfg: CodeRLConfig, commands: Sequence[str]) -> None:
+    """Raise ConfigError when a location the stages read is missing (loads nothing): the
+    model folders, the data, and the samples or critic an earlier stage should have made."""
+    from benchmarks.critic import CriticError, check_critic_folder
+    from trainers.config import ConfigError, check_locations
+
+    check_locations(cfg)
+    if "sample" not in commands and not samples_path(cfg).is_file():
+        raise ConfigError(
+            f"samples_file: no such file: {samples_path(cfg)} (run the sample stage first)"
+        )
+    if "train-actor" in commands and "train-critic" not in commands:
+        try:
+            check_critic_folder(cfg.critic or Path(cfg.output_dir) / "critic")
+        except CriticError as e:
+            raise ConfigError(f"critic: {e} (run train-critic first)") from None
+
+
 def main(argv: list[str] | None = None) -> None:
-    from accelerate import PartialState
+    from trainers.config import config_from_cli, config_parser
 
-    from trainers.config import load_config
-
-    parser = argparse.ArgumentParser(
-        prog="python -m trainers.coderl",
-        description="CodeRL stages, run in the order given. Example: python -m trainers.coderl "
+    parser = config_parser(
+        "python -m trainers.coderl",
+        "CodeRL stages, run in the order given. Example: python -m trainers.coderl "
         "sample train-critic train-actor --config configs/coderl_sample_cpu.yaml "
         "--set samples_per_problem=8",
+        CodeRLConfig,
     )
-    parser.add_argument("command", nargs="+", choices=["sample", "train-critic", "train-actor"])
-    parser.add_argument("--config", help="YAML or JSON file with CodeRLConfig fields")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument(
+        "command", nargs="*", metavar="STAGE", help=f"{', '.join(STAGES)}, run in the order given"
+    )
     parser.add_argument(
         "--resume", metavar="latest|PATH", help="train-actor: continue from a checkpoint"
     )
     args = parser.parse_args(argv)
+    unknown = [c for c in args.command if c not in STAGES]
+    if unknown or not (args.command or args.show_config):
+        what = f"unknown stage {unknown[0]!r}" if unknown else "no stage given"
+        parser.exit(2, f"{parser.prog}: error: {what}; the stages: {', '.join(STAGES)}\n")
     if args.resume and "train-actor" not in args.command:
         parser.error("--resume is for train-actor (sample resumes by itself)")
+    cfg = config_from_cli(
+        parser, CodeRLConfig, args, list(args.set), lambda c: check_inputs(c, args.command)
+    )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    cfg = load_config(CodeRLConfig, args.config, args.set)
+    from accelerate import PartialState
+
     for command in args.command:
         if command == "sample":
             sample(cfg)

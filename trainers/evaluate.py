@@ -13,7 +13,6 @@ This is not pass@k on held-out problems: `bench` is the benchmark.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 from collections import defaultdict
@@ -152,21 +151,21 @@ def evaluate(cfg: EvalConfig, records: list | None = None) -> EvalReport:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from trainers.config import load_config
+    from trainers.config import config_from_cli, config_parser
 
-    parser = argparse.ArgumentParser(
-        prog="python -m trainers.evaluate",
-        description="Pass rate per curriculum stage. Example: python -m trainers.evaluate "
-        "--set model=runs/sft/model --set samples=4 --out eval.json",
+    parser = config_parser(
+        "python -m trainers.evaluate",
+        "Pass rate per curriculum stage. Example: python -m trainers.evaluate "
+        "--model runs/sft/model --set samples=4 --out eval.json",
+        EvalConfig,
     )
-    parser.add_argument("--config", help="YAML or JSON file with EvalConfig fields")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--model", help="shorthand for --set model=...")
     parser.add_argument("--out", help="write the JSON report here (default: stdout)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     overrides = list(args.set) + ([f"model={args.model}"] if args.model else [])
-    report = evaluate(load_config(EvalConfig, args.config, overrides))
+    cfg = config_from_cli(parser, EvalConfig, args, overrides)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    report = evaluate(cfg)
     text = report.model_dump_json(indent=1)
     if args.out:
         Path(args.out).write_text(text)

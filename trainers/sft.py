@@ -11,7 +11,6 @@ StepCoder), `OUTPUT_DIR/config.yaml` and `OUTPUT_DIR/metrics.jsonl`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import time
@@ -132,18 +131,18 @@ def train(cfg: SFTConfig) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from trainers.config import load_config
+    from trainers.config import config_from_cli, config_parser
 
-    parser = argparse.ArgumentParser(
-        prog="python -m trainers.sft",
-        description="Supervised warm start on canonical solutions. "
+    parser = config_parser(
+        "python -m trainers.sft",
+        "Supervised warm start on canonical solutions. "
         "Example: python -m trainers.sft --config configs/sft_example.yaml --set epochs=5",
+        SFTConfig,
     )
-    parser.add_argument("--config", help="YAML or JSON file with SFTConfig fields")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args(argv)
+    cfg = config_from_cli(parser, SFTConfig, args, list(args.set))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    train(load_config(SFTConfig, args.config, args.set))
+    train(cfg)
 
 
 if __name__ == "__main__":

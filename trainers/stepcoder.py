@@ -35,7 +35,6 @@ uninterrupted one (same samples, same metrics, same parameters).
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -458,15 +457,14 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
 
 
 def main(argv: list[str] | None = None) -> None:
-    from trainers.config import load_config
+    from trainers.config import config_from_cli, config_parser
 
-    parser = argparse.ArgumentParser(
-        prog="python -m trainers.stepcoder",
-        description="StepCoder (PPO + CCCS + FGO). Example: python -m trainers.stepcoder "
+    parser = config_parser(
+        "python -m trainers.stepcoder",
+        "StepCoder (PPO + CCCS + FGO). Example: python -m trainers.stepcoder "
         "--config configs/stepcoder_example.yaml --set iterations=10 --no-fgo",
+        StepCoderConfig,
     )
-    parser.add_argument("--config", help="YAML or JSON file with StepCoderConfig fields")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--no-cccs", action="store_true", help="always generate whole programs")
     parser.add_argument("--no-fgo", action="store_true", help="keep every generated token")
     parser.add_argument("--resume", metavar="latest|PATH", help="continue from a checkpoint")
@@ -476,8 +474,9 @@ def main(argv: list[str] | None = None) -> None:
         overrides.append("cccs=false")
     if args.no_fgo:
         overrides.append("fgo=false")
+    cfg = config_from_cli(parser, StepCoderConfig, args, overrides)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    train(load_config(StepCoderConfig, args.config, overrides), resume=args.resume)
+    train(cfg, resume=args.resume)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from trainers.config import apply_overrides, load_config, save_config
+from trainers.config import ConfigError, apply_overrides, load_config, save_config
 from trainers.rewards import RewardTable
 
 
@@ -39,9 +39,9 @@ def test_overrides_parse_yaml_values_and_reach_nested_fields(tmp_path):
 
 
 def test_unknown_keys_and_malformed_overrides_are_errors(tmp_path):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ConfigError, match="unknown config key 'nope'; valid keys: name, steps"):
         load_config(Demo, None, ["name=x", "nope=1"])
-    with pytest.raises(ValidationError):
+    with pytest.raises(ConfigError, match="'rewards.nope'; valid keys: rewards.passed"):
         load_config(Demo, None, ["name=x", "rewards.nope=1"])
     with pytest.raises(ValueError, match="key=value"):
         apply_overrides({}, ["steps"])
