@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from benchmarks.critic import OUTCOMES
+
 
 @dataclass
 class Check:
@@ -212,9 +214,6 @@ def report_stepcoder(check: Check) -> None:
         check.summary.setdefault("time_per_iteration_s", {})[label] = parts
 
 
-CLASSES = ("compile_error", "runtime_error", "failed_test", "passed")  # trainers.coderl.OUTCOMES
-
-
 def check_coderl(check: Check, start: Path) -> None:
     """Step 4 for CodeRL: sample and label programs of the SFT model, train the critic, then
     the actor (pg/ce alternation) and, as an ablation, as many steps of cross-entropy only."""
@@ -271,8 +270,8 @@ def report_coderl(check: Check) -> None:
     base = check.out / "coderl"
     rows = read_jsonl(base / "samples.jsonl")
     critic = json.loads((base / "critic" / "eval.json").read_text())
-    sampled = {c: sum(r["outcome"] == c and not r["greedy"] for r in rows) for c in CLASSES}
-    greedy = {c: sum(r["outcome"] == c and r["greedy"] for r in rows) for c in CLASSES}
+    sampled = {c: sum(r["outcome"] == c and not r["greedy"] for r in rows) for c in OUTCOMES}
+    greedy = {c: sum(r["outcome"] == c and r["greedy"] for r in rows) for c in OUTCOMES}
     majority = critic["majority_class"]
     per_problem = a.samples_per_problem + 1
     print(
@@ -285,7 +284,7 @@ def report_coderl(check: Check) -> None:
     train = critic.get("train")  # the training rows' evaluation (older trainers: none)
     weights = critic.get("class_weights")
     if weights:
-        text = ", ".join(f"{c} {weights[c]:.3f}" for c in CLASSES)
+        text = ", ".join(f"{c} {weights[c]:.3f}" for c in OUTCOMES)
         print(f"critic loss class weights ({critic.get('class_weights_mode')}): {text}")
     print(
         f"{'class':16}{'sampled':>9}{'greedy':>8}{'train':>7}{'held-out':>10}"
@@ -297,14 +296,14 @@ def report_coderl(check: Check) -> None:
         ok = report is not None and report[f"n/{c}"]
         return f"{report[f'accuracy/{c}']:.3f}" if ok else "-"
 
-    for c in CLASSES:
+    for c in OUTCOMES:
         n = critic[f"n/{c}"]
         majority_cell = f"{float(c == majority):.3f}"
         print(
             f"{c:16}{sampled[c]:>9}{greedy[c]:>8}{critic['train_counts'][c]:>7}{n:>10}"
             f"{cell(train, c):>11}{cell(critic, c):>14}{majority_cell:>14}"
         )
-    present = [c for c in CLASSES if critic[f"n/{c}"]]
+    present = [c for c in OUTCOMES if critic[f"n/{c}"]]
     balanced = sum(critic[f"accuracy/{c}"] for c in present) / max(1, len(present))
     balanced_base = (majority in present) / max(1, len(present))
     lines = [x for x in read_jsonl(base / "critic" / "metrics.jsonl") if "losses/critic" in x]

@@ -50,8 +50,9 @@ one (same batches, metrics and parameters); resume with the same number of proce
 
 The critic reads the same token ids as the actor (the actor's tokenizer is used for both),
 so its per-token probabilities line up with the actor's tokens; a critic backbone with a
-different vocabulary is rejected. Critic sampling at inference (refine / repair) lives in
-benchmarks/critic_sampling.py, which reads the critic folder this module writes.
+different vocabulary is rejected. The critic itself (outcome classes, model, folder format,
+input encoding, max-pooling) is defined once in benchmarks/critic.py, which bench's critic
+sampling at inference (refine / repair, benchmarks/critic_sampling.py) scores with.
 """
 
 from __future__ import annotations
@@ -67,12 +68,21 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from benchmarks.critic import (
+    OUTCOMES,
+    Outcome,
+    collate,
+    critic_model_class,
+    encode,
+    load_critic_model,
+    outcome_class,
+    pad_id,
+    save_critic,
+    sequence_logits,
+)
 from trainers.rewards import RewardTable
 
 log = logging.getLogger(__name__)
-
-OUTCOMES = ("compile_error", "runtime_error", "failed_test", "passed")  # critic classes 0..3
-Outcome = Literal["compile_error", "runtime_error", "failed_test", "passed"]
 
 
 class CodeRLConfig(BaseModel):
@@ -160,19 +170,6 @@ class SampleRow(BaseModel):
 
 
 # --------------------------------------------------------------------------- pure helpers
-def outcome_class(verdict) -> Outcome:
-    """A reward outcome (`program_outcome`'s Verdict) -> one of the four critic classes."""
-    from appsplus.execution import Verdict
-
-    if verdict is Verdict.COMPILE_ERROR:
-        return "compile_error"
-    if verdict is Verdict.PASSED:
-        return "passed"
-    if verdict in (Verdict.WRONG_ANSWER, Verdict.SKIPPED):
-        return "failed_test"
-    return "runtime_error"
-
-
 def step_kind(step: int, pg_steps: int, ce_steps: int) -> Literal["pg", "ce"]:
     """Alternation schedule, 1-based steps: `pg_steps` pg steps, then `ce_steps` ce steps, ..."""
     if pg_steps + ce_steps == 0:
@@ -200,43 +197,6 @@ def token_weights(token_logits, labels, program_mask):
     index = labels.view(-1, 1, 1).expand(-1, probs.shape[1], 1)  # [B, L, 1]
     q = probs.gather(-1, index).squeeze(-1)  # [B, L]
     return torch.where(program_mask.bool(), q, torch.zeros_like(q))
-
-
-def sequence_logits(token_logits, program_mask):
-    """Max-pool of token outcome logits over program tokens: [B, L, 4], [B, L] -> [B, 4]."""
-    import torch
-
-    masked = token_logits.masked_fill(
-        ~program_mask.bool().unsqueeze(-1), torch.finfo(token_logits.dtype).min
-    )  # [B, L, 4]
-    return masked.max(dim=1).values  # [B, 4]
-
-
-def encode(tokenizer, prompt: str, program: str, max_length: int) -> tuple[list[int], int]:
-    """Token ids of prompt + program + EOS and the number of prompt tokens kept.
-
-    Tokenized separately (as the actor sees them); prompt tokens go first when too long.
-    """
-    p = tokenizer(prompt)["input_ids"]
-    t = [*tokenizer(program, add_special_tokens=False)["input_ids"], tokenizer.eos_token_id]
-    t = t[:max_length]
-    p = p[max(0, len(p) + len(t) - max_length) :]
-    return p + t, len(p)
-
-
-def collate(rows: list[tuple[list[int], int]], pad_id: int):
-    """Right-padded batch: input_ids, attention_mask, program_mask, all [B, L]."""
-    import torch
-
-    width = max(len(ids) for ids, _ in rows)
-    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)  # [B, L]
-    attention = torch.zeros((len(rows), width), dtype=torch.long)  # [B, L]
-    program = torch.zeros((len(rows), width), dtype=torch.bool)  # [B, L]
-    for i, (ids, n_prompt) in enumerate(rows):
-        input_ids[i, : len(ids)] = torch.tensor(ids)
-        attention[i, : len(ids)] = 1
-        program[i, n_prompt : len(ids)] = True
-    return input_ids, attention, program
 
 
 def heldout(problem_id: str, fraction: float, seed: int) -> bool:
@@ -272,62 +232,15 @@ def fill_to_multiple(batch: list[int], world: int) -> list[int]:
 
 
 # --------------------------------------------------------------------------- critic
-def _critic_class():
-    import torch
-    from torch import nn
-
-    class Critic(nn.Module):
-        """Any AutoModel backbone + a linear 4-way outcome head on every token."""
-
-        def __init__(self, backbone: nn.Module) -> None:
-            super().__init__()
-            self.backbone = backbone
-            hidden = backbone.config.get_text_config().hidden_size
-            self.head = nn.Linear(hidden, len(OUTCOMES), dtype=torch.float32)
-
-        def forward(self, input_ids, attention_mask):
-            """[B, L], [B, L] -> token outcome logits [B, L, 4] (float32)."""
-            from trainers.common import position_ids
-
-            out = self.backbone(
-                input_ids=input_ids,
-                attention_mask=attention_mask,
-                position_ids=position_ids(attention_mask),
-                use_cache=False,
-            )
-            return self.head(out.last_hidden_state.float())  # [B, L, 4]
-
-    return Critic
-
-
 def build_critic(backbone: str, dtype: str = "float32"):
+    """A new critic (`benchmarks.critic`'s model, a random head) on a backbone, no dropout."""
     from transformers import AutoModel
 
     from trainers.model import DTYPES, disable_dropout
 
     model = AutoModel.from_pretrained(backbone, dtype=DTYPES[dtype])
     disable_dropout(model)
-    return _critic_class()(model)
-
-
-def save_critic(critic, folder: Path, tokenizer) -> None:
-    from trainers.model import save_tensors_and_json
-
-    folder.mkdir(parents=True, exist_ok=True)
-    critic.backbone.save_pretrained(folder / "backbone")
-    tokenizer.save_pretrained(folder / "backbone")
-    save_tensors_and_json(folder / "head", critic.head.state_dict(), {"classes": list(OUTCOMES)})
-
-
-def load_critic(folder: str | Path, dtype: str = "float32"):
-    from trainers.model import load_tensors_and_json
-
-    critic = build_critic(str(Path(folder) / "backbone"), dtype)
-    tensors, meta = load_tensors_and_json(Path(folder) / "head")
-    if meta["classes"] != list(OUTCOMES):
-        raise ValueError(f"critic classes {meta['classes']} != {list(OUTCOMES)}")
-    critic.head.load_state_dict(tensors)
-    return critic
+    return critic_model_class()(model)
 
 
 # --------------------------------------------------------------------------- files
@@ -537,7 +450,7 @@ def critic_batch(rows: Sequence[SampleRow], prompts: dict, tokenizer, max_length
 
     encoded = [encode(tokenizer, prompts[r.problem_id], r.program, max_length) for r in rows]
     labels = torch.tensor([OUTCOMES.index(r.outcome) for r in rows])  # [B]
-    return (*collate(encoded, tokenizer.pad_token_id), labels)
+    return (*collate(encoded, pad_id(tokenizer)), labels)
 
 
 def class_weights(labels: Sequence[int], mode: Literal["none", "balanced"]) -> list[float]:
@@ -799,11 +712,11 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
     ]
     weights: list[list[float]] = []  # per row, per token of `encoded` (0 on the prompt)
     if pg_rows:
-        critic = load_critic(cfg.critic or Path(cfg.output_dir) / "critic", cfg.dtype).to(device)
-        critic.eval()
+        critic = load_critic_model(cfg.critic or Path(cfg.output_dir) / "critic", cfg.dtype)
+        critic = critic.to(device)
 
         def score(chunk: range) -> list[list[float]]:
-            ids, attn, prog = collate([encoded[i] for i in chunk], tokenizer.pad_token_id)
+            ids, attn, prog = collate([encoded[i] for i in chunk], pad_id(tokenizer))
             labels = torch.tensor([OUTCOMES.index(pg_rows[i][0].outcome) for i in chunk])  # [b]
             with torch.no_grad():
                 q = token_weights(
@@ -844,7 +757,7 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
         restart_metrics(metrics_path, "step", None if ckpt is None else start)
 
     def forward(batch):  # [(ids, n_prompt)] -> logprobs of tokens 1.. and their program mask
-        ids, attn, prog = (t.to(device) for t in collate(batch, tokenizer.pad_token_id))
+        ids, attn, prog = (t.to(device) for t in collate(batch, pad_id(tokenizer)))
         logits = lm(input_ids=ids, attention_mask=attn, position_ids=position_ids(attn)).logits
         logprobs = token_logprobs(logits[:, :-1], ids[:, 1:])  # [b, L-1] log p(token t+1)
         return logprobs, prog[:, 1:]  # [b, L-1], [b, L-1]

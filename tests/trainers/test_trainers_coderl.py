@@ -14,22 +14,19 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from appsplus.execution import Limits, StdioTest, run_tests  # noqa: E402
+from benchmarks.critic import OUTCOMES, collate, encode, sequence_logits  # noqa: E402
 from trainers.coderl import (  # noqa: E402
-    OUTCOMES,
     CodeRLConfig,
     SampleRow,
     build_critic,
     class_weights,
-    collate,
     critic_accuracy,
-    encode,
     label_programs,
     main,
     pg_loss,
     read_samples,
     returns_with_baseline,
     sample,
-    sequence_logits,
     shifted_weights,
     step_kind,
     token_weights,
