@@ -7,5 +7,7 @@
 - `trainers.evaluate`: pass rate per curriculum stage (`python -m trainers.evaluate`)
 - shared parts: `common` (tensor helpers), `rewards` (execution rewards and FGO token
   masks), `data` (records, stages, tokenization), `model` (policy + value head,
-  reference, sampling, checkpoint files, a tiny local model), `config` (YAML + --set)
+  reference, sampling, checkpoint files, a tiny local model), `config` (YAML + --set,
+  one-line config errors, --help/--show-config from the config classes); the CodeRL critic
+  itself lives in `benchmarks.critic` (bench scores with it)
 """

@@ -822,11 +822,12 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
 STAGES = ("sample", "train-critic", "train-actor")
 
 
-def check_inputs(cfg: CodeRLConfig, commands: Sequence[str]) -> None:
-    """Raise ConfigError when a location the stages read is missing (loads nothing): the
-    model folders, the data, and the samples or critic an earlier stage should have made."""
+def check_inputs(cfg: CodeRLConfig, commands: Sequence[str], resume: str | None) -> None:
+    """Raise ConfigError when a location the stages read is missing (loads no model): the
+    model folders, the data, the samples or critic an earlier stage should have made, the
+    actor checkpoint to resume (or, fresh, an actor folder that already has checkpoints)."""
     from benchmarks.critic import CriticError, check_critic_folder
-    from trainers.config import ConfigError, check_locations
+    from trainers.config import ConfigError, check_locations, check_resume
 
     check_locations(cfg)
     if "sample" not in commands and not samples_path(cfg).is_file():
@@ -838,6 +839,8 @@ def check_inputs(cfg: CodeRLConfig, commands: Sequence[str]) -> None:
             check_critic_folder(cfg.critic or Path(cfg.output_dir) / "critic")
         except CriticError as e:
             raise ConfigError(f"critic: {e} (run train-critic first)") from None
+    if "train-actor" in commands:  # imports torch (no model is loaded)
+        check_resume(Path(cfg.output_dir) / "actor", resume)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -864,7 +867,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.resume and "train-actor" not in args.command:
         parser.error("--resume is for train-actor (sample resumes by itself)")
     cfg = config_from_cli(
-        parser, CodeRLConfig, args, list(args.set), lambda c: check_inputs(c, args.command)
+        parser,
+        CodeRLConfig,
+        args,
+        list(args.set),
+        lambda c: check_inputs(c, args.command, args.resume),
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     from accelerate import PartialState

@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import re
+import sys
 import textwrap
 import types
 import typing
@@ -175,6 +177,17 @@ def check_locations(cfg: BaseModel) -> None:
         )
 
 
+def check_resume(output_dir: str | Path, resume: str | None) -> None:
+    """Raise ConfigError unless `resume` names a checkpoint ('latest': one in `output_dir`),
+    or, for a fresh run, `output_dir` holds none (`trainers.model.checkpoint_to_resume`)."""
+    from trainers.model import checkpoint_to_resume
+
+    try:
+        checkpoint_to_resume(Path(output_dir), resume)
+    except (FileExistsError, FileNotFoundError) as e:
+        raise ConfigError(str(e)) from None
+
+
 # --------------------------------------------------------------------------- describing
 def config_help(cls: type[BaseModel], width: int = 100) -> str:
     """Every key of `cls` (nested ones dotted): type, default and meaning, one per entry."""
@@ -297,7 +310,11 @@ def config_from_cli(
     exits 2, and --show-config prints the config and exits 0."""
     try:
         if args.show_config:
-            print(show_config(cls, args.config, overrides))
+            text = show_config(cls, args.config, overrides)
+            try:
+                print(text, flush=True)
+            except BrokenPipeError:  # `--show-config | head`: the reader has what it wanted
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             parser.exit(0)
         cfg = load_config(cls, args.config, overrides)
         if check is not None:

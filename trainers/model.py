@@ -290,6 +290,8 @@ def checkpoint_to_resume(output_dir: Path, resume: str | None) -> Path | None:
                 f"{output_dir} holds checkpoints: resume it or use another output_dir"
             )
         return None
+    if resume != "latest" and not Path(resume).is_dir():
+        raise FileNotFoundError(f"--resume {resume}: no such checkpoint folder")
     found = checkpoints_in(output_dir) if resume == "latest" else [Path(resume)]
     if not found:
         raise FileNotFoundError(f"no checkpoint to resume in {output_dir / 'checkpoints'}")

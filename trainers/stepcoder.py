@@ -168,19 +168,12 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
     from trainers.config import save_config
     from trainers.data import completion_offsets, load_records, stages_of
     from trainers.model import (
-        checkpoint_folder,
         checkpoint_to_resume,
         generate,
         lm_logprobs,
-        load_policy,
         load_reference,
-        load_tensors_and_json,
-        optimizer_state,
         policy_forward,
         restart_metrics,
-        restore_optimizer,
-        restore_rng,
-        save_tensors_and_json,
         seed_everything,
     )
     from trainers.rewards import compute_rewards
@@ -202,30 +195,17 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
     curriculum = CurriculumState.start(
         {pid: len(s) for pid, s in stages.items()}, cfg.rho, cfg.min_attempts
     )
-    lora = {"r": cfg.lora_r, "lora_alpha": cfg.lora_alpha} if cfg.lora_r else None
     ckpt = checkpoint_to_resume(out, resume)
     if accelerator.is_main_process:
         save_config(cfg, out)
-    if ckpt is None:
-        policy = load_policy(cfg.model, cfg.dtype, lora=lora)
-    elif lora:
-        policy = load_policy(cfg.model, cfg.dtype, adapter=str(ckpt / "model"))
-    else:
-        policy = load_policy(str(ckpt / "model"), cfg.dtype)
+    policy = _load_policy(cfg, ckpt)
     reference = load_reference(cfg.model, cfg.dtype).to(accelerator.device)
     optimizer = torch.optim.AdamW(
         [p for p in policy.parameters() if p.requires_grad], lr=cfg.learning_rate, eps=1e-5
     )
     start, samples_seen = 0, 0
     if ckpt is not None:
-        tensors, _ = load_tensors_and_json(ckpt / "value_head")
-        policy.value_head.load_state_dict(tensors)
-        restore_optimizer(optimizer, *load_tensors_and_json(ckpt / "optimizer"))
-        curriculum = CurriculumState.model_validate_json((ckpt / "curriculum.json").read_text())
-        state = json.loads((ckpt / "trainer_state.json").read_text())
-        start, samples_seen = state["iteration"], state["samples"]
-        restore_rng(*load_tensors_and_json(ckpt / f"rng_rank{rank}"))
-        log.info("resumed from %s (iteration %d)", ckpt, start)
+        curriculum, start, samples_seen = restore_checkpoint(ckpt, policy, optimizer, rank)
     policy, optimizer = accelerator.prepare(policy, optimizer)
     unwrapped = accelerator.unwrap_model(policy)
     pool = open_executor(
@@ -241,7 +221,7 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
     progress.start()
     try:
         for iteration in range(start + 1, cfg.iterations + 1):
-            t_start = time.time()
+            clock = {"start": time.time()}
             # ------------------------------------------------------------------ 1. curriculum
             picked = random.sample(sorted(records), k=min(cfg.prompts_per_iteration, len(records)))
             mine = [pid for pid in picked[rank::world] for _ in range(cfg.samples_per_prompt)]
@@ -263,7 +243,7 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
                 cfg.top_k,
                 cfg.top_p,
                 **cfg.generate_kwargs,
-            )
+            )  # input_ids, attention_mask: [B, P + R]; response, response_mask: [B, R]
             n_rows, n_resp = gen.response.shape  # B, R
             lengths = gen.response_mask.sum(-1).tolist()  # [B] generated tokens, EOS included
             eos_ended = [
@@ -273,9 +253,9 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
             decoded = [
                 completion_offsets(tokenizer, gen.response[i, :n].tolist())
                 for i, n in enumerate(lengths)
-            ]
+            ]  # per row: (completion text, character span of each generated token)
             completions = [text for text, _ in decoded]
-            t_generated = time.time()
+            clock["generated"] = time.time()
 
             # ------------------------------------------------------------------ 3. execute
             results = compute_rewards(
@@ -287,7 +267,7 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
                 cfg.memory_mb,
                 pool=pool,
             )
-            t_executed = time.time()
+            clock["executed"] = time.time()
 
             # ------------------------------------------------------------------ 4. rewards and masks
             device = gen.response.device
@@ -324,9 +304,7 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
 
             # ------------------------------------------------------------------ 6. PPO epochs x minibatches
             unwrapped.train()
-            stats: dict[str, list[float]] = {
-                k: [] for k in ("policy", "value", "approx_kl", "clipfrac")
-            }
+            stats: dict[str, list[float]] = {k: [] for k in LOSSES}
             for _ in range(cfg.ppo_epochs):
                 for mb in torch.randperm(n_rows).split(cfg.minibatch_size):
                     m = keep[mb]  # [b, R]
@@ -352,31 +330,13 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
                     accelerator.backward(loss)
                     accelerator.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
                     optimizer.step()
-                    with torch.no_grad():
-                        stats["policy"].append(policy_loss.item())
-                        stats["value"].append(value_loss.item())
-                        stats["approx_kl"].append(masked_mean((ratio - 1) - log_ratio, m).item())
-                        clipped = ((ratio - 1).abs() > cfg.clip_range).float()  # [b, R]
-                        stats["clipfrac"].append(masked_mean(clipped, m).item())
-            t_trained = time.time()
+                    record_ppo_stats(stats, policy_loss, value_loss, ratio, log_ratio, m, cfg)
+            clock["trained"] = time.time()
 
             # ------------------------------------------------------------------ 7. curriculum and log
-            rows_here = [
-                {
-                    "pid": pid,
-                    "stage": stage_of[pid],
-                    "n_stages": len(stages[pid]),
-                    "passed": r.passed,
-                    "reward": r.scalar,
-                    "outcome": r.outcome.value,
-                    "kl": float(((old_logprobs[i] - ref_logprobs[i]) * generated[i]).sum()),
-                    "generated": int(generated[i].sum()),
-                    "kept": int(keep[i].sum()),
-                    "unexecuted": int(generated[i].sum() - executed[i].sum()),
-                    "prompt": int(gen.attention_mask[i].sum() - generated[i].sum()),
-                }
-                for i, (pid, r) in enumerate(zip(mine, results))
-            ]
+            rows_here = sample_rows(
+                mine, results, stage_of, stages, old_logprobs, ref_logprobs, gen, keep, executed
+            )
             rows_all = gather_object(rows_here)  # every process's samples, same order everywhere
             if cfg.cccs:
                 for row in rows_all:
@@ -385,43 +345,11 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
             samples_seen += len(rows_all)
             losses = accelerator.reduce(
                 torch.tensor([sum(v) / len(v) for v in stats.values()], device=device), "mean"
-            ).tolist()
-            n = len(rows_all)
-            n_generated = sum(row["generated"] for row in rows_all)
-            n_kept = sum(row["kept"] for row in rows_all)
-            full = [row for row in rows_all if row["stage"] == row["n_stages"] - 1]
-            metrics = {
-                "iteration": iteration,
-                "samples": samples_seen,
-                **{f"losses/{k}": v for k, v in zip(stats, losses)},
-                "charts/pass_rate": sum(row["passed"] for row in rows_all) / n,
-                "charts/pass_rate_full": (
-                    sum(row["passed"] for row in full) / len(full) if full else None
-                ),
-                "charts/reward_mean": sum(row["reward"] for row in rows_all) / n,
-                "charts/stage_mean": sum(
-                    row["stage"] / (row["n_stages"] - 1) if row["n_stages"] > 1 else 1.0
-                    for row in rows_all
-                )
-                / n,
-                "charts/curriculum_progress": curriculum.mean_stage_fraction() if cfg.cccs else 1.0,
-                "charts/advanced": len(moved),
-                "charts/fgo_masked_fraction": 1 - n_kept / max(1, n_generated),
-                "charts/unexecuted_fraction": sum(row["unexecuted"] for row in rows_all)
-                / max(1, n_generated),
-                "charts/kl_ref": sum(row["kl"] for row in rows_all) / n,
-                "charts/response_tokens": n_generated,
-                "charts/loss_tokens": n_kept,
-                "charts/prompt_tokens": sum(row["prompt"] for row in rows_all),
-                **{
-                    f"charts/outcome_{o}": sum(row["outcome"] == o for row in rows_all) / n
-                    for o in sorted({row["outcome"] for row in rows_all})
-                },
-                "time/generate_s": round(t_generated - t_start, 4),
-                "time/execute_s": round(t_executed - t_generated, 4),
-                "time/train_s": round(t_trained - t_executed, 4),
-                "time/iteration_s": round(time.time() - t_start, 4),
-            }
+            ).tolist()  # [4] each process's mean loss, averaged over the processes
+            progress_made = curriculum.mean_stage_fraction() if cfg.cccs else 1.0
+            metrics = iteration_metrics(
+                iteration, samples_seen, rows_all, losses, progress_made, len(moved), clock
+            )
             if accelerator.is_main_process:
                 with metrics_path.open("a") as f:
                     f.write(json.dumps(metrics) + "\n")
@@ -434,26 +362,167 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
             if iteration == cfg.iterations or (
                 cfg.checkpoint_every and iteration % cfg.checkpoint_every == 0
             ):
-                # ------------------------------------------------------------------ checkpoint
-                folder = out / "checkpoints" / f"iteration_{iteration:06d}"
-                with checkpoint_folder(accelerator, folder) as tmp:
-                    if accelerator.is_main_process:
-                        unwrapped.lm.save_pretrained(tmp / "model")
-                        tokenizer.save_pretrained(tmp / "model")
-                        save_tensors_and_json(
-                            tmp / "value_head", unwrapped.value_head.state_dict(), {}
-                        )
-                        save_tensors_and_json(tmp / "optimizer", *optimizer_state(optimizer))
-                        (tmp / "curriculum.json").write_text(curriculum.model_dump_json(indent=1))
-                        (tmp / "trainer_state.json").write_text(
-                            json.dumps({"iteration": iteration, "samples": samples_seen})
-                        )
-                        save_config(cfg, tmp)
+                save_checkpoint(
+                    accelerator,
+                    out / "checkpoints" / f"iteration_{iteration:06d}",
+                    unwrapped,
+                    tokenizer,
+                    optimizer,
+                    curriculum,
+                    {"iteration": iteration, "samples": samples_seen},
+                    cfg,
+                )
     finally:
         progress.stop()
         pool.close()
     accelerator.end_training()
     return out
+
+
+# --------------------------------------------------------------------------- train's parts
+LOSSES = ("policy", "value", "approx_kl", "clipfrac")  # stage 6's statistics, in this order
+
+
+def _load_policy(cfg: StepCoderConfig, ckpt: Path | None):
+    """The policy (LM + value head) to train: from `cfg.model`, or a checkpoint's weights
+    (LoRA: the base model plus the checkpoint's adapter). The value head is restored by
+    `restore_checkpoint`."""
+    from trainers.model import load_policy
+
+    lora = {"r": cfg.lora_r, "lora_alpha": cfg.lora_alpha} if cfg.lora_r else None
+    if ckpt is None:
+        return load_policy(cfg.model, cfg.dtype, lora=lora)
+    if lora:
+        return load_policy(cfg.model, cfg.dtype, adapter=str(ckpt / "model"))
+    return load_policy(str(ckpt / "model"), cfg.dtype)
+
+
+def restore_checkpoint(ckpt: Path, policy, optimizer, rank: int):
+    """Restore the value head, optimizer and this process's RNG from `ckpt`; returns the
+    curriculum, the iteration it ended and the samples seen so far."""
+    from appsplus.curriculum import CurriculumState
+    from trainers.model import load_tensors_and_json, restore_optimizer, restore_rng
+
+    tensors, _ = load_tensors_and_json(ckpt / "value_head")
+    policy.value_head.load_state_dict(tensors)
+    restore_optimizer(optimizer, *load_tensors_and_json(ckpt / "optimizer"))
+    curriculum = CurriculumState.model_validate_json((ckpt / "curriculum.json").read_text())
+    state = json.loads((ckpt / "trainer_state.json").read_text())
+    restore_rng(*load_tensors_and_json(ckpt / f"rng_rank{rank}"))
+    log.info("resumed from %s (iteration %d)", ckpt, state["iteration"])
+    return curriculum, state["iteration"], state["samples"]
+
+
+def save_checkpoint(
+    accelerator, folder: Path, policy, tokenizer, optimizer, curriculum, state: dict, cfg
+) -> None:
+    """Write everything `restore_checkpoint` reads (and the model with its tokenizer) into
+    `folder`, atomically (`trainers.model.checkpoint_folder` adds each process's RNG)."""
+    from trainers.config import save_config
+    from trainers.model import checkpoint_folder, optimizer_state, save_tensors_and_json
+
+    with checkpoint_folder(accelerator, folder) as tmp:
+        if accelerator.is_main_process:
+            policy.lm.save_pretrained(tmp / "model")
+            tokenizer.save_pretrained(tmp / "model")
+            save_tensors_and_json(tmp / "value_head", policy.value_head.state_dict(), {})
+            save_tensors_and_json(tmp / "optimizer", *optimizer_state(optimizer))
+            (tmp / "curriculum.json").write_text(curriculum.model_dump_json(indent=1))
+            (tmp / "trainer_state.json").write_text(json.dumps(state))
+            save_config(cfg, tmp)
+
+
+def record_ppo_stats(stats: dict, policy_loss, value_loss, ratio, log_ratio, mask, cfg) -> None:
+    """Append one minibatch's losses, approximate KL and clip fraction to `stats` (LOSSES)."""
+    import torch
+
+    from trainers.common import masked_mean
+
+    with torch.no_grad():
+        stats["policy"].append(policy_loss.item())
+        stats["value"].append(value_loss.item())
+        stats["approx_kl"].append(masked_mean((ratio - 1) - log_ratio, mask).item())
+        clipped = ((ratio - 1).abs() > cfg.clip_range).float()  # [b, R]
+        stats["clipfrac"].append(masked_mean(clipped, mask).item())
+
+
+def sample_rows(
+    mine, results, stage_of, stages, old_logprobs, ref_logprobs, gen, keep, executed
+) -> list[dict]:
+    """Plain per-sample facts of this process's rows (gathered, then summed by
+    `iteration_metrics`): [B] dicts from [B, R] tensors."""
+    generated = gen.response_mask  # [B, R]
+    return [
+        {
+            "pid": pid,
+            "stage": stage_of[pid],
+            "n_stages": len(stages[pid]),
+            "passed": r.passed,
+            "reward": r.scalar,
+            "outcome": r.outcome.value,
+            "kl": float(((old_logprobs[i] - ref_logprobs[i]) * generated[i]).sum()),
+            "generated": int(generated[i].sum()),
+            "kept": int(keep[i].sum()),
+            "unexecuted": int(generated[i].sum() - executed[i].sum()),
+            "prompt": int(gen.attention_mask[i].sum() - generated[i].sum()),
+        }
+        for i, (pid, r) in enumerate(zip(mine, results))
+    ]
+
+
+def iteration_metrics(
+    iteration: int,
+    samples_seen: int,
+    rows: list[dict],
+    losses: list[float],
+    curriculum_progress: float,
+    advanced: int,
+    clock: dict[str, float],
+) -> dict:
+    """One metrics.jsonl line from every process's `sample_rows`, the mean LOSSES and the
+    stage times of `clock` (start, generated, executed, trained)."""
+    n = len(rows)
+    n_generated = sum(row["generated"] for row in rows)
+    n_kept = sum(row["kept"] for row in rows)
+    full = [row for row in rows if row["stage"] == row["n_stages"] - 1]
+    return {
+        "iteration": iteration,
+        "samples": samples_seen,
+        **{f"losses/{k}": v for k, v in zip(LOSSES, losses)},
+        "charts/pass_rate": sum(row["passed"] for row in rows) / n,
+        "charts/pass_rate_full": sum(row["passed"] for row in full) / len(full) if full else None,
+        "charts/reward_mean": sum(row["reward"] for row in rows) / n,
+        "charts/stage_mean": sum(
+            row["stage"] / (row["n_stages"] - 1) if row["n_stages"] > 1 else 1.0 for row in rows
+        )
+        / n,
+        "charts/curriculum_progress": curriculum_progress,
+        "charts/advanced": advanced,
+        "charts/fgo_masked_fraction": 1 - n_kept / max(1, n_generated),
+        "charts/unexecuted_fraction": sum(row["unexecuted"] for row in rows) / max(1, n_generated),
+        "charts/kl_ref": sum(row["kl"] for row in rows) / n,
+        "charts/response_tokens": n_generated,
+        "charts/loss_tokens": n_kept,
+        "charts/prompt_tokens": sum(row["prompt"] for row in rows),
+        **{
+            f"charts/outcome_{o}": sum(row["outcome"] == o for row in rows) / n
+            for o in sorted({row["outcome"] for row in rows})
+        },
+        "time/generate_s": round(clock["generated"] - clock["start"], 4),
+        "time/execute_s": round(clock["executed"] - clock["generated"], 4),
+        "time/train_s": round(clock["trained"] - clock["executed"], 4),
+        "time/iteration_s": round(time.time() - clock["start"], 4),
+    }
+
+
+def check_inputs(cfg: StepCoderConfig, resume: str | None) -> None:
+    """Raise ConfigError when a location the run reads is missing (the model and data
+    folders, the checkpoint to resume) or a fresh run would reuse an output_dir with
+    checkpoints."""
+    from trainers.config import check_locations, check_resume
+
+    check_locations(cfg)
+    check_resume(cfg.output_dir, resume)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -474,7 +543,9 @@ def main(argv: list[str] | None = None) -> None:
         overrides.append("cccs=false")
     if args.no_fgo:
         overrides.append("fgo=false")
-    cfg = config_from_cli(parser, StepCoderConfig, args, overrides)
+    cfg = config_from_cli(
+        parser, StepCoderConfig, args, overrides, lambda c: check_inputs(c, args.resume)
+    )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     train(cfg, resume=args.resume)
 

@@ -29,9 +29,10 @@ CONFIGS = {
 NO_TORCH = "import sys; sys.modules['torch'] = None; sys.modules['transformers'] = None\n"
 
 
-def run_cli(module: str, *args: str, cwd: Path, env: dict | None = None):
-    """`main(args)` of a trainer module in a fresh interpreter that cannot import torch."""
-    code = f"{NO_TORCH}from {module} import main\nmain({list(args)!r})\n"
+def run_cli(module: str, *args: str, cwd: Path, env: dict | None = None, torch: bool = False):
+    """`main(args)` of a trainer module in a fresh interpreter (that cannot import torch
+    unless `torch`)."""
+    code = f"{'' if torch else NO_TORCH}from {module} import main\nmain({list(args)!r})\n"
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=cwd,
@@ -159,6 +160,33 @@ def test_coderl_names_the_missing_stage_outputs(tmp_path, model_dir):
         "trainers.stepcoder", "--set", f"model={model_dir}", "--set", "data=nope", cwd=tmp_path
     )
     assert_one_line_error(done, "data: no such dataset folder: nope")
+
+
+def test_resume_mistakes_are_named_before_loading(tmp_path, model_dir):
+    """Checkpoint files are found with torch imported, but before any model is loaded."""
+    run = tmp_path / "run"
+    base = ["--set", f"model={model_dir}", "--set", f"output_dir={run}"]
+    done = run_cli("trainers.stepcoder", *base, "--resume", "latest", cwd=tmp_path, torch=True)
+    assert_one_line_error(done, "no checkpoint to resume in", "checkpoints")
+    done = run_cli("trainers.stepcoder", *base, "--resume", "nope", cwd=tmp_path, torch=True)
+    assert_one_line_error(done, "--resume nope: no such checkpoint folder")
+    (run / "checkpoints" / "iteration_000001").mkdir(parents=True)
+    done = run_cli("trainers.stepcoder", *base, cwd=tmp_path, torch=True)
+    assert_one_line_error(done, "holds checkpoints: resume it or use another output_dir")
+    (tmp_path / "samples.jsonl").write_text("")
+    (tmp_path / "critic").mkdir()
+    coderl = [*base, "--set", f"samples_file={tmp_path / 'samples.jsonl'}"]
+    done = run_cli(
+        "trainers.coderl",
+        "train-critic",
+        "train-actor",
+        *coderl,
+        "--resume",
+        "latest",
+        cwd=tmp_path,
+        torch=True,
+    )
+    assert_one_line_error(done, "no checkpoint to resume in", "actor")
 
 
 @pytest.mark.parametrize("module", list(CONFIGS))
