@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks.critic import OUTCOMES
+
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "learning_check.py"
 _spec = importlib.util.spec_from_file_location("learning_check", SCRIPT)
 lc = importlib.util.module_from_spec(_spec)
@@ -67,16 +69,16 @@ def test_coderl_report_and_summary(tmp_path, capsys):
         "train_counts": {"compile_error": 1, "runtime_error": 0, "failed_test": 0, "passed": 2},
         "n": 3,
         "majority_class": "passed",
-        **{f"n/{c}": n for c, n in zip(lc.CLASSES, (1, 1, 0, 1))},
-        **{f"accuracy/{c}": a for c, a in zip(lc.CLASSES, (0.0, 1.0, None, 1.0))},
+        **{f"n/{c}": n for c, n in zip(OUTCOMES, (1, 1, 0, 1))},
+        **{f"accuracy/{c}": a for c, a in zip(OUTCOMES, (0.0, 1.0, None, 1.0))},
         "accuracy": 2 / 3,
         "baseline_accuracy": 1 / 3,
-        "class_weights": dict(zip(lc.CLASSES, (1.5, 0.0, 0.0, 0.75))),
+        "class_weights": dict(zip(OUTCOMES, (1.5, 0.0, 0.0, 0.75))),
         "class_weights_mode": "balanced",
         "train": {  # the training rows: compile_error predicted right, 1 of 2 passed
             "n": 3,
-            **{f"n/{c}": n for c, n in zip(lc.CLASSES, (1, 0, 0, 2))},
-            **{f"accuracy/{c}": a for c, a in zip(lc.CLASSES, (1.0, None, None, 0.5))},
+            **{f"n/{c}": n for c, n in zip(OUTCOMES, (1, 0, 0, 2))},
+            **{f"accuracy/{c}": a for c, a in zip(OUTCOMES, (1.0, None, None, 0.5))},
             "accuracy": 2 / 3,
             "baseline_accuracy": 2 / 3,
             "balanced_accuracy": 0.75,

@@ -391,7 +391,7 @@ def test_critic_then_actor_end_to_end(tiny, tmp_path):
     assert (out / "actor/checkpoints/step_000002").is_dir()
 
 
-def test_cli_runs_the_three_stages_on_the_embedded_sample(tiny, tmp_path):
+def test_cli_runs_the_three_stages_on_the_embedded_sample(tiny, tmp_path, capsys):
     out = tmp_path / "cli"
     cfg_file = tmp_path / "cfg.yaml"
     cfg_file.write_text(f"model: {tiny}\noutput_dir: {out}\ntorch_threads: 1\n")
@@ -416,8 +416,10 @@ def test_cli_runs_the_three_stages_on_the_embedded_sample(tiny, tmp_path):
     assert len((out / "actor/metrics.jsonl").read_text().splitlines()) == 2
     saved = __import__("yaml").safe_load((out / "actor/config.yaml").read_text())
     assert saved["rewards"]["passed"] == 2.0
-    with pytest.raises(FileExistsError):  # the actor has checkpoints: only --resume continues
+    with pytest.raises(SystemExit) as stop:  # the actor has checkpoints: only --resume continues
         main(["train-actor", *args])
+    assert stop.value.code == 2
+    assert "actor holds checkpoints: resume it" in capsys.readouterr().err
     main(["train-actor", *args, "--set", "actor_steps=3", "--resume", "latest"])
     steps = [json.loads(x)["step"] for x in (out / "actor/metrics.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 3]
