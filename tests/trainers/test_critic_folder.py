@@ -1,18 +1,31 @@
-"""The critic folder format is stable: a folder written file by file as documented (as
-critics trained before the critic code moved to benchmarks/critic.py were) loads in both
-the trainer (CriticModel) and bench (Critic.score), with the documented scores."""
+"""benchmarks/critic.py, the one home of the CodeRL critic: importing it loads neither torch
+nor trainers, and its folder format is stable (a folder written file by file as documented,
+as critics trained before the critic code moved there were, loads as the trainer's
+CriticModel and scores in bench as documented)."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+
+def test_the_critic_module_imports_neither_torch_nor_trainers():
+    """benchmarks never import trainers; torch is imported by the functions that need it."""
+    code = (
+        "import sys, benchmarks.critic\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+        "assert not [m for m in sys.modules if m.split('.')[0] == 'trainers'], 'trainers imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 def test_a_critic_folder_in_the_documented_format_loads_and_scores(tiny_model, tmp_path):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("transformers")
     from safetensors.torch import save_file
     from transformers import AutoModel, AutoTokenizer
 
