@@ -148,14 +148,14 @@ def run_code_response(result: ExecutionResult) -> dict[str, Any]:
     }
 
 
-def _error(status: int, message: str, **extra: Any):
+def _error(code: int, error: str, **extra: Any):
     from fastapi.responses import JSONResponse
 
-    return JSONResponse({"error": message, **extra}, status_code=status)
+    return JSONResponse({"error": error, **extra}, status_code=code)
 
 
 class _BodyLimit:
-    """ASGI middleware: 413 for a request body over `limit` bytes (declared or streamed)."""
+    """ASGI middleware: 413 for a body over `limit` bytes (declared, or counted while buffering)."""
 
     def __init__(self, app, limit: int) -> None:
         self.app = app
@@ -164,29 +164,38 @@ class _BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        too_big = {"error": f"request body over {self.limit} bytes"}
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await _error(413, too_big["error"])(scope, receive, send)
-        seen = 0
-
-        async def limited():
-            nonlocal seen
+        too_big = _error(413, f"request body over {self.limit} bytes")
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            return await too_big(scope, receive, send)
+        chunks, size, more = [], 0, True
+        while more:  # buffer the body (at most `limit` bytes), then replay it to the app
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
-
-        try:
-            return await self.app(scope, limited, send)
-        except _TooLarge:
-            return await _error(413, too_big["error"])(scope, receive, send)
+            if message["type"] != "http.request":
+                return await self.app(scope, _replay([], message), send)
+            size += len(message.get("body", b""))
+            if size > self.limit:
+                return await too_big(scope, receive, send)
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        return await self.app(scope, _replay(chunks, None, receive), send)
 
 
-class _TooLarge(Exception):
-    pass
+def _replay(chunks: list[bytes], last: dict | None, receive=None):
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if not sent:
+            sent = True
+            if last is not None:
+                return last
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        if receive is None:
+            return {"type": "http.disconnect"}
+        return await receive()  # after the body: a disconnect, when it comes
+
+    return replay
 
 
 class Service:
@@ -247,6 +256,7 @@ def create_app(config: ServeConfig | None = None, executor: Executor | None = No
             state.pop("service").close()
 
     app = FastAPI(title="appsplus serve", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(_BodyLimit, limit=config.max_body_bytes)
 
     @app.middleware("http")
     async def auth(request: Request, call_next):
