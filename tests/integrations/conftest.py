@@ -7,9 +7,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,6 +51,12 @@ class Served:
     proc: subprocess.Popen
     url: str
     token: str
+    log: Any
+
+    def output(self) -> bytes:
+        """What the server printed so far."""
+        self.log.seek(0)
+        return self.log.read()
 
     @property
     def headers(self) -> dict[str, str]:
@@ -81,15 +89,17 @@ def start_server(*args: str, token: str | None = "test-token") -> Served:
     command = [*APPSPLUS, "serve", "--port", str(port), *args]
     if token:
         command += ["--token-env", "APPSPLUS_TEST_TOKEN"]
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (read by Served.output; a pipe could fill up)
+    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"server exited: {proc.stdout.read().decode()[-2000:]}")
+            log.seek(0)
+            raise AssertionError(f"server exited: {log.read().decode()[-2000:]}")
         try:
             if requests.get(url + "/health", timeout=1).status_code == 200:
-                return Served(proc, url, token or "")
+                return Served(proc, url, token or "", log)
         except requests.ConnectionError:
             time.sleep(0.2)
     proc.kill()
@@ -110,8 +120,8 @@ def stop_server(served: Served) -> int:
 @pytest.fixture(scope="module")
 def served():
     """`appsplus serve` with 2 workers and a small queue, on a free loopback port."""
-    pytest.importorskip("fastapi")
-    pytest.importorskip("uvicorn")
+    pytest.importorskip("fastapi", reason="fastapi is not installed (extra `serve`)")
+    pytest.importorskip("uvicorn", reason="uvicorn is not installed (extra `serve`)")
     pytest.importorskip("requests")
     s = start_server("--workers", "2", "--max-pending", "8", "--max-body-mb", "1")
     yield s
@@ -121,8 +131,8 @@ def served():
 @pytest.fixture(scope="module")
 def open_served():
     """`appsplus serve` without a token (clients that send no auth header), 1 worker."""
-    pytest.importorskip("fastapi")
-    pytest.importorskip("uvicorn")
+    pytest.importorskip("fastapi", reason="fastapi is not installed (extra `serve`)")
+    pytest.importorskip("uvicorn", reason="uvicorn is not installed (extra `serve`)")
     pytest.importorskip("requests")
     s = start_server("--workers", "1", token=None)
     yield s

@@ -196,3 +196,21 @@ def test_bounded_load_with_a_worker_killed(served):
     assert set(statuses) <= {200, 429}
     health = requests.get(served.url + "/health", timeout=10).json()
     assert health["pending"] == 0
+
+
+def test_graceful_shutdown_finishes_in_flight_work(open_served):
+    """SIGTERM while a request runs: it is answered, then the server exits cleanly."""
+    from concurrent.futures import ThreadPoolExecutor as Threads
+
+    code = "import time\ntime.sleep(1.5)\nprint(int(input()) * 2)\n"
+    with Threads(1) as ex:
+        future = ex.submit(run_code, open_served, code, "5\n")
+        time.sleep(0.7)  # the request is in flight
+        open_served.proc.send_signal(signal.SIGTERM)
+        r = future.result(timeout=30)
+    assert r.status_code == 200 and r.json()["run_result"]["stdout"] == "10\n"
+    # uvicorn re-raises the signal after its graceful shutdown: exit status -SIGTERM
+    assert open_served.proc.wait(timeout=30) in (0, -signal.SIGTERM)
+    assert b"Application shutdown complete" in open_served.output()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(open_served.url + "/health", timeout=5)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from appsplus.execution import Limits, run_tests
-from appsplus.integrations.export import export_dataset
-from appsplus.integrations.scoring import parse_tests, program_of
-from appsplus.integrations.trl import CodeReward
+pytest.importorskip("trl", reason="TRL is not installed (extra `integrations`)")
+
+from appsplus.execution import Limits, run_tests  # noqa: E402
+from appsplus.integrations.export import export_dataset  # noqa: E402
+from appsplus.integrations.scoring import parse_tests, program_of  # noqa: E402
+from appsplus.integrations.trl import CodeReward  # noqa: E402
 
 
 class Recording(CodeReward):
@@ -22,7 +24,6 @@ class Recording(CodeReward):
 
 
 def test_grpo_two_steps_rewards_equal_run_tests(tiny_chat_model, sample_dataset, tmp_path):
-    pytest.importorskip("trl")
     import datasets
     from trl import GRPOConfig, GRPOTrainer
 
