@@ -631,4 +631,10 @@ def serve_command(
         )
     except ValidationError as e:
         raise click.ClickException(str(e).splitlines()[-1].strip()) from e
+    from appsplus.execution import ExecutorSpecError, open_executor
+
+    try:
+        open_executor(executor, workers).close()  # a bad spec fails here, not in the server
+    except ExecutorSpecError as e:
+        raise click.ClickException(str(e)) from e
     serve(config)
