@@ -489,3 +489,152 @@ def curriculum_export_command(
         table.add_row(stage, str(count))
     _console().print(table)
     _console(stderr=True).print(f"wrote {out_dir}/subtasks.{fmt} and curriculum_manifest.json")
+
+
+@main.command("export")
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["trl", "verl", "openrlhf"]),
+    required=True,
+    help="The RL library whose dataset format to write.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output folder (must be empty unless --overwrite).",
+)
+@click.option(
+    "--split", "splits", multiple=True, help="Split to export (repeatable) [default: all]."
+)
+@click.option("--curriculum", is_flag=True, help="Export the StepCoder curriculum subtasks.")
+@click.option(
+    "--prompt-style",
+    type=click.Choice(["chat", "text"]),
+    default="chat",
+    show_default=True,
+    help="Prompts as chat messages or plain text (verl needs chat).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an export already in --out.")
+@click.option("--json", "as_json", is_flag=True, help="Print the export manifest as JSON.")
+def export_command(
+    dataset: Path,
+    fmt: str,
+    out_dir: Path,
+    splits: tuple[str, ...],
+    curriculum: bool,
+    prompt_style: str,
+    overwrite: bool,
+    as_json: bool,
+) -> None:
+    """Write DATASET (an `appsplus build` folder) in the format TRL, verl or OpenRLHF loads.
+
+    Prompts come from the one prompt builder; the tests ride along as the reward's ground
+    truth, and OUT/export_manifest.json records the dataset hash. Train with the matching
+    reward of `appsplus.integrations` (see the README).
+
+    \b
+    Example:
+      appsplus export apps-plus-sample --format verl --out verl-data
+      appsplus export apps-plus-sample --format trl --out trl-cur --curriculum --split train
+    """
+    from appsplus.integrations.export import ExportError, export_dataset
+
+    try:
+        manifest = export_dataset(
+            dataset,
+            out_dir,
+            fmt,
+            splits=list(splits) or None,
+            curriculum=curriculum,
+            prompt_style=prompt_style,
+            overwrite=overwrite,
+        )
+    except ExportError as e:
+        raise click.ClickException(str(e)) from e
+    if as_json:
+        click.echo(manifest.model_dump_json(indent=2))
+        return
+    rows = ", ".join(f"{split} {n}" for split, n in manifest.rows.items())
+    _console(stderr=True).print(
+        f"wrote {fmt} rows ({rows}) to {out_dir}; reward: {manifest.reward}"
+    )
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=int, default=8080, show_default=True, help="Port to bind.")
+@click.option("--workers", type=int, default=None, help="Sandbox workers [default: CPU count].")
+@executor_option
+@click.option(
+    "--token-env",
+    default=None,
+    metavar="VAR",
+    help="Require `Authorization: Bearer $VAR` (the token is read from this variable).",
+)
+@click.option("--max-pending", type=int, default=None, help="Jobs admitted at once; more get 429.")
+@click.option(
+    "--max-body-mb", type=float, default=16.0, show_default=True, help="Request size limit."
+)
+def serve_command(
+    host: str,
+    port: int,
+    workers: int | None,
+    executor: str,
+    token_env: str | None,
+    max_pending: int | None,
+    max_body_mb: float,
+) -> None:
+    """Serve the sandbox over HTTP: a batch endpoint and SandboxFusion's /run_code.
+
+    POST /v1/run judges programs on APPS-style tests; POST /run_code speaks SandboxFusion's
+    schema for Python, so verl's sandbox_fusion reward can point at it; GET /health.
+    Binds 127.0.0.1 unless told otherwise; Ctrl-C or SIGTERM lets in-flight work finish.
+    Needs the `serve` extra: pip install "appsplus[serve]".
+
+    \b
+    Example:
+      appsplus serve --port 8080 --workers 8
+      APPSPLUS_TOKEN=s3cret appsplus serve --host 0.0.0.0 --token-env APPSPLUS_TOKEN
+    """
+    import os
+
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as e:
+        raise click.ClickException(
+            f"appsplus serve needs the serve extra ({e.name} is missing): "
+            'pip install "appsplus[serve]"'
+        ) from e
+    from pydantic import ValidationError
+
+    from appsplus.serve import ServeConfig, serve
+
+    token = None
+    if token_env:
+        token = os.environ.get(token_env)
+        if not token:
+            raise click.ClickException(f"--token-env {token_env}: that variable is empty or unset")
+    try:
+        config = ServeConfig(
+            host=host,
+            port=port,
+            workers=workers,
+            executor=executor,
+            token=token,
+            max_pending=max_pending,
+            max_body_bytes=int(max_body_mb * 2**20),
+        )
+    except ValidationError as e:
+        raise click.ClickException(str(e).splitlines()[-1].strip()) from e
+    from appsplus.execution import ExecutorSpecError, open_executor
+
+    try:
+        open_executor(executor, workers).close()  # a bad spec fails here, not in the server
+    except ExecutorSpecError as e:
+        raise click.ClickException(str(e)) from e
+    serve(config)

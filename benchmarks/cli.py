@@ -331,7 +331,7 @@ def _load_suite(opts: dict):
 
 def _import_samples(opts: dict, folder) -> int:
     """--samples FILE: start the run from a file of generations; returns the samples' n."""
-    from benchmarks.extract import EXTRACTION_VERSION
+    from appsplus.extract import EXTRACTION_VERSION
     from benchmarks.generate import import_samples
     from benchmarks.jsonl import write_models
     from benchmarks.schema import ModelInfo, RunConfig
@@ -388,7 +388,7 @@ def _open_backend(opts: dict):
 def _generate(opts: dict, folder, keep_backend: bool = False) -> tuple[int, float, object]:
     """Start or resume generation; returns (n, seconds spent generating, the backend if
     `keep_backend` and one was opened, else None)."""
-    from benchmarks.extract import EXTRACTION_VERSION
+    from appsplus.extract import EXTRACTION_VERSION
     from benchmarks.generate import generate_samples
     from benchmarks.run import RunError
     from benchmarks.schema import RunConfig

@@ -61,10 +61,10 @@ from appsplus.execution import (
     open_executor,
     run_many,
 )
+from appsplus.extract import truncate_at_stop
 from appsplus.schema import CallTest, StdioTest
 from benchmarks.backends import Backend, Request, SamplingParams
 from benchmarks.critic import ProgramScore
-from benchmarks.extract import truncate_at_stop
 from benchmarks.generate import batch_seed
 from benchmarks.jsonl import read_models, write_atomic
 from benchmarks.metrics import MetricError, bootstrap_interval, per_problem_pass_at_k

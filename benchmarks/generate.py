@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from appsplus.extract import truncate_at_stop
 from benchmarks.backends import Backend, Request, SamplingParams
-from benchmarks.extract import truncate_at_stop
 from benchmarks.jsonl import Appender, read_models
 from benchmarks.programs import assemble, assemble_program
 from benchmarks.schema import BenchProblem, Sample, Sampling

@@ -21,7 +21,7 @@ import builtins
 import functools
 import textwrap
 
-from benchmarks.extract import clean, defines, extract_code, fenced_code
+from appsplus.extract import clean, defines, extract_code, fenced_code
 from benchmarks.schema import BenchProblem
 
 CHECK_FN = "__bench_check__"

@@ -256,7 +256,7 @@ def main() -> None:
         print("mix: " + ", ".join(f"{k} {v}" for k, v in sorted(mix_counts.items())))
         print(f"load average: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} CPUs")
 
-        from benchmarks.extract import EXTRACTION_VERSION
+        from appsplus.extract import EXTRACTION_VERSION
         from benchmarks.run import RunFolder, evaluate, make_report
 
         folder = RunFolder(work / "run")

@@ -27,40 +27,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from appsplus.execution import ExecutionResult, Job, Limits, Verdict, WorkerPool, run_many
 from appsplus.masks import executed_ranges, token_mask
+from appsplus.rewards import DEFAULT_TABLE, RewardTable, program_outcome
 from appsplus.spans import SpanError
-
-_RUNTIME_CLASS = (
-    Verdict.RUNTIME_ERROR,
-    Verdict.TIMEOUT,
-    Verdict.MEMORY_EXCEEDED,
-    Verdict.OUTPUT_LIMIT_EXCEEDED,
-)
-
-
-class RewardTable(BaseModel):
-    """Scalar reward of each program outcome (defaults: CodeRL's, as StepCoder uses them)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    passed: float = Field(1.0, description="every test passed")
-    wrong_answer: float = Field(-0.3, description="some test gave a wrong answer, none crashed")
-    runtime_error: float = Field(-0.6, description="some test raised or was killed")
-    timeout: float = Field(-0.6, description="some test ran past the time limit")
-    memory_exceeded: float = Field(-0.6, description="some test ran out of memory")
-    output_limit_exceeded: float = Field(-0.6, description="some test printed too much")
-    compile_error: float = Field(-1.0, description="the program does not compile")
-
-    def of(self, outcome: Verdict) -> float:
-        if outcome is Verdict.SKIPPED:
-            return self.wrong_answer
-        return getattr(self, outcome.value)
-
-
-DEFAULT_TABLE = RewardTable()
 
 
 @dataclass(frozen=True)
@@ -85,19 +55,6 @@ class RewardResult:
         if self.completion_ranges is None:
             return [True] * len(offsets)
         return token_mask(offsets, self.completion_ranges)
-
-
-def program_outcome(result: ExecutionResult) -> Verdict:
-    """The outcome class of a program from its verdicts, most severe first."""
-    verdicts = result.verdicts
-    if result.compile_error is not None or Verdict.COMPILE_ERROR in verdicts:
-        return Verdict.COMPILE_ERROR
-    crashed = [v for v in verdicts if v in _RUNTIME_CLASS]
-    if crashed:
-        return crashed[0]  # the first test's crash decides which runtime-class reward applies
-    if result.passed:
-        return Verdict.PASSED
-    return Verdict.WRONG_ANSWER
 
 
 def limits_for(problem: Any, time_limit_s: float | None = None, memory_mb: int = 2048) -> Limits:

@@ -62,6 +62,7 @@ class Job(BaseModel):
     limits: Limits = Limits()
     stop_on_first_failure: bool = False
     trace_lines: bool = False
+    full_output: bool = False  # all of stdout/stderr (up to output_bytes), not a preview
 
 
 def _site_dirs() -> list[str]:
@@ -178,13 +179,13 @@ class Worker:
                 continue
             if kind_ == "done":  # without a gate, the tests come batched with it
                 for obs in frame.get("tests") or ():
-                    results[obs["i"]] = _judge(tests[obs["i"]], obs)
+                    results[obs["i"]] = _judge(tests[obs["i"]], obs, job.full_output)
                     lines.update(obs.get("lines") or ())
                 break
             if kind_ != "test":
                 raise SandboxError(f"unexpected frame from sandbox worker: {kind_!r}")
             i = frame["i"]
-            results[i] = _judge(tests[i], frame)
+            results[i] = _judge(tests[i], frame, job.full_output)
             lines.update(frame.get("lines") or ())
             if job.stop_on_first_failure and i < n - 1:
                 self._write({"continue": results[i].verdict is Verdict.PASSED})
@@ -223,8 +224,8 @@ class Worker:
 _NOT_JSON = object()
 
 
-def _judge(test: Test, obs: dict) -> TestResult:
-    """Turn a worker's observation of one test into a verdict."""
+def _judge(test: Test, obs: dict, full_output: bool = False) -> TestResult:
+    """Turn a worker's observation of one test into a verdict (stdout/stderr previews unless full)."""
     status = obs["status"]
     output = obs.get("output")
     error = obs.get("error")
@@ -262,8 +263,8 @@ def _judge(test: Test, obs: dict) -> TestResult:
     return TestResult(
         verdict=verdict,
         duration_s=round(float(obs.get("duration") or 0.0), 6),
-        output=(output or "")[:PREVIEW_CHARS],
-        stderr=(obs.get("stderr") or "")[:PREVIEW_CHARS],
+        output=(output or "")[: None if full_output else PREVIEW_CHARS],
+        stderr=(obs.get("stderr") or "")[: None if full_output else PREVIEW_CHARS],
         error=error,
     )
 

@@ -118,7 +118,7 @@ def open_backend(
 
 def cut_at_stop(text: str, stop: tuple[str, ...] | list[str]) -> tuple[str, bool]:
     """(text up to the first stop sequence, whether one was found)."""
-    from benchmarks.extract import truncate_at_stop
+    from appsplus.extract import truncate_at_stop
 
     cut = truncate_at_stop(text, list(stop))
     return cut, len(cut) < len(text)

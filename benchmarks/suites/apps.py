@@ -4,7 +4,7 @@ Prompt: `appsplus.prompts.build_prompt(question, starter_code, kind)`, the APPS/
 format ending in "ANSWER:\\n", which a base model continues; completion-style stop
 sequences: "\\nQUESTION:" and "\\nANSWER:". With a chat template the user message is
 `CHAT_INSTRUCTION` followed by the same prompt. The program is the code extracted from
-the text (`benchmarks.extract`), judged by the executor under the APPS conventions.
+the text (`appsplus.extract`), judged by the executor under the APPS conventions.
 
 Time limits: an APPS+ build measures a per-test limit for each record from its canonical
 solution's reference runtimes (`time_limit_s`, in the build's runtimes file, joined in by

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from appsplus.execution import CallTest, StdioTest
-from benchmarks.extract import extract_code, fenced_blocks, parses, truncate_at_stop
+from appsplus.extract import extract_code, fenced_blocks, parses, truncate_at_stop
 from benchmarks.programs import CHECK_FN, assemble, assemble_program, humaneval_harness
 from benchmarks.schema import BenchProblem
 
