@@ -46,6 +46,12 @@ class RejectReason(str, Enum):
     DISPUTED_EXPECTED_OUTPUT = "disputed_expected_output"  # solutions agree on another output
 
 
+class StrictModel(BaseModel):
+    """Base of every model that crosses a file or CLI boundary: unknown fields rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
