@@ -18,6 +18,8 @@ by side. Each function checks every setting first (k against n, the output folde
 model folder or the hub, the critic folder), so a mistake fails before a model is loaded
 or a program runs. Errors are the library's (`SettingsError`, `RunError`, `BackendError`,
 `SuiteError`, ...: one-line messages); progress goes to an optional `stage` callback.
+The settings and results are defined in `benchmarks.settings`, the checks in
+`benchmarks.checks`; this module re-exports the settings and results.
 """
 
 from __future__ import annotations
@@ -25,280 +27,37 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
 
-from pydantic import Field, model_validator
-
-from appsplus.schema import StrictModel
-from benchmarks.critic_sampling import CSReport
+from benchmarks.checks import check_ks, check_model, check_out, check_run, default_ks
 from benchmarks.report import Report
 from benchmarks.run import RunFolder
+from benchmarks.settings import (
+    Advance,
+    Comparison,
+    CriticSamplingResult,
+    CriticSamplingSpec,
+    EvaluateResult,
+    ExecutionSpec,
+    GenerateResult,
+    ModelSpec,
+    ReportResult,
+    RunResult,
+    RunSpec,
+    SamplesSpec,
+    SamplingSpec,
+    SettingsError,
+    Stage,
+    SuiteSpec,
+)
 
 logger = logging.getLogger(__name__)
-
-SuiteName = Literal["apps+", "apps", "sample", "humaneval", "mbpp"]
-APPS_STYLE = ("apps+", "apps", "sample")
-DEFAULT_KS = (1, 5, 10)
-
-Advance = Callable[[int], None]
-Stage = Callable[[str, int], AbstractContextManager[Advance]]
-"""(description, total) -> a context manager yielding `advance(k)`: shows one stage's progress."""
-
-
-class SettingsError(ValueError):
-    """Settings that cannot work together (caught before any model call or execution)."""
-
-
-# ---------------------------------------------------------------- settings
-
-
-class SuiteSpec(StrictModel):
-    """Which problems (`--suite`, `--dataset`, `--split`, `--limit`, `--time-limit`)."""
-
-    name: SuiteName
-    dataset: str | None = None
-    split: str | None = None
-    limit: int | None = Field(None, ge=1)
-    time_limit_s: float | None = Field(None, gt=0)
-
-
-class ModelSpec(StrictModel):
-    """The model that generates (`--model`, `--backend` and the backend's options)."""
-
-    model: str = Field(min_length=1)
-    backend: Literal["hf", "vllm", "openai"] = "hf"
-    chat: bool | None = Field(None, description="chat template: None = when the tokenizer has one")
-    revision: str | None = None
-    device: str = "auto"
-    dtype: str = "auto"
-    base_url: str | None = None
-    trust_remote_code: bool = False
-
-    @model_validator(mode="after")
-    def _openai_needs_url(self) -> ModelSpec:
-        if self.backend == "openai" and not self.base_url:
-            raise ValueError("the openai backend needs --base-url (e.g. http://host:8000/v1)")
-        return self
-
-
-class SamplingSpec(StrictModel):
-    """How to sample (`--n`, `--temperature`, ...); `batch_size` None = min(max(n, 16), 64)."""
-
-    n: int = Field(20, ge=1)
-    temperature: float = Field(0.8, ge=0)
-    top_p: float = Field(0.95, gt=0, le=1)
-    max_new_tokens: int = Field(1024, ge=1)
-    seed: int = 0
-    batch_size: int | None = Field(None, ge=1)
-    stop: list[str] = Field(default_factory=list)
-
-
-class SamplesSpec(StrictModel):
-    """Generations made elsewhere (`--samples`): jsonl of {problem_id, completion | program}."""
-
-    path: Path
-    label: str | None = Field(None, description="the model's name in the report (default: stem)")
-    allow_missing: bool = False
-
-
-class ExecutionSpec(StrictModel):
-    """Where and how the programs run (`--workers`, `--executor`, `--all-tests`)."""
-
-    workers: int | None = Field(None, ge=1)
-    executor: str = "local"
-    all_tests: bool = False
-
-
-class CriticSamplingSpec(StrictModel):
-    """`--strategy critic-sampling`: the critic folder and the refine/repair settings."""
-
-    critic: Path
-    initial: int | None = Field(None, ge=1, description="default: a quarter of n")
-    rounds: int = Field(2, ge=0)
-    enough: int | None = Field(None, ge=1, description="default: the largest k")
-    refine: bool = True
-    repair: bool = True
-
-
-class RunSpec(StrictModel):
-    """Everything `bench run` takes: one of `model` or `samples`."""
-
-    out: Path
-    suite: SuiteSpec
-    model: ModelSpec | None = None
-    samples: SamplesSpec | None = None
-    sampling: SamplingSpec = Field(default_factory=SamplingSpec)
-    execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
-    critic_sampling: CriticSamplingSpec | None = None
-    ks: list[int] | None = Field(None, description="default: 1, 5, 10 up to n")
-    bootstrap: int = Field(1000, ge=100)
-
-
-# ---------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class GenerateResult:
-    """Samples of a run folder: where, how many per problem, how many new, generation time."""
-
-    samples_path: Path
-    n: int
-    written: int
-    seconds: float
-
-
-@dataclass(frozen=True)
-class EvaluateResult:
-    """Results of a run folder: where, for how many samples, execution time."""
-
-    results_path: Path
-    n_samples: int
-    seconds: float
-
-
-@dataclass(frozen=True)
-class CriticSamplingResult:
-    """The critic-sampling stage: its report and what it generated."""
-
-    report: CSReport
-    report_path: Path
-    extra_programs: int
-    seconds: float
-
-
-@dataclass(frozen=True)
-class ReportResult:
-    """report.json (and the plot, None without matplotlib); the critic-sampling report if any."""
-
-    report: Report
-    report_path: Path
-    plot: Path | None
-    critic_sampling: CSReport | None = None
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """What `run` did: the report, and the time spent generating and executing."""
-
-    report: Report
-    report_path: Path
-    plot: Path | None
-    generation: GenerateResult
-    evaluation: EvaluateResult
-    critic_sampling: CriticSamplingResult | None = None
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """Reports to put side by side, their labels, and warnings about their differences."""
-
-    reports: list[Report]
-    names: list[str]
-    warnings: list[str]
-
-
-# ---------------------------------------------------------------- checks before any work
 
 
 @contextlib.contextmanager
 def _quiet(description: str, total: int) -> Iterator[Advance]:
     yield lambda n: None
-
-
-def default_ks(ks: list[int] | None, n: int) -> list[int]:
-    """Explicit ks as given (sorted); by default 1, 5, 10 up to n."""
-    if ks is not None:
-        return sorted(set(ks))
-    return [k for k in DEFAULT_KS if k <= n] or [1]
-
-
-def check_ks(ks: list[int] | None, n: int, what: str = "--n") -> None:
-    """Raise SettingsError unless every k is in 1..n."""
-    if ks is None:
-        return
-    if not ks or min(ks) < 1:
-        raise SettingsError("--k: k values must be positive integers")
-    if max(ks) > n:
-        raise SettingsError(
-            f"--k {','.join(map(str, sorted(set(ks))))}: pass@{max(ks)} needs at least "
-            f"{max(ks)} samples per problem, and {what} is {n}"
-        )
-
-
-def check_out(out: Path) -> None:
-    """Raise SettingsError if `out` is a file or cannot be created (nothing is left behind)."""
-    if out.exists():
-        if not out.is_dir():
-            raise SettingsError(f"--out {out}: exists and is not a folder")
-        return
-    created = []
-    parent = out
-    while not parent.exists():
-        created.append(parent)
-        parent = parent.parent
-    if not parent.is_dir():
-        raise SettingsError(f"--out {out}: {parent} is not a folder")
-    try:
-        out.mkdir(parents=True)
-    except OSError as e:
-        raise SettingsError(f"--out {out}: cannot create the folder ({e.strerror or e})") from e
-    for folder in created:  # made again when the run starts; a failed check leaves nothing
-        with contextlib.suppress(OSError):
-            folder.rmdir()
-
-
-def check_model(spec: ModelSpec) -> bool:
-    """Check the backend is installed and the model can be found; True = load from the cache."""
-    from benchmarks.backends import check_installed, locate_model
-
-    check_installed(spec.backend)
-    if spec.backend == "openai":
-        return False
-    return locate_model(spec.model, spec.revision)
-
-
-def check_critic_sampling(spec: RunSpec) -> None:
-    """Raise SettingsError (or CriticError) when critic sampling cannot run as asked."""
-    cs = spec.critic_sampling
-    if cs is None:
-        return
-    from benchmarks.critic import check_critic_folder
-
-    if spec.model is None:
-        raise SettingsError("--strategy critic-sampling generates: give --model, not --samples")
-    if spec.suite.name not in APPS_STYLE:
-        raise SettingsError(
-            "--strategy critic-sampling needs an APPS-style suite (apps+, apps, sample)"
-        )
-    n = spec.sampling.n
-    initial = cs.initial or max(1, -(-n // 4))
-    if initial > n:
-        raise SettingsError(f"--cs-initial {initial} is more than the budget --n {n}")
-    check_critic_folder(cs.critic)
-
-
-def check_executor(spec: ExecutionSpec) -> None:
-    """Raise ExecutorSpecError now for an executor spec that names no backend."""
-    from appsplus.execution import open_executor
-
-    with open_executor(spec.executor, spec.workers):
-        pass  # opening is cheap: workers start with the first job
-
-
-def check_run(spec: RunSpec) -> None:
-    """The checks of `run` that need no data, model or program (the suite and the model's
-    location are checked next, when the suite is loaded)."""
-    if (spec.model is None) == (spec.samples is None):
-        raise SettingsError("give --model (or --samples FILE), not both or neither")
-    if spec.model is not None:
-        check_ks(spec.ks, spec.sampling.n)
-        check_executor(spec.execution)
-    check_critic_sampling(spec)
-    check_out(spec.out)
 
 
 # ---------------------------------------------------------------- stages

@@ -1,7 +1,8 @@
 """`bench` command line: generate -> evaluate -> report, and compare.
 
-Thin commands over `benchmarks.*`; progress bars go to stderr, tables (or `--json`) to
-stdout; library errors become friendly messages only here.
+Each command turns its options into `benchmarks.api` settings, calls the matching function
+and prints its result: progress bars on stderr, tables (or `--json`) on stdout; library
+errors become one-line messages only here.
 """
 
 from __future__ import annotations

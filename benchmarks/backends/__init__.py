@@ -113,12 +113,13 @@ def _hub_id(model: str) -> bool:
     return True
 
 
-def locate_model(model: str, revision: str | None = None) -> bool:
+def locate_model(model: str, revision: str | None = None, *, hub: bool = True) -> bool:
     """Check that a hf/vllm `model` can be loaded, before loading anything; True when it must
     come from the local hub cache (the hub is unreachable but a copy is cached).
 
     A local folder must exist; a hub id needs the hub (a quick probe, so an offline machine
-    fails at once instead of after the HTTP client's retries) or a cached copy.
+    fails at once instead of after the HTTP client's retries) or a cached copy. `hub=False`
+    checks only what needs no network (a path that is no folder).
     """
     path = Path(model).expanduser()
     if path.exists():
@@ -127,6 +128,8 @@ def locate_model(model: str, revision: str | None = None) -> bool:
         return False
     if not _hub_id(model):
         raise BackendError(f"--model {model}: no such folder")
+    if not hub:
+        return False
     from huggingface_hub import constants, try_to_load_from_cache
 
     from appsplus.sources.hub import _hub_reachable
