@@ -63,11 +63,13 @@ def test_k_above_n_fails_before_the_model_is_loaded(tmp_path, bench_cache):
     # the model folder holds no model: loading it would fail, so the k check came first
     fake = tmp_path / "model"
     fake.mkdir()
+    (fake / "config.json").write_text("{}")
+    before = snapshot(tmp_path)
     result = invoke(
         "run", "--model", fake, "--suite", "sample", "--n", "2", "--k", "1,5", "--out", out
     )
     assert_one_line_error(result, 2, "--k 1,5", "pass@5 needs at least 5 samples", "--n is 2")
-    assert not out.exists()
+    assert not out.exists() and snapshot(tmp_path) == before
 
 
 def test_k_above_the_samples_per_problem_fails_before_execution(tmp_path, good_samples):
@@ -83,14 +85,16 @@ def test_k_above_the_samples_per_problem_fails_before_execution(tmp_path, good_s
 
 def test_missing_local_model_says_no_such_folder(tmp_path, bench_cache, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "weights.bin").write_bytes(b"x")
+    before = snapshot(tmp_path)
     result = invoke(
         "run", "--model", "./nonexistent-model", "--suite", "sample", "--n", "1", "--out", "o"
     )
     assert_one_line_error(result, 1, "--model ./nonexistent-model: no such folder")
     assert "hub" not in result.output.lower() and not (tmp_path / "o").exists()
-    (tmp_path / "weights.bin").write_bytes(b"x")
     result = invoke("generate", "--model", "weights.bin", "--suite", "sample", "--out", "o")
-    assert_one_line_error(result, 1, "a file, not a model folder")
+    assert_one_line_error(result, 1, "--model weights.bin: a file, not a model folder")
+    assert not (tmp_path / "o").exists() and snapshot(tmp_path) == before
 
 
 def _closed_port() -> int:
@@ -104,6 +108,7 @@ def test_offline_hub_id_fails_at_once_with_one_message(tmp_path, bench_cache, ho
     """A hub id that cannot be fetched fails on the first check: no HTTP retries, no
     warnings, one error line (a real subprocess, so the hub settings are read fresh)."""
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    (tmp_path / "hf").mkdir()
     env["HF_HOME"] = str(tmp_path / "hf")  # an empty cache
     env.pop("HF_HUB_OFFLINE", None)
     if how == "HF_HUB_OFFLINE":
@@ -123,18 +128,20 @@ def test_offline_hub_id_fails_at_once_with_one_message(tmp_path, bench_cache, ho
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("Error:"), proc.stderr
     assert "some-org/some-model" in lines[0] and "hub is unreachable" in lines[0]
-    assert "Traceback" not in proc.stderr and not out.exists()
+    assert "Traceback" not in proc.stderr and not out.exists() and proc.stdout == ""
 
 
 def test_unknown_executor_fails_before_generation(tmp_path, bench_cache):
     fake = tmp_path / "model"
     fake.mkdir()
+    (fake / "config.json").write_text("{}")
+    before = snapshot(tmp_path)
     out = tmp_path / "run"
     result = invoke(
         "run", "--model", fake, "--suite", "sample", "--executor", "nowhere", "--out", out
     )
     assert_one_line_error(result, 1, "unknown executor 'nowhere'")
-    assert not out.exists()
+    assert not out.exists() and snapshot(tmp_path) == before
 
 
 # ---------------------------------------------------------------- defect 6: damaged input
@@ -190,18 +197,21 @@ def test_compare_of_files_that_are_not_reports(tmp_path, evaluated_run):
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
 @pytest.mark.parametrize("command", ["run", "evaluate", "generate"])
 def test_out_that_cannot_be_created(command, tmp_path, good_samples):
+    before = snapshot(tmp_path)
     result = invoke(
         command, "--suite", "sample", "--samples", good_samples, "--out", "/proc/bench-x"
     )
     assert_one_line_error(result, 2, "--out /proc/bench-x: cannot create the folder")
+    assert snapshot(tmp_path) == before
 
 
 def test_out_below_a_file(tmp_path, good_samples):
     blocker = tmp_path / "file"
     blocker.write_text("mine\n")
+    before = snapshot(tmp_path)
     result = invoke("run", "--suite", "sample", "--samples", good_samples, "--out", blocker / "x")
     assert_one_line_error(result, 2, "is not a folder")
-    assert blocker.read_text() == "mine\n"
+    assert snapshot(tmp_path) == before
 
 
 @pytest.mark.parametrize(
@@ -209,11 +219,12 @@ def test_out_below_a_file(tmp_path, good_samples):
 )
 def test_out_of_range_numbers(option, value, tmp_path, good_samples):
     out = tmp_path / "run"
+    before = snapshot(tmp_path)
     result = invoke(
         "run", "--suite", "sample", "--samples", good_samples, option, value, "--out", out
     )
-    assert result.exit_code == 2 and "Traceback" not in result.output
-    assert option in result.output and not out.exists()
+    assert_one_line_error(result, 2, option)
+    assert not out.exists() and snapshot(tmp_path) == before
 
 
 def test_the_python_api_checks_ranges_too(tmp_path):
