@@ -72,6 +72,25 @@ def test_k_above_n_fails_before_the_model_is_loaded(tmp_path, bench_cache):
     assert not out.exists() and snapshot(tmp_path) == before
 
 
+def test_critic_sampling_settings_fail_before_the_model_is_loaded(tmp_path, bench_cache):
+    fake = tmp_path / "model"
+    fake.mkdir()
+    (fake / "config.json").write_text("{}")
+    critic = tmp_path / "critic"
+    critic.mkdir()
+    before = snapshot(tmp_path)
+    out = tmp_path / "run"
+    base = ["run", "--model", fake, "--suite", "sample", "--n", "2", "--out", out]
+    base += ["--strategy", "critic-sampling", "--critic", critic]
+    result = invoke(*base, "--cs-initial", "3")
+    assert_one_line_error(result, 2, "--cs-initial 3 is more than the budget --n 2")
+    result = invoke(*base, "--k", "1,4")
+    assert_one_line_error(result, 2, "pass@4 needs at least 4 samples")
+    result = invoke(*base)  # the critic folder is checked before the model loads, too
+    assert_one_line_error(result, 1, "not a critic folder")
+    assert not out.exists() and snapshot(tmp_path) == before
+
+
 def test_k_above_the_samples_per_problem_fails_before_execution(tmp_path, good_samples):
     before = snapshot(good_samples)
     out = tmp_path / "run"
