@@ -1,1 +1,1 @@
-"""`bench`: generate -> execute -> pass@k by difficulty -> report (see benchmarks/run.py)."""
+"""`bench`: generate -> execute -> pass@k by difficulty -> report; `benchmarks.api` is its Python API."""

@@ -1,23 +1,22 @@
 """`bench` command line: generate -> evaluate -> report, and compare.
 
-Thin commands over `benchmarks.*`; progress bars go to stderr, tables (or `--json`) to
-stdout; library errors become friendly messages only here.
+Each command turns its options into `benchmarks.api` settings, calls the matching function
+and prints its result: progress bars on stderr, tables (or `--json`) on stdout; library
+errors become one-line messages only here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sys
-import time
 from pathlib import Path
 
 import click
 
 from appsplus import __version__
 from appsplus.cli_options import executor_option
-
-DEFAULT_KS = (1, 5, 10)
 
 
 def _console(stderr: bool = False):
@@ -31,11 +30,14 @@ def _console(stderr: bool = False):
 
 
 def _friendly(fn):
-    """Turn the library's expected errors into click errors (no traceback)."""
+    """Turn the library's expected errors into one-line click errors (no traceback)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        from pydantic import ValidationError
+
         from appsplus.execution import ExecutorSpecError, SandboxError
+        from benchmarks.api import SettingsError
         from benchmarks.backends import BackendError
         from benchmarks.critic import CriticError
         from benchmarks.critic_sampling import CriticSamplingError
@@ -50,6 +52,13 @@ def _friendly(fn):
             return fn(*args, **kwargs)
         except SandboxError as e:
             raise click.ClickException(f"the sandbox failed (not the model's programs): {e}") from e
+        except SettingsError as e:
+            raise click.UsageError(str(e)) from e
+        except ValidationError as e:  # settings the options do not check themselves
+            first = e.errors()[0]
+            where = ".".join(str(x) for x in first["loc"])
+            message = first["msg"].removeprefix("Value error, ")
+            raise click.UsageError(f"{where}: {message}" if where else message) from e
         except (
             BackendError,
             CompareError,
@@ -63,6 +72,9 @@ def _friendly(fn):
             SuiteError,
         ) as e:
             raise click.ClickException(str(e)) from e
+        except OSError as e:  # a folder that cannot be written, a disk that is full, ...
+            where = f"{e.filename}: " if e.filename else ""
+            raise click.ClickException(f"{where}{e.strerror or e}") from e
 
     return wrapper
 
@@ -73,15 +85,12 @@ def _parse_ks(value: str | None) -> list[int] | None:
     try:
         ks = sorted({int(part) for part in value.split(",") if part.strip()})
     except ValueError:
-        raise click.BadParameter(f"expected comma-separated integers, got {value!r}") from None
+        raise click.BadParameter(
+            f"expected comma-separated integers, got {value!r}", param_hint="'--k'"
+        ) from None
     if not ks or ks[0] < 1:
-        raise click.BadParameter("k values must be positive integers")
+        raise click.BadParameter("k values must be positive integers", param_hint="'--k'")
     return ks
-
-
-def _default_ks(ks: list[int] | None, n: int) -> list[int]:
-    """Explicit ks are kept as given (k > n fails later, loudly); the default stops at n."""
-    return ks if ks is not None else [k for k in DEFAULT_KS if k <= n] or [1]
 
 
 def _progress(description: str, total: int):
@@ -203,7 +212,8 @@ sampling_options = _options(
         "--samples",
         "samples_file",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Evaluate generations made elsewhere: jsonl of {problem_id, completion | program}.",
+        help="Take generations made elsewhere instead of a model: jsonl of "
+        "{problem_id, completion | program}.",
     ),
     click.option(
         "--allow-missing",
@@ -262,12 +272,20 @@ strategy_options = _options(
 
 
 def out_option(fn):
+    """--out of the commands that make a run folder (run, generate, evaluate --samples)."""
     return click.option(
         "--out",
         required=True,
         type=click.Path(file_okay=False, path_type=Path),
         help="Run folder (created; an existing one is resumed).",
     )(fn)
+
+
+def run_folder_option(help: str):
+    """--out of the commands that work on a run folder made earlier (evaluate, report)."""
+    return click.option(
+        "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help=help
+    )
 
 
 eval_options = _options(
@@ -299,83 +317,43 @@ report_options = _options(
 )
 
 
-# ---------------------------------------------------------------- stages
+# ---------------------------------------------------------------- options -> settings
 
 
-def _sampling(opts: dict):
-    from benchmarks.schema import Sampling
-
-    n = opts["n"]
-    return Sampling(
-        n=n,
-        temperature=opts["temperature"],
-        top_p=opts["top_p"],
-        max_new_tokens=opts["max_new_tokens"],
-        seed=opts["seed"],
-        batch_size=opts["batch_size"] or min(max(n, 16), 64),
-        extra_stop=list(opts["stop"]),
-    )
+@contextlib.contextmanager
+def _stage(description: str, total: int):
+    """The library's progress hook: one progress bar per stage, on stderr."""
+    progress, advance = _progress(description, total)
+    with progress:
+        yield advance
 
 
-def _load_suite(opts: dict):
-    from benchmarks.suites import load_suite
+def _suite_spec(opts: dict):
+    from benchmarks.api import SuiteSpec
 
-    return load_suite(
-        opts["suite"],
-        opts["dataset"],
+    return SuiteSpec(
+        name=opts["suite"],
+        dataset=opts["dataset"],
         split=opts["split"],
         limit=opts["limit"],
         time_limit_s=opts["time_limit"],
     )
 
 
-def _import_samples(opts: dict, folder) -> int:
-    """--samples FILE: start the run from a file of generations; returns the samples' n."""
-    from appsplus.extract import EXTRACTION_VERSION
-    from benchmarks.generate import import_samples
-    from benchmarks.jsonl import write_models
-    from benchmarks.schema import ModelInfo, RunConfig
-    from benchmarks.suites import sha256_files
+def _source_specs(opts: dict):
+    """(ModelSpec or None, SamplesSpec or None) from --model/--samples and the backend options."""
+    from benchmarks.api import ModelSpec, SamplesSpec
 
-    path: Path = opts["samples_file"]
-    suite = _load_suite(opts)
-    known = None
-    if opts["limit"] is not None:  # samples of the problems --limit leaves out are skipped
-        known = {p.problem_id for p in _load_suite(dict(opts, limit=None)).problems}
-    samples = import_samples(
-        suite.problems, path, allow_missing=opts["allow_missing"], known_ids=known
-    )
-    present = {s.problem_id for s in samples}
-    problems = [p for p in suite.problems if p.problem_id in present]
-    info = suite.info
-    if len(problems) < len(suite.problems):
-        skipped = dict(info.skipped, no_samples=len(suite.problems) - len(problems))
-        info = info.model_copy(update={"n_problems": len(problems), "skipped": skipped})
-    model = ModelInfo(
-        backend="samples",
-        model=opts["model"] or path.stem,
-        samples_file=str(path),
-        samples_sha256=sha256_files([path]),
-    )
-    config = RunConfig(
-        suite=info, model=model, sampling=None, extraction_version=EXTRACTION_VERSION
-    )
-    fresh = not folder.exists()
-    folder.start(config, problems)
-    if fresh or not folder.samples_path.is_file():
-        write_models(folder.samples_path, samples)
-    counts: dict[str, int] = {}
-    for s in samples:
-        counts[s.problem_id] = counts.get(s.problem_id, 0) + 1
-    return min(counts.values())
-
-
-def _open_backend(opts: dict):
-    from benchmarks.backends import open_backend
-
-    return open_backend(
-        opts["backend"],
-        opts["model"],
+    if opts["samples_file"] is not None:
+        samples = SamplesSpec(
+            path=opts["samples_file"], label=opts["model"], allow_missing=opts["allow_missing"]
+        )
+        return None, samples
+    if not opts["model"]:
+        raise click.UsageError("give --model (or --samples FILE)")
+    model = ModelSpec(
+        model=opts["model"],
+        backend=opts["backend"],
         chat=opts["chat"],
         revision=opts["revision"],
         device=opts["device"],
@@ -383,105 +361,28 @@ def _open_backend(opts: dict):
         base_url=opts["base_url"],
         trust_remote_code=opts["trust_remote_code"],
     )
+    return model, None
 
 
-def _generate(opts: dict, folder, keep_backend: bool = False) -> tuple[int, float, object]:
-    """Start or resume generation; returns (n, seconds spent generating, the backend if
-    `keep_backend` and one was opened, else None)."""
-    from appsplus.extract import EXTRACTION_VERSION
-    from benchmarks.generate import generate_samples
-    from benchmarks.run import RunError
-    from benchmarks.schema import RunConfig
+def _sampling_spec(opts: dict):
+    from benchmarks.api import SamplingSpec
 
-    if opts["samples_file"] is not None:
-        return _import_samples(opts, folder), 0.0, None
-    if not opts["model"]:
-        raise click.UsageError("give --model (or --samples FILE)")
-    suite = _load_suite(opts)
-    sampling = _sampling(opts)
-    if folder.exists():  # refuse a mismatch before spending minutes loading a model
-        old = folder.config()
-        same_model = (old.model.backend, old.model.model) == (opts["backend"], opts["model"])
-        if old.suite != suite.info or old.sampling != sampling or not same_model:
-            diffs = [
-                name
-                for name, same in (
-                    ("suite", old.suite == suite.info),
-                    ("sampling", old.sampling == sampling),
-                    ("model", same_model),
-                )
-                if not same
-            ]
-            raise RunError(
-                f"{folder.out} holds a run with other settings ({', '.join(diffs)}); "
-                "use another --out, or the same settings to resume"
-            )
-        if old.extraction_version != EXTRACTION_VERSION:
-            raise RunError(f"{folder.out} was made with another code-extraction version")
-        if folder.missing_samples(folder.problems(), sampling.n) == 0:
-            return sampling.n, 0.0, None
-    backend = _open_backend(opts)
-    try:
-        config = RunConfig(
-            suite=suite.info,
-            model=backend.info(),
-            sampling=sampling,
-            extraction_version=EXTRACTION_VERSION,
-        )
-        folder.start(config, suite.problems)
-        problems = folder.problems()
-        todo = folder.missing_samples(problems, sampling.n)
-        started = time.monotonic()
-        progress, advance = _progress("generating", len(problems) * sampling.n)
-        with progress:
-            advance(len(problems) * sampling.n - todo)
-            written = generate_samples(
-                problems, backend, sampling, folder.samples_path, progress=advance
-            )
-        elapsed = time.monotonic() - started
-        logging.getLogger(__name__).info("generated %d samples in %.1f s", written, elapsed)
-    except BaseException:
-        backend.close()
-        raise
-    if keep_backend:
-        return sampling.n, elapsed, backend
-    backend.close()
-    return sampling.n, elapsed, None
+    return SamplingSpec(
+        n=opts["n"],
+        temperature=opts["temperature"],
+        top_p=opts["top_p"],
+        max_new_tokens=opts["max_new_tokens"],
+        seed=opts["seed"],
+        batch_size=opts["batch_size"],
+        stop=list(opts["stop"]),
+    )
 
 
-def _evaluate(folder, workers: int | None, executor: str, all_tests: bool) -> float:
-    from benchmarks.run import evaluate
+def _show_report(result, as_json: bool) -> None:
+    """Tables of report.json on stdout (or its JSON), notes and paths on stderr."""
+    from benchmarks.report import has_apps_metrics, report_json, report_table, verdict_table
 
-    samples = folder.samples()
-    started = time.monotonic()
-    progress, advance = _progress("executing", len(samples))
-    with progress:
-        evaluate(
-            folder,
-            workers=workers,
-            executor=executor,
-            stop_on_first_failure=not all_tests,
-            progress=advance,
-        )
-    return time.monotonic() - started
-
-
-def _report(
-    folder, ks: list[int] | None, n: int | None, bootstrap: int, as_json: bool, show: bool = True
-) -> None:
-    from benchmarks.plot import plot_report
-    from benchmarks.report import report_json, report_table, verdict_table
-    from benchmarks.run import make_report
-
-    if n is None:
-        counts: dict[str, int] = {}
-        for s in folder.samples():
-            counts[s.problem_id] = counts.get(s.problem_id, 0) + 1
-        n = min(counts.values(), default=1)
-    report = make_report(folder, _default_ks(ks, n), resamples=bootstrap)
-    plot = plot_report(report, folder.plot_path)
-    if not show:
-        return
+    report = result.report
     if as_json:
         click.echo(report_json(report), nl=False)
         return
@@ -489,12 +390,24 @@ def _report(
     console.print(report_table(report))
     console.print(verdict_table(report))
     err = _console(stderr=True)
-    if not report.execution.test_case_average_exact:
+    if has_apps_metrics(report) and not report.execution.test_case_average_exact:
         err.print(
             "test-case average (≥): tests after a sample's first failure were skipped and "
             "count as failed; use --all-tests for the exact APPS figure"
         )
-    err.print(f"report: {folder.report_path}" + (f"\nplot: {plot}" if plot else ""))
+    plot = result.plot
+    err.print(f"report: {result.report_path}" + (f"\nplot: {plot}" if plot else ""))
+
+
+def _show_cs_report(report, as_json: bool) -> None:
+    from benchmarks.critic_sampling import cs_table, origin_line
+    from benchmarks.report import report_json
+
+    if as_json:
+        click.echo(report_json(report), nl=False)
+        return
+    _console().print(cs_table(report))
+    _console(stderr=True).print(origin_line(report))
 
 
 # ---------------------------------------------------------------- commands
@@ -551,141 +464,53 @@ def run_command(out: Path, workers, executor, all_tests, ks, bootstrap, as_json,
       bench run --model runs/coderl/actor/checkpoints/step_000100/model --suite sample --n 8 \\
           --k 1,5 --strategy critic-sampling --critic runs/coderl/critic --out runs/cs
     """
-    from benchmarks.run import RunFolder
+    from benchmarks import api
 
     critic_sampling = opts.pop("strategy") == "critic-sampling"
     cs_opts = {
         k: opts.pop(k)
         for k in ("critic", "cs_initial", "cs_rounds", "cs_enough", "refine", "repair")
     }
-    if critic_sampling:
-        if opts["samples_file"] is not None or not opts["model"]:
-            raise click.UsageError(
-                "--strategy critic-sampling generates: give --model, not --samples"
-            )
-        if cs_opts["critic"] is None:
-            raise click.UsageError("--strategy critic-sampling needs --critic PATH")
-        if opts["suite"] not in ("apps+", "apps", "sample"):
-            raise click.UsageError(
-                "--strategy critic-sampling needs an APPS-style suite (apps+, apps, sample)"
-            )
-        from benchmarks.critic import check_critic_folder
-
-        check_critic_folder(cs_opts["critic"])
-    elif cs_opts["critic"] is not None:
+    if not critic_sampling and cs_opts["critic"] is not None:
         raise click.UsageError("--critic is only used with --strategy critic-sampling")
-    folder = RunFolder(out)
-    ks_list = _parse_ks(ks)
-    n, gen_s, backend = _generate(opts, folder, keep_backend=critic_sampling)
-    exec_s = _evaluate(folder, workers, executor, all_tests)
-    _report(folder, ks_list, n, bootstrap, as_json, show=not (critic_sampling and as_json))
-    samples = len(folder.samples())
-    _console(stderr=True).print(
-        f"wall time: generation {gen_s:.1f} s, execution {exec_s:.1f} s "
-        f"({samples / exec_s if exec_s > 0 else float('inf'):.1f} samples/s)"
-    )
-    if critic_sampling:
-        _critic_sampling(
-            folder,
-            opts,
-            cs_opts,
-            backend,
-            n,
-            ks_list,
-            workers,
-            executor,
-            all_tests,
-            bootstrap,
-            as_json,
+    if critic_sampling and cs_opts["critic"] is None:
+        raise click.UsageError("--strategy critic-sampling needs --critic PATH")
+    model, samples = _source_specs(opts)
+    spec = api.RunSpec(
+        out=out,
+        suite=_suite_spec(opts),
+        model=model,
+        samples=samples,
+        sampling=_sampling_spec(opts),
+        execution=api.ExecutionSpec(workers=workers, executor=executor, all_tests=all_tests),
+        critic_sampling=api.CriticSamplingSpec(
+            critic=cs_opts["critic"],
+            initial=cs_opts["cs_initial"],
+            rounds=cs_opts["cs_rounds"],
+            enough=cs_opts["cs_enough"],
+            refine=cs_opts["refine"],
+            repair=cs_opts["repair"],
         )
-
-
-def _critic_sampling(
-    folder, opts, cs, backend, n, ks, workers, executor, all_tests, bootstrap, as_json
-):
-    """The critic-sampling stage of `bench run` (after the plain samples are executed)."""
-    from benchmarks.critic import critic_fingerprint, load_critic
-    from benchmarks.critic_sampling import (
-        CSConfig,
-        check_config,
-        complete_problems,
-        cs_folder,
-        cs_table,
-        execute_generations,
-        make_cs_report,
-        origin_line,
-        read_generations,
-        run_critic_sampling,
+        if critic_sampling
+        else None,
+        ks=_parse_ks(ks),
+        bootstrap=bootstrap,
     )
-    from benchmarks.report import report_json
-
-    ks = _default_ks(ks, n)
-    started = time.monotonic()
-    initial = cs["cs_initial"] or max(1, -(-n // 4))
-    if initial > n:
-        raise click.UsageError(f"--cs-initial {initial} is more than the budget --n {n}")
-    config = CSConfig(
-        critic=str(cs["critic"]),
-        critic_fingerprint=critic_fingerprint(cs["critic"]),
-        budget=n,
-        initial=initial,
-        rounds=cs["cs_rounds"],
-        refine=cs["refine"],
-        repair=cs["repair"],
-        enough=cs["cs_enough"] or max(ks),
-    )
-    problems = folder.problems()
-    path = cs_folder(folder.out)
-    check_config(path, config)  # a folder of other settings is refused even when complete
-    todo = len(problems) - len(complete_problems(read_generations(path / "generations.jsonl")))
-    critic = None
-    try:
-        if todo:
-            critic = load_critic(cs["critic"])
-            if backend is None:
-                backend = _open_backend(opts)
-            progress, advance = _progress("critic sampling", len(problems))
-            with progress:
-                rows = run_critic_sampling(
-                    problems,
-                    folder.samples(),
-                    backend,
-                    critic,
-                    config,
-                    folder.config().sampling,
-                    path,
-                    workers=workers,
-                    executor=executor,
-                    progress=advance,
-                )
-        else:
-            rows = read_generations(path / "generations.jsonl")
-    finally:
-        if backend is not None:
-            backend.close()
-        if critic is not None:
-            critic.close()
-    extra = [r for r in rows if r.origin != "sample"]
-    progress, advance = _progress("executing refinements", len(rows))
-    with progress:
-        execute_generations(
-            folder,
-            rows,
-            workers=workers,
-            executor=executor,
-            stop_on_first_failure=not all_tests,
-            progress=advance,
-        )
-    report = make_cs_report(folder, ks, resamples=bootstrap)
-    if as_json:
-        click.echo(report_json(report), nl=False)
-    else:
-        _console().print(cs_table(report))
-        _console(stderr=True).print(origin_line(report))
+    result = api.run(spec, stage=_stage)
+    if not (result.critic_sampling is not None and as_json):
+        _show_report(result, as_json)
+    gen_s, exec_s = result.generation.seconds, result.evaluation.seconds
+    rate = result.evaluation.n_samples / exec_s if exec_s > 0 else float("inf")
     _console(stderr=True).print(
-        f"critic sampling: {len(extra)} refine/repair programs, "
-        f"{time.monotonic() - started:.1f} s; report: {path / 'report.json'}"
+        f"wall time: generation {gen_s:.1f} s, execution {exec_s:.1f} s ({rate:.1f} samples/s)"
     )
+    cs = result.critic_sampling
+    if cs is not None:
+        _show_cs_report(cs.report, as_json)
+        _console(stderr=True).print(
+            f"critic sampling: {cs.extra_programs} refine/repair programs, "
+            f"{cs.seconds:.1f} s; report: {cs.report_path}"
+        )
 
 
 @main.command("generate")
@@ -702,15 +527,22 @@ def generate_command(out: Path, **opts) -> None:
       bench generate --backend openai --base-url http://localhost:8000/v1 \\
           --model my-served-model --suite mbpp --dataset mbpp.jsonl --out runs/mbpp
     """
-    from benchmarks.run import RunFolder
+    from benchmarks import api
 
-    folder = RunFolder(out)
-    _, seconds, _ = _generate(opts, folder)
-    _console(stderr=True).print(f"samples: {folder.samples_path} ({seconds:.1f} s generating)")
+    model, samples = _source_specs(opts)
+    result = api.generate(
+        out, _suite_spec(opts), model, _sampling_spec(opts), samples=samples, stage=_stage
+    )
+    _console(stderr=True).print(
+        f"samples: {result.samples_path} ({result.seconds:.1f} s generating)"
+    )
 
 
 @main.command("evaluate")
-@out_option
+@run_folder_option(
+    "Run folder whose samples to execute (made by `bench generate`); with --samples it is "
+    "created, or resumed if it holds the same samples."
+)
 @click.option(
     "--suite",
     type=click.Choice(["apps+", "apps", "sample", "humaneval", "mbpp"]),
@@ -746,21 +578,25 @@ def evaluate_command(out: Path, workers, executor, all_tests, **opts) -> None:
       bench evaluate --out runs/sample --workers 8
       bench evaluate --suite humaneval --dataset HumanEval.jsonl.gz --samples gens.jsonl --out runs/he
     """
-    from benchmarks.run import RunFolder
+    from benchmarks import api
 
-    folder = RunFolder(out)
+    suite = samples = None
     if opts["samples_file"] is not None:
         if not opts["suite"]:
             raise click.UsageError("--samples needs --suite")
-        _import_samples(opts, folder)
-    elif not folder.exists():
-        raise click.UsageError(f"{out} is not a run folder; give --suite and --samples FILE")
-    seconds = _evaluate(folder, workers, executor, all_tests)
-    _console(stderr=True).print(f"results: {folder.results_path} ({seconds:.1f} s executing)")
+        suite = _suite_spec(opts)
+        samples = api.SamplesSpec(
+            path=opts["samples_file"], label=opts["model"], allow_missing=opts["allow_missing"]
+        )
+    execution = api.ExecutionSpec(workers=workers, executor=executor, all_tests=all_tests)
+    result = api.evaluate(out, execution, suite=suite, samples=samples, stage=_stage)
+    _console(stderr=True).print(
+        f"results: {result.results_path} ({result.seconds:.1f} s executing)"
+    )
 
 
 @main.command("report")
-@out_option
+@run_folder_option("Run folder to report on (generated and evaluated); it must exist.")
 @report_options
 @_friendly
 def report_command(out: Path, ks, bootstrap, as_json) -> None:
@@ -774,20 +610,13 @@ def report_command(out: Path, ks, bootstrap, as_json) -> None:
       bench report --out runs/sample --k 1,5
       bench report --out runs/sample --json | jq .overall.pass_at_k
     """
-    from benchmarks.critic_sampling import cs_folder, cs_table, make_cs_report
-    from benchmarks.report import report_json
-    from benchmarks.run import RunFolder
+    from benchmarks import api
 
-    folder = RunFolder(out)
-    critic_sampling = (cs_folder(out) / "config.json").is_file()
-    _report(folder, _parse_ks(ks), None, bootstrap, as_json, show=not (critic_sampling and as_json))
-    if critic_sampling:
-        n = folder.config().sampling.n
-        report = make_cs_report(folder, _default_ks(_parse_ks(ks), n), resamples=bootstrap)
-        if as_json:
-            click.echo(report_json(report), nl=False)
-        else:
-            _console().print(cs_table(report))
+    result = api.report(out, _parse_ks(ks), bootstrap=bootstrap)
+    if not (result.critic_sampling is not None and as_json):
+        _show_report(result, as_json)
+    if result.critic_sampling is not None:
+        _show_cs_report(result.critic_sampling, as_json)
 
 
 @main.command("compare")
@@ -804,18 +633,13 @@ def compare_command(reports: tuple[Path, ...], force: bool) -> None:
       bench compare runs/base/report.json runs/tuned/report.json
       bench compare runs/a runs/b --force
     """
-    from benchmarks.report import check_comparable, compare_table, load_report
+    from benchmarks import api
+    from benchmarks.report import compare_table
 
-    loaded = [load_report(p) for p in reports]
-    names = [_label(p, r) for p, r in zip(reports, loaded)]
-    for warning in check_comparable(loaded, names, force=force):
+    comparison = api.compare(list(reports), force=force)
+    for warning in comparison.warnings:
         _console(stderr=True).print(f"[yellow]warning:[/yellow] {warning}")
-    _console().print(compare_table(loaded, names))
-
-
-def _label(path: Path, report) -> str:
-    folder = path if path.is_dir() else path.parent
-    return f"{folder.name} ({Path(report.model.model).name})"
+    _console().print(compare_table(comparison.reports, comparison.names))
 
 
 if __name__ == "__main__":

@@ -46,11 +46,12 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from appsplus.execution import (
     ExecutionResult,
@@ -62,7 +63,7 @@ from appsplus.execution import (
     run_many,
 )
 from appsplus.extract import truncate_at_stop
-from appsplus.schema import CallTest, StdioTest
+from appsplus.schema import CallTest, StdioTest, StrictModel
 from benchmarks.backends import Backend, Request, SamplingParams
 from benchmarks.critic import ProgramScore
 from benchmarks.generate import batch_seed
@@ -70,6 +71,7 @@ from benchmarks.jsonl import read_models, write_atomic
 from benchmarks.metrics import MetricError, bootstrap_interval, per_problem_pass_at_k
 from benchmarks.programs import assemble
 from benchmarks.report import BootstrapInfo, Estimate, ToolInfo, difficulty_key
+from benchmarks.run import read_model
 from benchmarks.schema import BenchProblem, ModelInfo, Sample, Sampling, SuiteInfo
 
 logger = logging.getLogger(__name__)
@@ -85,11 +87,7 @@ class CriticSamplingError(ValueError):
     """Critic sampling cannot run as asked (suite, budget, a folder of other settings)."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CSConfig(_Strict):
+class CSConfig(StrictModel):
     """OUT/critic_sampling/config.json: the settings of a critic-sampling run."""
 
     version: str = CS_VERSION
@@ -109,7 +107,7 @@ class CSConfig(_Strict):
         return self
 
 
-class CSGeneration(_Strict):
+class CSGeneration(StrictModel):
     """One program of critic sampling (a line of generations.jsonl)."""
 
     problem_id: str
@@ -237,7 +235,7 @@ def check_config(folder: Path, config: CSConfig) -> None:
     """Write config.json for a new run; refuse a resumed run with other settings."""
     path = folder / "config.json"
     if path.is_file():
-        old = CSConfig.model_validate_json(path.read_bytes())
+        old = read_model(path, CSConfig)
         diffs = [k for k in CSConfig.model_fields if getattr(old, k) != getattr(config, k)]
         if diffs:
             raise CriticSamplingError(
@@ -354,21 +352,41 @@ def run_critic_sampling(
     return kept
 
 
+@dataclass(frozen=True)
+class _Plain:
+    """A plain sample of a problem, as round 0 of critic sampling sees it."""
+
+    problem: BenchProblem
+    sample: Sample
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One planned refine/repair generation: from which parent, and the answer's given start."""
+
+    problem: BenchProblem
+    op: Literal["refine", "repair"]
+    parent: CSGeneration
+    cut: int | None  # refine: characters of the parent program kept
+    head: str  # the given start of the answer (refine), prepended to the completion
+
+
 def _one_chunk(chunk, by_problem, backend, critic, config, sampling, public) -> list[CSGeneration]:
     B = config.budget
     gens: dict[str, list[CSGeneration]] = {}
     # ---- round 0: every plain sample (critic sampling uses the first `initial`)
-    items = []
+    items: list[_Plain] = []
     for p in chunk:
         samples = sorted(by_problem.get(p.problem_id, []), key=lambda s: s.index)
         if len(samples) < B:
             raise CriticSamplingError(
                 f"{p.problem_id}: {len(samples)} plain samples, the budget is {B}"
             )
-        items += [(p, s) for s in samples[:B]]
-    verdicts = public.run([(p, s.program) for p, s in items])
-    scores = critic.score([(p.prompt, s.program) for p, s in items])
-    for (p, s), (ok, fb), score in zip(items, verdicts, scores):
+        items += [_Plain(p, s) for s in samples[:B]]
+    verdicts = public.run([(it.problem, it.sample.program) for it in items])
+    scores = critic.score([(it.problem.prompt, it.sample.program) for it in items])
+    for it, (ok, fb), score in zip(items, verdicts, scores):
+        p, s = it.problem, it.sample
         gens.setdefault(p.problem_id, []).append(
             CSGeneration(
                 problem_id=p.problem_id,
@@ -383,14 +401,14 @@ def _one_chunk(chunk, by_problem, backend, critic, config, sampling, public) -> 
                 p_pass=score.p_pass,
             )
         )
-    token_scores = {(p.problem_id, s.index): sc for (p, s), sc in zip(items, scores)}
+    token_scores = {(it.problem.problem_id, it.sample.index): sc for it, sc in zip(items, scores)}
     used = {p.problem_id: config.initial for p in chunk}  # generations spent per problem
     next_index = {p.problem_id: B for p in chunk}  # refine/repair rows are numbered from B
     # ---- rounds of refine / repair
     steps = [op for op, on in (("refine", config.refine), ("repair", config.repair)) if on]
     for r in range(1, config.rounds + 1):
         asks: list[tuple[BenchProblem, Request]] = []
-        plans: list[tuple[BenchProblem, str, CSGeneration, int | None, str]] = []
+        plans: list[_Step] = []
         for p in chunk:
             mine = [g for g in gens[p.problem_id] if g.in_critic_sampling]
             if sum(g.public_passed for g in mine) >= config.enough:
@@ -412,31 +430,32 @@ def _one_chunk(chunk, by_problem, backend, critic, config, sampling, public) -> 
                         head = "```python\n" + kept if backend.chat else kept
                         text = p.chat_prompt if backend.chat else p.prompt
                         asks.append((p, Request(text=text, count=1, stop=stop, prefix=head)))
-                        plans.append((p, op, parent, cut, head))
+                        plans.append(_Step(p, "refine", parent, cut, head))
                     else:
                         text = repair_prompt(
                             p, parent.program, parent.public_feedback or "", backend.chat
                         )
                         asks.append((p, Request(text=text, count=1, stop=stop)))
-                        plans.append((p, op, parent, None, ""))
+                        plans.append(_Step(p, "repair", parent, None, ""))
         if not asks:
             break
         texts = _generate(backend, asks, sampling, f"{chunk[0].problem_id}\0cs\0{r}")
-        completions = [head + text for (_, _, _, _, head), text in zip(plans, texts)]
-        programs = [assemble(p, c) for (p, *_), c in zip(plans, completions)]
-        verdicts = public.run([(p, prog) for (p, *_), prog in zip(plans, programs)])
-        scores = critic.score([(p.prompt, prog) for (p, *_), prog in zip(plans, programs)])
-        for (p, op, parent, cut, _), completion, program, (ok, fb), score in zip(
+        completions = [step.head + text for step, text in zip(plans, texts)]
+        programs = [assemble(step.problem, c) for step, c in zip(plans, completions)]
+        verdicts = public.run([(step.problem, prog) for step, prog in zip(plans, programs)])
+        scores = critic.score([(step.problem.prompt, prog) for step, prog in zip(plans, programs)])
+        for step, completion, program, (ok, fb), score in zip(
             plans, completions, programs, verdicts, scores
         ):
+            p = step.problem
             next_index[p.problem_id] += 1
             row = CSGeneration(
                 problem_id=p.problem_id,
                 index=next_index[p.problem_id] - 1,
-                origin=op,
+                origin=step.op,
                 round=r,
-                parent=parent.index,
-                cut=cut,
+                parent=step.parent.index,
+                cut=step.cut,
                 in_critic_sampling=True,
                 completion=completion,
                 program=program,
@@ -457,12 +476,12 @@ def _one_chunk(chunk, by_problem, backend, critic, config, sampling, public) -> 
 # ---------------------------------------------------------------- report
 
 
-class CriticInfo(_Strict):
+class CriticInfo(StrictModel):
     path: str
     fingerprint: str
 
 
-class GroupEstimates(_Strict):
+class GroupEstimates(StrictModel):
     """pass@k per method, and critic sampling's gain over each baseline (paired bootstrap)."""
 
     n_problems: int
@@ -475,7 +494,7 @@ class GroupEstimates(_Strict):
     )
 
 
-class OriginStats(_Strict):
+class OriginStats(StrictModel):
     """How the programs of one origin (sample, refine, repair) fared."""
 
     generated: int
@@ -483,7 +502,7 @@ class OriginStats(_Strict):
     hidden_passed: int
 
 
-class BudgetInfo(_Strict):
+class BudgetInfo(StrictModel):
     budget: int = Field(description="programs generated per problem")
     generated: dict[str, int] = Field(description="critic sampling's programs by origin")
     by_origin: dict[str, OriginStats] = Field(
@@ -495,7 +514,7 @@ class BudgetInfo(_Strict):
     )
 
 
-class PublicInfo(_Strict):
+class PublicInfo(StrictModel):
     from_statement: int = Field(
         description="problems whose public tests were found in the statement"
     )
@@ -505,7 +524,7 @@ class PublicInfo(_Strict):
     )
 
 
-class CSProblem(_Strict):
+class CSProblem(StrictModel):
     problem_id: str
     difficulty: str | None
     generated: int
@@ -517,7 +536,7 @@ class CSProblem(_Strict):
     plain_first_passing_rank: int | None
 
 
-class CSReport(_Strict):
+class CSReport(StrictModel):
     """OUT/critic_sampling/report.json."""
 
     schema_version: str = CS_VERSION
@@ -766,7 +785,7 @@ def make_cs_report(
     config_path = cs / "config.json"
     if not config_path.is_file():
         raise MetricError(f"{folder.out}: no critic sampling in this run")
-    config = CSConfig.model_validate_json(config_path.read_bytes())
+    config = read_model(config_path, CSConfig)
     run = folder.config()
     state = folder.execution()
     stop = True if state is None else state.stop_on_first_failure

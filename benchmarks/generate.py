@@ -159,7 +159,11 @@ def import_samples(
     skipped = 0
     counts: dict[str, int] = {}
     samples = []
-    with path.open("rb") as f:
+    try:
+        f = path.open("rb")
+    except OSError as e:
+        raise SamplesFileError(f"{path}: cannot read it ({e.strerror or e})") from e
+    with f:
         for number, line in enumerate(f, start=1):
             if not line.strip():
                 continue
@@ -201,6 +205,9 @@ def import_samples(
             )
     if skipped:
         logger.info("%s: skipped %d samples of problems left out by --limit", path, skipped)
+    if not samples:
+        which = " for the problems kept by --limit" if skipped else " (an empty file?)"
+        raise SamplesFileError(f"{path}: no samples{which}; nothing to evaluate")
     missing = [p.problem_id for p in problems if p.problem_id not in counts]
     if missing and not allow_missing:
         raise SamplesFileError(

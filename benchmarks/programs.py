@@ -11,8 +11,9 @@ HumanEval and MBPP are judged in a standard Python environment, as their own har
 the program first removes the names the executor pre-imports for APPS (`List`, `math`,
 `Counter`, ...), so a completion that forgets an import fails as it would there. Their
 tests run in one call-based test of `CHECK_FN`, which returns True when every assert
-passes: an assertion error is a runtime error, output printed by the program is ignored,
-and a program that exits early never returns True.
+passes and False when an assert of the tests fails (a wrong answer); any other exception,
+an AssertionError raised by the program itself included, is a runtime error. Output printed
+by the program is ignored, and a program that exits early never returns True.
 """
 
 from __future__ import annotations
@@ -25,6 +26,18 @@ from appsplus.extract import clean, defines, extract_code, fenced_code
 from benchmarks.schema import BenchProblem
 
 CHECK_FN = "__bench_check__"
+FROM_TESTS_FN = "__bench_from_tests__"
+# First lines of every harness: tells an assert of the tests (below this function, in the
+# program's own file) from an AssertionError raised by the program under test (above it).
+HARNESS_HEAD = f"""def {FROM_TESTS_FN}(error):
+    tb = error.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    here = {FROM_TESTS_FN}.__code__
+    return tb.tb_frame.f_code.co_filename == here.co_filename and tb.tb_lineno > here.co_firstlineno
+
+
+"""
 
 
 @functools.lru_cache(maxsize=1)
@@ -61,19 +74,26 @@ def standard_environment() -> str:
 
 
 def check_function(asserts: str) -> str:
-    """`def CHECK_FN(): <asserts>; return True`."""
-    body = textwrap.indent(asserts.strip("\n") or "pass", "    ")
-    return f"def {CHECK_FN}():\n{body}\n    return True\n"
+    """`def CHECK_FN(): <asserts>; return True`, returning False when an assert of the tests fails."""
+    body = textwrap.indent(asserts.strip("\n") or "pass", "        ")
+    return (
+        f"def {CHECK_FN}():\n    try:\n{body}\n"
+        "    except AssertionError as error:\n"
+        f"        if {FROM_TESTS_FN}(error):\n"
+        "            return False\n"
+        "        raise\n"
+        "    return True\n"
+    )
 
 
 def humaneval_harness(test: str, entry_point: str) -> str:
-    return f"{test.strip()}\n\n\n{check_function(f'check({entry_point})')}"
+    return f"{HARNESS_HEAD}{test.strip()}\n\n\n{check_function(f'check({entry_point})')}"
 
 
 def mbpp_harness(setup: str, asserts: list[str]) -> str:
     setup = setup.replace("\r\n", "\n").strip()
     parts = [setup + "\n\n"] if setup else []
-    return "".join(parts) + check_function("\n".join(asserts))
+    return HARNESS_HEAD + "".join(parts) + check_function("\n".join(asserts))
 
 
 def _indented(code: str) -> bool:

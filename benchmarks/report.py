@@ -13,10 +13,11 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from appsplus import __version__
 from appsplus.execution import COMPARATOR_VERSION, EXECUTOR_VERSION, Isolation
+from appsplus.schema import StrictModel
 from benchmarks.metrics import (
     MetricError,
     bootstrap_interval,
@@ -48,13 +49,10 @@ OUTCOMES = (
     "compile_error",
 )
 TOOL_NAME = "appsplus-bench"
+APPS_SUITES = ("apps+", "apps", "sample")  # the suites APPS strict accuracy and test average fit
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Estimate(_Strict):
+class Estimate(StrictModel):
     """A mean over problems with its bootstrap percentile interval."""
 
     value: float
@@ -62,7 +60,7 @@ class Estimate(_Strict):
     ci_high: float
 
 
-class GroupMetrics(_Strict):
+class GroupMetrics(StrictModel):
     """Metrics of one group of problems (a difficulty, or all)."""
 
     n_problems: int
@@ -79,7 +77,7 @@ class GroupMetrics(_Strict):
     )
 
 
-class ProblemOutcome(_Strict):
+class ProblemOutcome(StrictModel):
     """Per-problem counts: n samples, c passing."""
 
     problem_id: str
@@ -90,7 +88,7 @@ class ProblemOutcome(_Strict):
     verdicts: dict[str, int]
 
 
-class ToolInfo(_Strict):
+class ToolInfo(StrictModel):
     name: str = TOOL_NAME
     version: str
     git_commit: str | None
@@ -98,7 +96,7 @@ class ToolInfo(_Strict):
     comparator_version: str
 
 
-class ExecutionInfo(_Strict):
+class ExecutionInfo(StrictModel):
     stop_on_first_failure: bool
     test_case_average_exact: bool = Field(
         description="False when tests after a first failure were skipped: the test-case "
@@ -108,13 +106,13 @@ class ExecutionInfo(_Strict):
     time_limits_s: dict[str, float] = Field(description="min and max per-test time limit")
 
 
-class BootstrapInfo(_Strict):
+class BootstrapInfo(StrictModel):
     resamples: int
     confidence: float
     seed: int
 
 
-class Report(_Strict):
+class Report(StrictModel):
     """The benchmark report (report.json)."""
 
     schema_version: str = SCHEMA_VERSION
@@ -266,9 +264,20 @@ def report_json(report: BaseModel) -> str:
 
 
 def load_report(path: Path) -> Report:
-    """A report.json (or a run folder holding one), validated."""
+    """A report.json (or a run folder holding one), validated; CompareError if it is not one."""
+    from pydantic import ValidationError
+
     target = path / "report.json" if path.is_dir() else path
-    return Report.model_validate_json(target.read_bytes())
+    if path.is_dir() and not target.is_file():
+        raise CompareError(f"{path}: no report.json (run `bench report --out {path}` first)")
+    try:
+        return Report.model_validate_json(target.read_bytes())
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(x) for x in first["loc"]) or "file"
+        raise CompareError(f"{target}: not a bench report ({where}: {first['msg']})") from e
+    except OSError as e:
+        raise CompareError(f"{target}: cannot read it ({e.strerror or e})") from e
 
 
 # ---------------------------------------------------------------- terminal tables
@@ -293,6 +302,15 @@ SHORT_OUTCOMES = {
 }
 
 
+def has_apps_metrics(report: Report) -> bool:
+    """Whether the APPS metrics (strict accuracy, test-case average) mean anything here.
+
+    HumanEval and MBPP run as one check per program: strict accuracy would repeat pass@1
+    and the test-case average would be meaningless, so their tables leave both out.
+    """
+    return report.suite.name in APPS_SUITES
+
+
 def groups(report: Report) -> list[tuple[str, GroupMetrics]]:
     """(label, metrics) for each difficulty, then overall."""
     return [*report.by_difficulty.items(), ("overall", report.overall)]
@@ -305,24 +323,27 @@ def report_table(report: Report):
     ci = int(round(report.bootstrap.confidence * 100))
     title = f"{report.suite.name}: {report.model.model} ({report.overall.n_problems} problems)"
     exact = report.execution.test_case_average_exact
-    table = Table(
-        title=title,
-        caption=f"% with {ci}% bootstrap CI; APPS strict accuracy and test-case average"
-        + ("" if exact else " (≥: tests after a first failure were skipped)"),
-    )
+    apps = has_apps_metrics(report)
+    caption = f"% with {ci}% bootstrap CI"
+    if apps:
+        caption += "; APPS strict accuracy and test-case average" + (
+            "" if exact else " (≥: tests after a first failure were skipped)"
+        )
+    table = Table(title=title, caption=caption)
     table.add_column("difficulty", no_wrap=True)
     table.add_column("problems", justify="right", no_wrap=True)
     for k in report.ks:
         table.add_column(f"pass@{k}", justify="right", no_wrap=True)
-    table.add_column("strict", justify="right", no_wrap=True)
-    table.add_column("test avg" + ("" if exact else " ≥"), justify="right", no_wrap=True)
+    if apps:
+        table.add_column("strict", justify="right", no_wrap=True)
+        table.add_column("test avg" + ("" if exact else " ≥"), justify="right", no_wrap=True)
     for label, g in groups(report):
+        apps_cells = [_pct(g.apps_strict_accuracy), _pct(g.apps_test_case_average)] if apps else []
         table.add_row(
             label,
             str(g.n_problems),
             *[_cell(g.pass_at_k[f"pass@{k}"]) for k in report.ks],
-            _pct(g.apps_strict_accuracy),
-            _pct(g.apps_test_case_average),
+            *apps_cells,
             style="bold" if label == "overall" else None,
         )
     return table
@@ -392,12 +413,13 @@ def compare_table(reports: list[Report], names: list[str]):
                 labels.append(label)
     labels = sorted(labels, key=lambda x: (x == "overall", difficulty_key(x)))
     ks = sorted({k for r in reports for k in r.ks})
+    strict = ["strict accuracy"] if any(has_apps_metrics(r) for r in reports) else []
     for label in labels:
-        for metric in [f"pass@{k}" for k in ks] + ["strict accuracy"]:
+        for metric in [f"pass@{k}" for k in ks] + strict:
             cells = []
             for r in reports:
                 g = dict(groups(r)).get(label)
-                if g is None:
+                if g is None or (metric == "strict accuracy" and not has_apps_metrics(r)):
                     cells.append("-")
                 elif metric == "strict accuracy":
                     cells.append(_pct(g.apps_strict_accuracy))

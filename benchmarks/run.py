@@ -16,10 +16,12 @@ import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError
 
 from appsplus.execution import Isolation
+from appsplus.schema import StrictModel
 from benchmarks.evaluate import evaluate_samples
 from benchmarks.generate import read_samples
 from benchmarks.jsonl import read_models, write_atomic, write_models
@@ -27,6 +29,8 @@ from benchmarks.report import Report, build_report, report_json
 from benchmarks.schema import BenchProblem, RunConfig, Sample, SampleResult
 
 logger = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=StrictModel)
 
 RUN_FILE = "run.json"
 PROBLEMS_FILE = "problems.jsonl"
@@ -37,10 +41,8 @@ REPORT_FILE = "report.json"
 PLOT_FILE = "pass_at_k.png"
 
 
-class ExecutionState(BaseModel):
+class ExecutionState(StrictModel):
     """OUT/execution.json: the evaluation settings the report must use, and the sandbox's isolation."""
-
-    model_config = ConfigDict(extra="forbid")
 
     stop_on_first_failure: bool
     isolation: Isolation | None = None
@@ -48,6 +50,21 @@ class ExecutionState(BaseModel):
 
 class RunError(ValueError):
     """The folder holds another run, or is not a run folder."""
+
+
+def read_model(path: Path, model: type[M]) -> M:
+    """A JSON file of this tool, validated; RunError (one line) if damaged or of another kind."""
+    try:
+        return model.model_validate_json(path.read_bytes())
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(x) for x in first["loc"]) or "file"
+        raise RunError(
+            f"{path}: damaged or not a bench {path.name} ({where}: {first['msg']}); "
+            "it was left as it is"
+        ) from e
+    except OSError as e:
+        raise RunError(f"{path}: cannot read it ({e.strerror or e})") from e
 
 
 class RunFolder:
@@ -69,7 +86,7 @@ class RunFolder:
     def config(self) -> RunConfig:
         if not self.exists():
             raise RunError(f"{self.out}: no {RUN_FILE} (not a bench run folder)")
-        return RunConfig.model_validate_json(self.run_path.read_bytes())
+        return read_model(self.run_path, RunConfig)
 
     def check(self, config: RunConfig) -> None:
         """Raise RunError if the folder holds a run with other settings."""
@@ -107,7 +124,7 @@ class RunFolder:
         """How the samples were last evaluated (None before the first evaluation)."""
         if not self.execution_path.is_file():
             return None
-        return ExecutionState.model_validate_json(self.execution_path.read_bytes())
+        return read_model(self.execution_path, ExecutionState)
 
 
 def evaluate(

@@ -14,19 +14,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from appsplus.schema import TestItem
+from appsplus.schema import StrictModel, TestItem
 
 SCHEMA_VERSION = "1"
 Assembly = Literal["apps", "humaneval", "mbpp"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class BenchProblem(_Strict):
+class BenchProblem(StrictModel):
     """One problem of a suite: what the model sees, how its text becomes a program, the tests."""
 
     problem_id: str
@@ -44,7 +40,7 @@ class BenchProblem(_Strict):
     )
 
 
-class Sample(_Strict):
+class Sample(StrictModel):
     """One generation: the model's raw text and the program assembled from it."""
 
     problem_id: str
@@ -54,7 +50,7 @@ class Sample(_Strict):
     finish_reason: str | None = None
 
 
-class SampleResult(_Strict):
+class SampleResult(StrictModel):
     """The executor's verdicts for one distinct (problem, program) job."""
 
     key: str = Field(description="content hash of the job (program, tests, limits, versions)")
@@ -68,7 +64,7 @@ class SampleResult(_Strict):
     duration_s: float = Field(0.0, description="the program's own run time, summed over tests")
 
 
-class SuiteInfo(_Strict):
+class SuiteInfo(StrictModel):
     """Which problems a run used."""
 
     name: str
@@ -85,7 +81,7 @@ class SuiteInfo(_Strict):
     description: str = ""
 
 
-class ModelInfo(_Strict):
+class ModelInfo(StrictModel):
     """Which model (or which samples file) produced the samples."""
 
     backend: Literal["hf", "vllm", "openai", "samples"]
@@ -101,7 +97,7 @@ class ModelInfo(_Strict):
     samples_sha256: str | None = None
 
 
-class Sampling(_Strict):
+class Sampling(StrictModel):
     """Sampling parameters: everything that decides the generated text besides the model."""
 
     n: int = Field(ge=1)
@@ -113,7 +109,7 @@ class Sampling(_Strict):
     extra_stop: list[str] = Field(default_factory=list, description="--stop, added to the suite's")
 
 
-class RunConfig(_Strict):
+class RunConfig(StrictModel):
     """OUT/run.json: a resumed run must match it exactly."""
 
     schema_version: str = SCHEMA_VERSION

@@ -11,12 +11,27 @@ imported only when a backend is opened.
 
 from __future__ import annotations
 
+import importlib.util
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
 
 from benchmarks.schema import ModelInfo
 
 BACKENDS = ("hf", "vllm", "openai")
+NEEDS = {
+    "hf": (
+        ("torch", "transformers"),
+        "the hf backend needs torch and transformers: pip install -e '.[train]'",
+    ),
+    "vllm": (
+        ("vllm",),
+        "the vllm backend needs vLLM, which is not installed: `pip install "
+        "vllm` on a CUDA machine, or use --backend hf (transformers) or --backend openai "
+        "(a running vLLM/TGI server)",
+    ),
+    "openai": ((), ""),
+}
 
 
 class BackendError(RuntimeError):
@@ -78,6 +93,59 @@ class Backend(ABC):
         """Release the model or connections."""
 
 
+def check_installed(kind: str) -> None:
+    """Raise BackendUnavailable at once when backend `kind`'s libraries are not installed."""
+    if kind not in NEEDS:
+        raise BackendError(f"unknown backend {kind!r}; choose one of {', '.join(BACKENDS)}")
+    modules, message = NEEDS[kind]
+    if any(importlib.util.find_spec(m) is None for m in modules):
+        raise BackendUnavailable(message)
+
+
+def _hub_id(model: str) -> bool:
+    """Whether `model` is spelled like a hub repo id (`name` or `owner/name`)."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(model)
+    except HFValidationError:
+        return False
+    return True
+
+
+def locate_model(model: str, revision: str | None = None, *, hub: bool = True) -> bool:
+    """Check that a hf/vllm `model` can be loaded, before loading anything; True when it must
+    come from the local hub cache (the hub is unreachable but a copy is cached).
+
+    A local folder must exist; a hub id needs the hub (a quick probe, so an offline machine
+    fails at once instead of after the HTTP client's retries) or a cached copy. `hub=False`
+    checks only what needs no network (a path that is no folder).
+    """
+    path = Path(model).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise BackendError(f"--model {model}: a file, not a model folder")
+        return False
+    if not _hub_id(model):
+        raise BackendError(f"--model {model}: no such folder")
+    if not hub:
+        return False
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    from appsplus.sources.hub import _hub_reachable
+
+    if not constants.HF_HUB_OFFLINE and _hub_reachable(constants.ENDPOINT):
+        return False
+    cached = try_to_load_from_cache(model, "config.json", revision=revision)
+    if isinstance(cached, str):
+        return True
+    raise BackendError(
+        f"--model {model}: no such folder, and the hub is unreachable "
+        f"({'HF_HUB_OFFLINE is set' if constants.HF_HUB_OFFLINE else constants.ENDPOINT}) "
+        "with no cached copy; give a local model folder"
+    )
+
+
 def open_backend(
     kind: str,
     model: str,
@@ -88,8 +156,12 @@ def open_backend(
     dtype: str = "auto",
     base_url: str | None = None,
     trust_remote_code: bool = False,
+    local_files_only: bool = False,
 ) -> Backend:
-    """Open backend `kind` for `model`; raises BackendError (BackendUnavailable if not installed)."""
+    """Open backend `kind` for `model`; raises BackendError (BackendUnavailable if not installed).
+
+    `local_files_only` (hf): load a hub model from the local cache without the network.
+    """
     if kind == "hf":
         from benchmarks.backends.hf import HFBackend
 
@@ -100,6 +172,7 @@ def open_backend(
             device=device,
             dtype=dtype,
             trust_remote_code=trust_remote_code,
+            local_files_only=local_files_only,
         )
     if kind == "vllm":
         from benchmarks.backends.vllm import VLLMBackend

@@ -128,6 +128,7 @@ class HFBackend(Backend):
         device: str = "auto",
         dtype: str = "auto",
         trust_remote_code: bool = False,
+        local_files_only: bool = False,
     ) -> None:
         try:
             import torch
@@ -139,7 +140,11 @@ class HFBackend(Backend):
         self._torch = torch
         self.model_id = model
         self.device = _device(device, torch)
-        kwargs = {"revision": revision, "trust_remote_code": trust_remote_code}
+        kwargs = {
+            "revision": revision,
+            "trust_remote_code": trust_remote_code,
+            "local_files_only": local_files_only,
+        }
         try:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(model, **kwargs)
             self.model = transformers.AutoModelForCausalLM.from_pretrained(

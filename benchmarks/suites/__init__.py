@@ -19,8 +19,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
+from appsplus.schema import StrictModel
 from benchmarks.schema import BenchProblem, SuiteInfo
 
 SUITE_NAMES = ("apps+", "apps", "sample", "humaneval", "mbpp")
@@ -30,10 +29,8 @@ class SuiteError(ValueError):
     """A suite cannot be loaded (missing or invalid input); the message says what to pass."""
 
 
-class Suite(BaseModel):
+class Suite(StrictModel):
     """The problems of a run and where they came from."""
-
-    model_config = ConfigDict(extra="forbid")
 
     info: SuiteInfo
     problems: list[BenchProblem]

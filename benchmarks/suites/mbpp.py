@@ -26,7 +26,7 @@ from benchmarks.schema import BenchProblem, SuiteInfo
 from benchmarks.suites import Suite, SuiteError, sha256_files
 from benchmarks.suites.humaneval import read_jsonl
 
-PROMPT_VERSION = "mbpp-1"
+PROMPT_VERSION = "mbpp-2"  # 2: a failed assert of the tests is a wrong answer
 MBPP_STOP = ["[DONE]", "\n[BEGIN]", "\nYou are an expert"]
 MBPP_TIME_LIMIT_S = 10.0  # task 123's reference alone takes 3-5 s on a busy 2-core machine
 SPLITS = {

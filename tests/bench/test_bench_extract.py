@@ -235,8 +235,10 @@ def test_humaneval_assembly_passes_for_each_answer_style(completion, pool):
 @pytest.mark.parametrize(
     ("completion", "verdict"),
     [
-        ("    return a - b\n", "runtime_error"),  # assertion error
-        ("    print(a + b)\n    return a - b\n", "runtime_error"),  # printing does not help
+        ("    return a - b\n", "wrong_answer"),  # a failed assert of the tests
+        ("    print(a + b)\n    return a - b\n", "wrong_answer"),  # printing does not help
+        ("    assert a < 0\n    return a + b\n", "runtime_error"),  # the program's own assert
+        ("    raise ValueError(a)\n", "runtime_error"),
         ("    exit()\n", "wrong_answer"),  # exiting early never returns True
         ("    return math.fsum([a, b])\n", "runtime_error"),  # no implicit `import math`
         ("    return a +\n", "compile_error"),
