@@ -46,11 +46,13 @@ class RejectReason(str, Enum):
     DISPUTED_EXPECTED_OUTPUT = "disputed_expected_output"  # solutions agree on another output
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """Base of every model that crosses a file or CLI boundary: unknown fields rejected."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class RawRow(_Strict):
+class RawRow(StrictModel):
     """One row exactly as a source stored it; `raw` is None when the reader could not parse it."""
 
     source: str = Field(description="name of the source that yielded the row, e.g. 'sample'")
@@ -78,7 +80,7 @@ class RawRow(_Strict):
 TestItem = Annotated[StdioTest | CallTest, Field(discriminator="kind")]
 
 
-class Problem(_Strict):
+class Problem(StrictModel):
     """A typed problem: statement, tests and candidate solutions, not yet verified."""
 
     problem_id: str = Field(
@@ -110,7 +112,7 @@ class Problem(_Strict):
         return self
 
 
-class Rejection(_Strict):
+class Rejection(StrictModel):
     """A dropped row: where it came from, the closed-enum reason, a human-readable detail."""
 
     problem_id: str | None = Field(description="the problem id when it could be determined")
