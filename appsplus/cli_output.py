@@ -110,6 +110,7 @@ def setup_logging(level: str | int | None = None) -> None:
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)
+    logging.captureWarnings(False)  # re-hook even if a caller swapped showwarning since
     logging.captureWarnings(True)
     if not sys.warnoptions:  # -W / PYTHONWARNINGS win; else a repeated warning shows once
         for category in (UserWarning, FutureWarning, RuntimeWarning):
@@ -149,7 +150,8 @@ class CliGroup(click.Group):
 
 class Progress:
     """Progress of one long task on stderr: a rich bar on a terminal, else a plain line
-    every `interval_s` seconds (and one at the end), so logs show the work as it goes.
+    every `interval_s` seconds (default $APPSPLUS_PROGRESS_INTERVAL_S, else 10) and one at
+    the end, so logs show the work as it goes.
 
     `advance(n)` adds done units, `update(total=, description=)` changes the goal or the
     label (the label can carry counts). `total=None` means unknown.
@@ -160,12 +162,14 @@ class Progress:
         description: str,
         total: int | None = None,
         *,
-        interval_s: float = 10.0,
+        interval_s: float | None = None,
         terminal: bool | None = None,
     ) -> None:
         self.description = description
         self.total = total
         self.completed = 0
+        if interval_s is None:
+            interval_s = float(os.environ.get("APPSPLUS_PROGRESS_INTERVAL_S", "10"))
         self.interval_s = interval_s
         self.terminal = is_terminal() if terminal is None else terminal
         self._bar: Any = None
