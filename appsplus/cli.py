@@ -77,13 +77,15 @@ def exec_command(
     try:
         tests = tests_from_apps(tests_path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
-        raise click.ClickException(f"{tests_path}: not a valid APPS input_output file: {e}") from e
+        raise click.ClickException(
+            f"{tests_path}: not a valid APPS input_output file: {one_line(str(e))}"
+        ) from e
     if not tests:
         raise click.ClickException(f"{tests_path}: contains no tests")
     try:
         source = program.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
-        raise click.ClickException(f"{program}: not UTF-8 text: {e}") from e
+        raise click.ClickException(f"{program}: not UTF-8 text: {one_line(str(e))}") from e
     try:
         result = run_tests(
             source,
@@ -92,7 +94,9 @@ def exec_command(
             stop_on_first_failure=stop_on_first_failure,
         )
     except SandboxError as e:
-        raise click.ClickException(f"the sandbox failed (not your program): {e}") from e
+        raise click.ClickException(
+            f"the sandbox failed (not your program): {one_line(str(e))}"
+        ) from e
     expected = [_expected(test) for test in tests]
     if as_json:
         payload = {
