@@ -76,7 +76,7 @@ from appsplus.record import (
     dumps_json,
     natural_key,
 )
-from appsplus.schema import DIFFICULTIES, SPLITS, Problem, Rejection
+from appsplus.schema import DIFFICULTIES, SPLITS, Problem, Rejection, StrictModel
 from appsplus.sources import Source, SourceError, looks_like, open_source
 from appsplus.spans import SpanError, conditional_spans
 from appsplus.verify import Verified, VerifyConfig, verify_problems
@@ -124,10 +124,8 @@ class BuildConfig(BaseModel):
         return f"apps-plus-{stem}"
 
 
-class BuildReport(BaseModel):
+class BuildReport(StrictModel):
     """What a build did (not saved: cache hits and timings differ between runs)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     out: Path
     manifest: Manifest

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from pydantic import BaseModel, ConfigDict, Field
 
 from appsplus.prompts import build_prompt
+from appsplus.schema import StrictModel
 from appsplus.spans import _NEWLINE, DEFAULT_KINDS, conditional_spans
 
 
@@ -106,9 +107,7 @@ def subtasks_for(
     return out
 
 
-class RecordProgress(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RecordProgress(StrictModel):
     stage: int = 0
     n_stages: int
     attempts: int = 0
@@ -123,10 +122,8 @@ class RecordProgress(BaseModel):
         return self.stage == self.n_stages - 1
 
 
-class CurriculumState(BaseModel):
+class CurriculumState(StrictModel):
     """Per-record curriculum progress; JSON round-trips so training can resume."""
-
-    model_config = ConfigDict(extra="forbid")
 
     rho: float = Field(
         0.8, ge=0.0, le=1.0, description="advance when the accumulated pass rate exceeds this"
@@ -173,10 +170,8 @@ class CurriculumState(BaseModel):
         return sum(fr) / len(fr) if fr else 0.0
 
 
-class CurriculumManifest(BaseModel):
+class CurriculumManifest(StrictModel):
     """What `export_subtasks` wrote: counts and the hash of the dataset it came from."""
-
-    model_config = ConfigDict(extra="forbid")
 
     source_dataset: str
     source_dataset_hash: str
