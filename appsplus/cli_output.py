@@ -94,16 +94,26 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
+def _is_console_handler(handler: logging.Handler) -> bool:
+    if handler.get_name() == _HANDLER_NAME or type(handler).__name__ == "RichHandler":
+        return True
+    stream = getattr(handler, "stream", None)
+    consoles = (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__)
+    return isinstance(handler, logging.StreamHandler) and any(stream is c for c in consoles)
+
+
 def setup_logging(level: str | int | None = None) -> None:
     """One plain, unwrapped handler on stderr for the root logger; warnings shown once, through it.
 
-    The handler writes to whatever `sys.stderr` is at the time (so click's test runner
-    and redirections see it). Idempotent: a second call replaces the handler it added.
+    It replaces every console handler already there (its own from an earlier call,
+    `basicConfig`'s, rich's), so nothing is printed twice; handlers writing elsewhere
+    (files, test capture) stay. It writes to whatever `sys.stderr` is at the time, so
+    click's test runner and rich's live display see it.
     """
     level = level or os.environ.get("APPSPLUS_LOG_LEVEL", "WARNING")
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if handler.get_name() == _HANDLER_NAME:
+        if _is_console_handler(handler):
             root.removeHandler(handler)
     handler = _StderrHandler()
     handler.set_name(_HANDLER_NAME)

@@ -401,6 +401,9 @@ def test_setup_shows_a_warning_once_and_turns_library_bars_off(capsys):
 
     from appsplus import cli_output
 
+    root = logging.getLogger()
+    console_handler = logging.StreamHandler(sys.stderr)  # e.g. another CLI's basicConfig
+    root.addHandler(console_handler)
     with warnings.catch_warnings():
         cli_output.setup()
         try:
@@ -410,9 +413,10 @@ def test_setup_shows_a_warning_once_and_turns_library_bars_off(capsys):
             logging.getLogger("appsplus.test").warning("logged once")
         finally:
             logging.captureWarnings(False)
-            for h in list(logging.getLogger().handlers):
+            for h in list(root.handlers):
                 if h.get_name() == "appsplus.cli_output":
-                    logging.getLogger().removeHandler(h)
+                    root.removeHandler(h)
+    assert console_handler not in root.handlers  # replaced: nothing is printed twice
     err = capsys.readouterr().err
     assert err.count("UserWarning: the same thing") == 1 and err.count("logged once") == 1
     assert os.environ["HF_DATASETS_DISABLE_PROGRESS_BARS"] == "1"
