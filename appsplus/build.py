@@ -378,6 +378,7 @@ def build(
     """
     source = open_source(config.source)
     created = not out.exists()
+    was_empty = created or (out.is_dir() and not any(out.iterdir()))
     wanted = config.model_dump(mode="json")
     previous = _previous_config(out) if out.is_dir() else None
     if previous is not None and previous != wanted and not overwrite:
@@ -400,8 +401,11 @@ def build(
             config, out, source, workers, batch_problems, manifest_dir, executor, pool, progress
         )
     except SourceError:
-        if created:  # leave nothing behind for a source that is not what it claims
-            shutil.rmtree(out, ignore_errors=True)
+        if was_empty:  # leave nothing behind for a source that is not what it claims
+            for scratch in (out / ".cache", out / SPOOL_DIR):
+                shutil.rmtree(scratch, ignore_errors=True)
+            if created and not any(out.iterdir()):
+                out.rmdir()
         raise
 
 

@@ -207,6 +207,9 @@ def test_a_source_that_is_not_what_it_claims_is_an_error(tmp_path, make, spec, e
         assert "StepCoder APPS+" in line and "prompt, canonical_solution" in line
     assert not out.exists(), "no empty dataset is written"
     assert snapshot(tmp_path) == files
+    out.mkdir()  # the user's own empty folder stays, and stays empty
+    assert run_cli("build", "--source", spec.format(path), "--out", str(out)).exit_code == 1
+    assert out.is_dir() and not any(out.iterdir())
 
 
 def _write(path: Path, data: bytes) -> Path:
