@@ -5,8 +5,14 @@
 Outputs in OUT/: `train.parquet`, `test.parquet` (records sorted by problem id),
 `rejections.jsonl` (every dropped row, in read order), `README.md` (dataset card),
 `runtimes.parquet` (measured runtimes and time limits of the kept problems) and
-`manifest.json` (written last, with the sha256 of every file but runtimes.parquet); the
-manifest is also copied to `manifest_dir/<name>.json`.
+`manifest.json` (written last, with the sha256 of every file but runtimes.parquet); with
+`manifest_dir` the manifest is also published as `manifest_dir/<name>.json` (only then).
+
+- Safe output: OUT must be new, empty, or an earlier build of the same config (a resume;
+  OUT/.cache/build.json records the config of the build in progress); anything else is
+  refused (OutputError) unless `overwrite`, and even then only the files listed above are
+  replaced. A source that yields no rows, or none in its own format, is a SourceError
+  and leaves no output.
 
 - Streaming: rows are read, normalized and filtered one at a time and verified in batches
   (two batches in flight, so workers rarely idle while a batch waits for its slowest
@@ -61,6 +67,7 @@ from appsplus.manifest import (
     write_text_atomic,
 )
 from appsplus.normalize import normalize
+from appsplus.outdir import OutputError, prepare_out
 from appsplus.record import (
     Provenance,
     Record,
@@ -69,14 +76,15 @@ from appsplus.record import (
     dumps_json,
     natural_key,
 )
-from appsplus.schema import DIFFICULTIES, SPLITS, Problem, Rejection
-from appsplus.sources import Source, open_source
+from appsplus.schema import DIFFICULTIES, SPLITS, Problem, Rejection, StrictModel
+from appsplus.sources import Source, SourceError, looks_like, open_source
 from appsplus.spans import SpanError, conditional_spans
 from appsplus.verify import Verified, VerifyConfig, verify_problems
 
 logger = logging.getLogger(__name__)
 
 CACHE_FILE = Path(".cache") / "verify.sqlite"
+BUILD_STAMP = Path(".cache") / "build.json"  # the config of the build in progress / last run
 SPOOL_DIR = ".tmp"
 ROW_GROUP = 256  # records per parquet row group, at most
 ROW_GROUP_BYTES = 64 * 2**20  # ... and at most this much spooled JSON
@@ -116,10 +124,8 @@ class BuildConfig(BaseModel):
         return f"apps-plus-{stem}"
 
 
-class BuildReport(BaseModel):
+class BuildReport(StrictModel):
     """What a build did (not saved: cache hits and timings differ between runs)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     out: Path
     manifest: Manifest
@@ -249,6 +255,9 @@ class _Spool:
         self.index.append((natural_key(problem_id), self._f.tell(), len(data)))
         self._f.write(data)
 
+    def close(self) -> None:
+        self._f.close()
+
     def write_parquet(
         self, dest: Path, schema: Any, on_row: Callable[[], None] | None = None
     ) -> int:
@@ -258,7 +267,7 @@ class _Spool:
 
         from appsplus.sources import loads_json
 
-        self._f.close()
+        self.close()
         order = sorted(self.index)
 
         def write(f: IO[bytes]) -> None:
@@ -295,12 +304,13 @@ class _Batch:
 
 
 def _batches(
-    rows: Iterator[Any], batch_problems: int, progress: Progress, dedupe: Callable
+    rows: Iterator[Any], batch_problems: int, progress: Progress, dedupe: Callable, tally: _Tally
 ) -> Iterator[_Batch]:
     batch = _Batch()
     filters = [*STATIC_FILTERS, dedupe]
     for row in rows:
         progress("read", 1)
+        tally.note_row(row)
         item = normalize(row)
         if isinstance(item, Problem):
             item = apply_filters(item, filters) or item
@@ -321,11 +331,24 @@ def _batches(
 
 class _Tally:
     def __init__(self) -> None:
+        self.rows = 0  # rows the source yielded
+        self.in_format = 0  # ... that look like the source's own format
+        self.first_row = ""  # what the first row was, for the error when none is in format
         self.read = 0
         self.kept: Counter[tuple[str, str]] = Counter()
         self.reasons: Counter[str] = Counter()
         self.stages: Counter[str] = Counter()
         self.totals: Counter[str] = Counter()
+
+    def note_row(self, row: Any) -> None:
+        self.rows += 1
+        self.in_format += looks_like(row)
+        if self.rows == 1:
+            self.first_row = (
+                row.raw_error
+                if row.raw is None
+                else "an object with keys " + ", ".join(sorted(map(str, row.raw))[:8])
+            )
 
 
 def _limited(source: Source, limit: int | None) -> Iterator[Any]:
@@ -345,17 +368,83 @@ def build(
     executor: str | None = None,
     pool: Executor | None = None,
     progress: Progress | None = None,
+    overwrite: bool = False,
 ) -> BuildReport:
     """Build APPS+ from `config.source` into `out`; see the module docstring.
 
-    Raises SourceError (the source cannot be read) and SandboxError (the sandbox failed:
-    nothing is written, finished executions stay cached for the next run).
+    Raises SourceError (the source cannot be read, or holds nothing in its format),
+    OutputError (`out` holds something else; see `overwrite`) and SandboxError (the
+    sandbox failed: nothing is written, finished executions stay cached for the next run).
     """
+    source = open_source(config.source)
+    created = not out.exists()
+    was_empty = created or (out.is_dir() and not any(out.iterdir()))
+    wanted = config.model_dump(mode="json")
+    previous = _previous_config(out) if out.is_dir() else None
+    if previous is not None and previous != wanted and not overwrite:
+        differ = sorted(
+            k for k in wanted.keys() | previous.keys() if wanted.get(k) != previous.get(k)
+        )
+        raise OutputError(
+            f"{out}: holds a build with other options (different {', '.join(differ)}); use a new "
+            "folder, or pass --overwrite to replace it"
+        )
+    prepare_out(
+        out,
+        is_resume=lambda: previous == wanted,
+        overwrite=overwrite,
+        what="an `appsplus build` output",
+        scratch=(".cache", SPOOL_DIR),
+    )
+    try:
+        return _build(
+            config, out, source, workers, batch_problems, manifest_dir, executor, pool, progress
+        )
+    except SourceError:
+        if was_empty:  # leave nothing behind for a source that is not what it claims
+            for scratch in (out / ".cache", out / SPOOL_DIR):
+                shutil.rmtree(scratch, ignore_errors=True)
+            if created and not any(out.iterdir()):
+                out.rmdir()
+        raise
+
+
+def _previous_config(out: Path) -> dict[str, Any] | None:
+    """The config of the build `out` holds (maybe unfinished), or None if it holds none."""
+    try:
+        stamp = out / BUILD_STAMP
+        if stamp.is_file():
+            found = json.loads(stamp.read_text(encoding="utf-8"))
+        elif (out / MANIFEST_FILE).is_file():
+            found = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8")).get("config")
+        else:
+            return None
+    except (OSError, ValueError, AttributeError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _build(
+    config: BuildConfig,
+    out: Path,
+    source: Source,
+    workers: int | None,
+    batch_problems: int,
+    manifest_dir: Path | None,
+    executor: str | None,
+    pool: Executor | None,
+    progress: Progress | None,
+) -> BuildReport:
     started = time.monotonic()
     emit: Progress = progress or (lambda event, n: None)
-    source = open_source(config.source)
     source.prepare()
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        (out / BUILD_STAMP).parent.mkdir(exist_ok=True)
+        write_text_atomic(
+            out / BUILD_STAMP, json.dumps(config.model_dump(mode="json"), sort_keys=True)
+        )
+    except OSError as e:
+        raise OutputError(f"{out}: cannot write there ({e.strerror})") from None
     spool_dir = out / SPOOL_DIR
     shutil.rmtree(spool_dir, ignore_errors=True)
     spool_dir.mkdir()
@@ -406,7 +495,8 @@ def build(
                 pending: list[tuple[_Batch, Future]] = []
                 try:
                     rows = _limited(source, config.limit)
-                    for batch in _batches(rows, batch_problems, emit, duplicate_id_filter()):
+                    batches_ = _batches(rows, batch_problems, emit, duplicate_id_filter(), tally)
+                    for batch in batches_:
                         problems = [p for p in batch.items if isinstance(p, Problem)]
                         future = batches.submit(verify_problems, problems, config.verify, runner)
                         pending.append((batch, future))
@@ -419,8 +509,11 @@ def build(
                     for _, future in pending:
                         future.cancel()
                     raise
+        _check_format(source, tally)
         report = _finish(config, out, source, revision, tally, spools, runtimes, manifest_dir, emit)
     finally:
+        for spool in (*spools.values(), runtimes):
+            spool.close()
         cache.close()
         if own_pool:
             pool.close()
@@ -440,6 +533,17 @@ def build(
         runner.hits,
     )
     return report
+
+
+def _check_format(source: Source, tally: _Tally) -> None:
+    """A source with no rows, or with nothing kept and no row in its format, is not a source."""
+    if tally.rows == 0:
+        raise SourceError(f"{source.name}: no rows at all; expected {source.expects}")
+    if not sum(tally.kept.values()) and not tally.in_format:
+        raise SourceError(
+            f"{source.name}: none of the {tally.rows} rows read is in the expected format "
+            f"(the first is {tally.first_row[:200]}); expected {source.expects}"
+        )
 
 
 def _finish(

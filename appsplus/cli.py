@@ -1,7 +1,8 @@
 """`appsplus` command line: thin click commands over the library.
 
-Progress and tables go to stderr/stdout through rich; `--json` output is machine-readable
-on stdout. Library exceptions become friendly errors only here.
+Progress and tables go to stderr/stdout through `appsplus.cli_output` (rich on a terminal,
+unwrapped plain text elsewhere); `--json` output is machine-readable on stdout. Library
+exceptions become friendly one-line errors only here; Ctrl-C exits with status 130.
 """
 
 from __future__ import annotations
@@ -14,15 +15,14 @@ import click
 
 from appsplus import __version__
 from appsplus.cli_options import executor_option
+from appsplus.cli_output import CliGroup, Progress, console, one_line
+
+POSITIVE = click.IntRange(min=1)
+SECONDS = click.FloatRange(min=0, min_open=True)
+MEMORY_MB = click.IntRange(min=64)
 
 
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(stderr=stderr)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CliGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="appsplus")
 def main() -> None:
     """APPS+ toolkit: curate APPS into a verified dataset, run programs in the sandbox.
@@ -43,8 +43,12 @@ def main() -> None:
     help="Tests in the APPS input_output.json format.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
-@click.option("--time-limit", type=float, default=4.0, show_default=True, help="Seconds per test.")
-@click.option("--memory-mb", type=int, default=2048, show_default=True, help="Address-space limit.")
+@click.option(
+    "--time-limit", type=SECONDS, default=4.0, show_default=True, help="Seconds per test."
+)
+@click.option(
+    "--memory-mb", type=MEMORY_MB, default=2048, show_default=True, help="Address-space limit."
+)
 @click.option(
     "--stop-on-first-failure", is_flag=True, help="Skip the tests after the first failure."
 )
@@ -60,6 +64,8 @@ def exec_command(
 
     Stdio programs get each test's input on stdin; with `fn_name` in the tests the
     program's function (or `Solution().fn_name`) is called with each input's arguments.
+    A failing test shows what was expected and what the program gave (`expected` and
+    `output` in the JSON).
 
     \b
     Example:
@@ -71,13 +77,15 @@ def exec_command(
     try:
         tests = tests_from_apps(tests_path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
-        raise click.ClickException(f"{tests_path}: not a valid APPS input_output file: {e}") from e
+        raise click.ClickException(
+            f"{tests_path}: not a valid APPS input_output file: {one_line(str(e))}"
+        ) from e
     if not tests:
         raise click.ClickException(f"{tests_path}: contains no tests")
     try:
         source = program.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
-        raise click.ClickException(f"{program}: not UTF-8 text: {e}") from e
+        raise click.ClickException(f"{program}: not UTF-8 text: {one_line(str(e))}") from e
     try:
         result = run_tests(
             source,
@@ -86,90 +94,83 @@ def exec_command(
             stop_on_first_failure=stop_on_first_failure,
         )
     except SandboxError as e:
-        raise click.ClickException(f"the sandbox failed (not your program): {e}") from e
+        raise click.ClickException(
+            f"the sandbox failed (not your program): {one_line(str(e))}"
+        ) from e
+    expected = [_expected(test) for test in tests]
     if as_json:
         payload = {
             "passed": result.passed,
             "compile_error": result.compile_error,
             "isolation": result.isolation.model_dump(),
-            "tests": [t.model_dump(mode="json") for t in result.tests],
+            "tests": [
+                {**t.model_dump(mode="json"), "expected": want}
+                for t, want in zip(result.tests, expected)
+            ],
         }
         click.echo(json.dumps(payload, indent=2))
     else:
         from rich.table import Table
 
-        table = Table(
-            title=f"{program.name}: {sum(v is Verdict.PASSED for v in result.verdicts)}/{len(tests)} passed"
-        )
-        for col in ("test", "verdict", "time (s)", "detail"):
+        passed = sum(v is Verdict.PASSED for v in result.verdicts)
+        table = Table(title=f"{program.name}: {passed}/{len(tests)} passed")
+        for col in ("test", "verdict", "time (s)", "expected", "got"):
             table.add_column(col)
-        for i, t in enumerate(result.tests):
-            style = "green" if t.verdict is Verdict.PASSED else "red"
-            detail = t.error or ("" if t.verdict is Verdict.PASSED else repr(t.output[:60]))
+        for i, (t, want) in enumerate(zip(result.tests, expected)):
+            ok = t.verdict is Verdict.PASSED
+            style = "green" if ok else "red"
+            shown = "" if ok or t.verdict is Verdict.SKIPPED else _short(want)
+            got = "" if ok else (t.error or _short(t.output))
             table.add_row(
-                str(i), f"[{style}]{t.verdict.value}[/{style}]", f"{t.duration_s:.3f}", detail
+                str(i), f"[{style}]{t.verdict.value}[/{style}]", f"{t.duration_s:.3f}", shown, got
             )
-        _console().print(table)
+        if result.compile_error:
+            table.caption = one_line(result.compile_error)[:300]
+        console().print(table)
     sys.exit(0 if result.passed else 1)
+
+
+def _expected(test) -> str:
+    """What a test expects, as text: the stdout of a stdio test, the JSON of a call's value."""
+    if test.kind == "stdio":
+        return test.output
+    return json.dumps(test.expected, ensure_ascii=False)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 # ---------------------------------------------------------------- build, validate, stats, push
 
 
-def _manifest_dir_default() -> Path | None:
-    candidate = Path.cwd() / "data_manifests"
-    return candidate if candidate.is_dir() else None
-
-
 class _BuildProgress:
-    """Rich progress bars on stderr, one per stage, fed by `appsplus.build.build` events."""
+    """One progress line for `appsplus.build.build` events: verification jobs done of queued,
+    labelled with the rows read, kept and rejected so far (`cli_output.Progress`)."""
 
-    def __init__(self, limit: int | None) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
+    def __init__(self) -> None:
+        self.bar = Progress("build", total=0)
+        self.read = self.kept = self.rejected = self.written = 0
 
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=_console(stderr=True),
-            transient=False,
-        )
-        self.read = self.progress.add_task("read + normalize rows", total=limit)
-        self.verify = self.progress.add_task("verify solutions (jobs)", total=0)
-        self.write = self.progress.add_task("write records", total=None, visible=False)
-        self.kept = self.rejected = 0
+    def _label(self) -> str:
+        label = f"build: {self.read} read, {self.kept} kept, {self.rejected} rejected; jobs"
+        return label if not self.written else f"build: writing {self.written} records; jobs"
 
     def __call__(self, event: str, n: int) -> None:
-        p = self.progress
-        if event == "read":
-            p.advance(self.read, n)
-        elif event == "jobs_queued":
-            p.update(self.verify, total=(p.tasks[self.verify].total or 0) + n)
+        if event == "jobs_queued":
+            self.bar.update(total=(self.bar.total or 0) + n)
         elif event == "jobs_done":
-            p.advance(self.verify, n)
-        elif event in ("kept", "rejected"):
+            self.bar.advance(n)
+        elif event in ("read", "kept", "rejected", "written"):
             setattr(self, event, getattr(self, event) + n)
-            p.update(
-                self.read,
-                description=f"read + normalize rows ({self.kept} kept, {self.rejected} rejected)",
-            )
-        elif event == "written":
-            p.update(self.write, visible=True, total=self.kept)
-            p.advance(self.write, n)
+            self.bar.update(description=self._label())
 
     def __enter__(self) -> _BuildProgress:
-        self.progress.__enter__()
+        self.bar.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
-        self.progress.__exit__(*exc)
+        self.bar.__exit__(*exc)
 
 
 def _counts_table(manifest, title: str):
@@ -205,9 +206,21 @@ def _counts_table(manifest, title: str):
     "local PATH (APPS folder tree, or jsonl/parquet files in the codeparrot/apps row format).",
 )
 @click.option(
-    "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder."
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder: new, empty, or an earlier build of the same source and options "
+    "(which resumes it).",
 )
-@click.option("--workers", type=int, default=None, help="Sandbox workers [default: CPU count].")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Build into a folder that holds something else, replacing the files a build writes "
+    "(other files are left alone).",
+)
+@click.option(
+    "--workers", type=POSITIVE, default=None, help="Sandbox workers [default: CPU count]."
+)
 @executor_option
 @click.option(
     "--canonical",
@@ -223,26 +236,34 @@ def _counts_table(manifest, title: str):
 )
 @click.option(
     "--time-limit",
-    type=float,
+    type=SECONDS,
     default=4.0,
     show_default=True,
     help="Seconds per test when verifying.",
 )
-@click.option("--memory-mb", type=int, default=2048, show_default=True, help="Address-space limit.")
-@click.option("--limit", type=int, default=None, help="Read at most N rows of the source.")
-@click.option("--name", default=None, help="Dataset name [default: from the source].")
-@click.option("--batch-size", type=int, default=32, show_default=True, help="Problems per batch.")
 @click.option(
-    "--manifest-dir",
+    "--memory-mb", type=MEMORY_MB, default=2048, show_default=True, help="Address-space limit."
+)
+@click.option("--limit", type=POSITIVE, default=None, help="Read at most N rows of the source.")
+@click.option("--name", default=None, help="Dataset name [default: from the source].")
+@click.option(
+    "--batch-size", type=POSITIVE, default=32, show_default=True, help="Problems per batch."
+)
+@click.option(
+    "--publish-manifest",
+    "publish_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Also write the manifest to DIR/<name>.json [default: ./data_manifests if it exists].",
+    metavar="DIR",
+    help="Also write the manifest to DIR/<name>.json (e.g. the repo's data_manifests/); "
+    "without it nothing is written outside OUT.",
 )
-@click.option("--no-manifest-copy", is_flag=True, help="Do not copy the manifest anywhere.")
+@click.option("--no-manifest-copy", is_flag=True, hidden=True)  # the default now; kept for scripts
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
 def build_command(
     source: str,
     out: Path,
+    overwrite: bool,
     workers: int | None,
     executor: str,
     canonical: str,
@@ -252,7 +273,7 @@ def build_command(
     limit: int | None,
     name: str | None,
     batch_size: int,
-    manifest_dir: Path | None,
+    publish_dir: Path | None,
     no_manifest_copy: bool,
     as_json: bool,
 ) -> None:
@@ -260,19 +281,23 @@ def build_command(
 
     Writes OUT/train.parquet, OUT/test.parquet, OUT/rejections.jsonl, OUT/README.md (a
     dataset card), OUT/runtimes.parquet (measured runtimes: the one file that differs
-    between builds) and OUT/manifest.json. Execution results are cached in OUT/.cache, so
-    a killed build resumes where it stopped when run again with the same arguments.
+    between builds) and OUT/manifest.json, and nothing outside OUT unless
+    --publish-manifest is given. Execution results are cached in OUT/.cache, so a killed
+    build resumes where it stopped when run again with the same arguments. A folder
+    holding anything else is refused unless --overwrite is given.
 
     \b
     Example:
       appsplus build --source sample --out apps-plus-sample
       appsplus build --source ../data/apps --out apps-plus --workers 16 --repair-outputs
       appsplus build --source stepcoder:apps_plus.json --out stepcoder-plus --limit 100
+      appsplus build --source sample --out apps-plus-sample --publish-manifest data_manifests
     """
     from pydantic import ValidationError
 
     from appsplus.build import BuildConfig, build
     from appsplus.execution import ExecutorSpecError, Limits, SandboxError
+    from appsplus.outdir import OutputError
     from appsplus.sources import SourceError
     from appsplus.verify import VerifyConfig
 
@@ -288,37 +313,39 @@ def build_command(
             ),
         )
     except ValidationError as e:
-        raise click.BadParameter(str(e)) from e
-    target = None if no_manifest_copy else (manifest_dir or _manifest_dir_default())
+        raise click.UsageError(_pydantic_line(e)) from e
     try:
-        with _BuildProgress(limit) as progress:
+        with _BuildProgress() as progress:
             report = build(
                 config,
                 out,
                 workers=workers,
                 executor=executor,
                 batch_problems=batch_size,
-                manifest_dir=target,
+                manifest_dir=publish_dir,
                 progress=progress,
+                overwrite=overwrite,
             )
-    except (SourceError, ExecutorSpecError) as e:
-        raise click.ClickException(str(e)) from e
+    except (SourceError, ExecutorSpecError, OutputError) as e:
+        raise click.ClickException(one_line(str(e))) from e
     except SandboxError as e:
         raise click.ClickException(
-            f"the sandbox failed (not a property of the data), build aborted: {e}\n"
-            f"Finished executions are cached in {out / '.cache'}; run the same command to resume."
+            f"the sandbox failed (not a property of the data), build aborted: {one_line(str(e))}; "
+            f"finished executions are cached in {out / '.cache'}: run the same command to resume"
         ) from e
+    except OSError as e:
+        raise click.ClickException(f"cannot write the build: {e}") from e
     manifest = report.manifest
     if as_json:
         from appsplus.manifest import manifest_json
 
         click.echo(manifest_json(manifest), nl=False)
         return
-    console = _console()
+    out_console = console()
     for table in _counts_table(manifest, f"{manifest.name}: {manifest.counts.kept} kept"):
-        console.print(table)
+        out_console.print(table)
     where = f" and {report.manifest_copy}" if report.manifest_copy else ""
-    _console(stderr=True).print(
+    console(stderr=True).print(
         f"read {manifest.counts.read}, kept {manifest.counts.kept}, rejected "
         f"{manifest.counts.rejected}; {report.executed_jobs} jobs executed, {report.cache_hits} "
         f"from the cache, {report.wall_s:.1f} s; manifest in {out / 'manifest.json'}{where}"
@@ -342,7 +369,7 @@ def validate_command(file: Path, as_json: bool, max_errors: int) -> None:
     try:
         rows, errors = validate_file(file)
     except DatasetError as e:
-        raise click.ClickException(str(e)) from e
+        raise click.ClickException(one_line(str(e))) from e
     if as_json:
         payload = {
             "file": str(file),
@@ -352,52 +379,52 @@ def validate_command(file: Path, as_json: bool, max_errors: int) -> None:
         }
         click.echo(json.dumps(payload, indent=2))
     else:
-        console = _console()
+        from rich.markup import escape
+
+        out = console()
         for n, msg in errors[:max_errors]:
-            console.print(f"[red]row {n}[/red]: {msg}", highlight=False, markup=True)
+            out.print(f"[red]row {n}[/red]: {escape(one_line(msg))}", highlight=False)
         if len(errors) > max_errors:
-            console.print(f"... and {len(errors) - max_errors} more")
+            out.print(f"... and {len(errors) - max_errors} more")
         style = "red" if errors else "green"
-        console.print(f"[{style}]{file}: {rows} rows, {len(errors)} invalid[/{style}]")
+        out.print(f"[{style}]{escape(str(file))}: {rows} rows, {len(errors)} invalid[/{style}]")
     sys.exit(1 if errors else 0)
 
 
 @main.command("stats")
-@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON on stdout.")
-def stats_command(out: Path, as_json: bool) -> None:
-    """Print the counts of a built dataset (kept by split and difficulty, rejections by reason).
+def stats_command(dataset: Path, as_json: bool) -> None:
+    """Print the counts of DATASET, an `appsplus build` folder (kept by split and difficulty,
+    rejections by reason), after checking its files against the manifest's hashes.
 
     \b
     Example:
       appsplus stats apps-plus-sample
       appsplus stats apps-plus-sample --json | jq .counts
     """
-    from appsplus.dataset import DatasetError, manifest_summary, stats, verify_hashes
+    from appsplus.dataset import DatasetError, manifest_summary, stats
 
     try:
-        manifest = stats(out)
+        manifest = stats(dataset)
     except DatasetError as e:
-        raise click.ClickException(str(e)) from e
+        raise click.ClickException(one_line(str(e))) from e
     if as_json:
         click.echo(json.dumps(manifest_summary(manifest), indent=2, sort_keys=True))
         return
-    console = _console()
     c = manifest.counts
     title = f"{manifest.name}: {c.kept} kept of {c.read} read ({c.rejected} rejected)"
     for table in _counts_table(manifest, title):
-        console.print(table)
-    bad = verify_hashes(out, manifest)
-    if bad:
-        console.print(f"[red]files differ from the manifest: {', '.join(bad)}[/red]")
+        console().print(table)
 
 
 @main.command("push")
-@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--repo-id", required=True, help="Hugging Face dataset repo, e.g. me/apps-plus.")
 @click.option("--private", is_flag=True, help="Create the repo as private.")
-def push_command(out: Path, repo_id: str, private: bool) -> None:
-    """Upload a built dataset folder to the Hugging Face hub (needs `hf auth login`).
+def push_command(dataset: Path, repo_id: str, private: bool) -> None:
+    """Upload DATASET, an `appsplus build` folder, to the Hugging Face hub (needs
+    `hf auth login`); its files must match the manifest's hashes.
 
     \b
     Example:
@@ -406,14 +433,10 @@ def push_command(out: Path, repo_id: str, private: bool) -> None:
     from appsplus.dataset import DatasetError, PushError, push
 
     try:
-        url = push(out, repo_id, private=private)
+        url = push(dataset, repo_id, private=private)
     except (DatasetError, PushError) as e:
-        raise click.ClickException(str(e)) from e
+        raise click.ClickException(one_line(str(e))) from e
     click.echo(url)
-
-
-if __name__ == "__main__":
-    main()
 
 
 @main.group("curriculum")
@@ -433,7 +456,13 @@ def curriculum_group() -> None:
     "out_dir",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder.",
+    help="Output folder: new, empty, or an earlier export of the same dataset, split and format.",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Export into a folder that holds something else, replacing the files an export "
+    "writes (other files are left alone).",
 )
 @click.option("--split", default="train", show_default=True, help="Split of the dataset to export.")
 @click.option(
@@ -448,7 +477,7 @@ def curriculum_group() -> None:
     "--json", "as_json", is_flag=True, help="Print the curriculum manifest as JSON on stdout."
 )
 def curriculum_export_command(
-    dataset: Path, out_dir: Path, split: str, fmt: str, as_json: bool
+    dataset: Path, out_dir: Path, overwrite: bool, split: str, fmt: str, as_json: bool
 ) -> None:
     """Write the subtasks of every record of DATASET (an `appsplus build` folder).
 
@@ -464,17 +493,26 @@ def curriculum_export_command(
       appsplus curriculum export apps-plus-sample --out cur --split test --format jsonl
     """
     from appsplus.curriculum import export_subtasks
-    from appsplus.dataset import DatasetError, load
+    from appsplus.dataset import DatasetError, checked_manifest, load
     from appsplus.manifest import dataset_hash
+    from appsplus.outdir import OutputError
 
     try:
+        checked_manifest(dataset)
         ds = load(dataset, runtimes=False)
         source_hash = dataset_hash(dataset)
     except (DatasetError, OSError) as e:
-        raise click.ClickException(str(e)) from e
+        raise click.ClickException(one_line(str(e))) from e
     if split not in ds:
         raise click.ClickException(f"{dataset} has no split {split!r} (has: {', '.join(ds)})")
-    manifest = export_subtasks(ds[split], str(out_dir), str(dataset), source_hash, split, fmt)
+    try:
+        manifest = export_subtasks(
+            ds[split], str(out_dir), str(dataset), source_hash, split, fmt, overwrite=overwrite
+        )
+    except OutputError as e:
+        raise click.ClickException(str(e)) from e
+    except OSError as e:
+        raise click.ClickException(f"cannot write the export: {e}") from e
     if as_json:
         click.echo(manifest.model_dump_json(indent=2))
         return
@@ -487,8 +525,8 @@ def curriculum_export_command(
     table.add_column("subtasks", justify="right")
     for stage, count in manifest.by_stage.items():
         table.add_row(stage, str(count))
-    _console().print(table)
-    _console(stderr=True).print(f"wrote {out_dir}/subtasks.{fmt} and curriculum_manifest.json")
+    console().print(table)
+    console(stderr=True).print(f"wrote {out_dir}/subtasks.{fmt} and curriculum_manifest.json")
 
 
 @main.command("export")
@@ -559,15 +597,15 @@ def export_command(
         click.echo(manifest.model_dump_json(indent=2))
         return
     rows = ", ".join(f"{split} {n}" for split, n in manifest.rows.items())
-    _console(stderr=True).print(
-        f"wrote {fmt} rows ({rows}) to {out_dir}; reward: {manifest.reward}"
-    )
+    console(stderr=True).print(f"wrote {fmt} rows ({rows}) to {out_dir}; reward: {manifest.reward}")
 
 
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", type=int, default=8080, show_default=True, help="Port to bind.")
-@click.option("--workers", type=int, default=None, help="Sandbox workers [default: CPU count].")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None, help="Sandbox workers [default: CPUs]."
+)
 @executor_option
 @click.option(
     "--token-env",
@@ -630,7 +668,7 @@ def serve_command(
             max_body_bytes=int(max_body_mb * 2**20),
         )
     except ValidationError as e:
-        raise click.ClickException(str(e).splitlines()[-1].strip()) from e
+        raise click.ClickException(_pydantic_line(e)) from e
     from appsplus.execution import ExecutorSpecError, open_executor
 
     try:
@@ -638,3 +676,15 @@ def serve_command(
     except ExecutorSpecError as e:
         raise click.ClickException(str(e)) from e
     serve(config)
+
+
+def _pydantic_line(error) -> str:
+    """A pydantic ValidationError as one line: 'field: message; ...'."""
+    parts = [
+        f"{'.'.join(str(x) for x in e['loc']) or 'value'}: {e['msg']}" for e in error.errors()[:3]
+    ]
+    return "; ".join(parts)
+
+
+if __name__ == "__main__":  # after every command is registered: `python -m appsplus.cli`
+    main()

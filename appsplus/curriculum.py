@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from pydantic import BaseModel, ConfigDict, Field
 
 from appsplus.prompts import build_prompt
+from appsplus.schema import StrictModel
 from appsplus.spans import _NEWLINE, DEFAULT_KINDS, conditional_spans
 
 
@@ -106,9 +107,7 @@ def subtasks_for(
     return out
 
 
-class RecordProgress(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RecordProgress(StrictModel):
     stage: int = 0
     n_stages: int
     attempts: int = 0
@@ -123,10 +122,8 @@ class RecordProgress(BaseModel):
         return self.stage == self.n_stages - 1
 
 
-class CurriculumState(BaseModel):
+class CurriculumState(StrictModel):
     """Per-record curriculum progress; JSON round-trips so training can resume."""
-
-    model_config = ConfigDict(extra="forbid")
 
     rho: float = Field(
         0.8, ge=0.0, le=1.0, description="advance when the accumulated pass rate exceeds this"
@@ -173,10 +170,8 @@ class CurriculumState(BaseModel):
         return sum(fr) / len(fr) if fr else 0.0
 
 
-class CurriculumManifest(BaseModel):
+class CurriculumManifest(StrictModel):
     """What `export_subtasks` wrote: counts and the hash of the dataset it came from."""
-
-    model_config = ConfigDict(extra="forbid")
 
     source_dataset: str
     source_dataset_hash: str
@@ -191,6 +186,22 @@ class CurriculumManifest(BaseModel):
     rule: str = "stages k = 0..ceil(sqrt(E)), start at p[max(E - k*ceil(E/ceil(sqrt(E))), 0)]"
 
 
+CURRICULUM_MANIFEST = "curriculum_manifest.json"
+
+
+def _same_export(path, source_hash: str, split: str, fmt: str) -> bool:
+    """Whether `path` is the manifest of an export of the same dataset, split and format."""
+    try:
+        earlier = CurriculumManifest.model_validate_json(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return (
+        earlier.source_dataset_hash == source_hash
+        and earlier.split == split
+        and f"subtasks.{fmt}" in earlier.files
+    )
+
+
 def export_subtasks(
     records: Iterable[dict],
     out_dir: str,
@@ -198,18 +209,30 @@ def export_subtasks(
     source_hash: str,
     split: str,
     fmt: str = "parquet",
+    overwrite: bool = False,
 ) -> CurriculumManifest:
-    """Write the subtasks of `records` to OUT/subtasks.{parquet,jsonl} plus OUT/curriculum_manifest.json."""
+    """Write the subtasks of `records` to OUT/subtasks.{parquet,jsonl} plus OUT/curriculum_manifest.json.
+
+    OUT must be new, empty or an earlier export of the same dataset, split and format;
+    anything else raises `appsplus.outdir.OutputError` unless `overwrite`.
+    """
     import hashlib
     import json
     import os
     from collections import Counter
     from pathlib import Path
 
+    from appsplus.outdir import prepare_out
+
     if fmt not in ("parquet", "jsonl"):
         raise ValueError(f"format must be parquet or jsonl, got {fmt!r}")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_out(
+        out,
+        is_resume=lambda: _same_export(out / CURRICULUM_MANIFEST, source_hash, split, fmt),
+        overwrite=overwrite,
+        what="a `curriculum export` output",
+    )
     rows: list[dict] = []
     stage_hist: Counter[str] = Counter()
     e_hist: Counter[str] = Counter()
@@ -250,7 +273,7 @@ def export_subtasks(
         conditional_statements_histogram=dict(sorted(e_hist.items(), key=lambda kv: int(kv[0]))),
         files={path.name: digest},
     )
-    mpath = out / "curriculum_manifest.json"
+    mpath = out / CURRICULUM_MANIFEST
     mtmp = mpath.with_suffix(".json.tmp")
     mtmp.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
     os.replace(mtmp, mpath)

@@ -190,14 +190,36 @@ def verify_hashes(folder: Path, manifest: Manifest | None = None) -> list[str]:
     return bad
 
 
-def stats(folder: Path) -> Manifest:
-    """The manifest of a build folder (counts by split and difficulty, rejections, totals)."""
+def checked_manifest(folder: Path) -> Manifest:
+    """The manifest of a build folder after checking every file it lists against its sha256.
+
+    The one check of a dataset's integrity: raises DatasetError when the folder has no
+    valid manifest, or a listed file is missing or differs (deleted, truncated, edited).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DatasetError(f"{folder}: not a folder (expected the OUT of `appsplus build`)")
     try:
-        return read_manifest(folder)
+        manifest = read_manifest(folder)
     except ValidationError as e:
         raise DatasetError(f"{folder}: invalid manifest: {_message(e)}") from e
-    except ValueError as e:
+    except (ValueError, UnicodeDecodeError) as e:
         raise DatasetError(str(e)) from e
+    except OSError as e:
+        raise DatasetError(f"{folder}: cannot read the manifest ({e.strerror})") from e
+    bad = verify_hashes(folder, manifest)
+    if bad:
+        raise DatasetError(
+            f"{folder}: damaged: {', '.join(bad)} missing or different from manifest.json "
+            "(rebuild or download it again)"
+        )
+    return manifest
+
+
+def stats(folder: Path) -> Manifest:
+    """The counts of a build folder (by split and difficulty, rejections, totals), checked
+    against the manifest's hashes (`checked_manifest`)."""
+    return checked_manifest(folder)
 
 
 class PushError(RuntimeError):
@@ -206,10 +228,7 @@ class PushError(RuntimeError):
 
 def push(folder: Path, repo_id: str, *, private: bool = False, revision: str | None = None) -> str:
     """Upload a build folder's files to the dataset repo `repo_id`; returns the commit URL."""
-    manifest = stats(folder)
-    bad = verify_hashes(folder, manifest)
-    if bad:
-        raise DatasetError(f"{folder}: files differ from the manifest: {', '.join(bad)}")
+    manifest = checked_manifest(folder)
     try:
         from huggingface_hub import HfApi, constants, get_token
     except ImportError as e:

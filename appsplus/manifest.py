@@ -17,9 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from appsplus.schema import DIFFICULTIES, SPLITS
+from appsplus.schema import DIFFICULTIES, SPLITS, StrictModel
 
 MANIFEST_FILE = "manifest.json"
 CARD_FILE = "README.md"
@@ -34,23 +34,19 @@ DATA_FILES: dict[str, str] = {split: f"{split}.parquet" for split in SPLITS}
 _UMASK_LOCK = threading.Lock()
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class FileInfo(_Strict):
+class FileInfo(StrictModel):
     sha256: str
     bytes: int
     rows: int
 
 
-class SourceInfo(_Strict):
+class SourceInfo(StrictModel):
     spec: str = Field(description="the --source argument")
     name: str
     revision: str
 
 
-class Counts(_Strict):
+class Counts(StrictModel):
     """Every row read is kept or rejected: `kept + rejected == read` (checked on construction)."""
 
     read: int
@@ -65,7 +61,7 @@ class Counts(_Strict):
         return self
 
 
-class Manifest(_Strict):
+class Manifest(StrictModel):
     """What was built, from what, how, and the sha256 of every output file."""
 
     name: str

@@ -24,9 +24,9 @@ import json
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from appsplus.schema import Difficulty, Split, TestItem
+from appsplus.schema import Difficulty, Split, StrictModel, TestItem
 from appsplus.spans import Span
 
 CONTENT_FIELDS: tuple[str, ...] = (
@@ -87,11 +87,7 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Correction(_Strict):
+class Correction(StrictModel):
     """An expected output replaced by the consensus of the solutions (`--repair-outputs`)."""
 
     test_index: int = Field(ge=0)
@@ -101,7 +97,7 @@ class Correction(_Strict):
     agreeing_solutions: list[int] = Field(description="source indices of the agreeing solutions")
 
 
-class Provenance(_Strict):
+class Provenance(StrictModel):
     """Where a record came from and every decision the build took about it."""
 
     source: str = Field(description="source name, e.g. 'sample' or 'hf:codeparrot/apps'")
@@ -119,7 +115,7 @@ class Provenance(_Strict):
     notes: dict[str, Any] = Field(default_factory=dict, description="other notes of normalize")
 
 
-class Record(_Strict):
+class Record(StrictModel):
     """An APPS+ problem whose canonical solution passes every test under the executor."""
 
     problem_id: str
@@ -192,7 +188,7 @@ class Record(_Strict):
         return cls.model_validate(data)
 
 
-class Runtimes(_Strict):
+class Runtimes(StrictModel):
     """Measured runtimes of a record (one row of runtimes.parquet): differ from build to build."""
 
     problem_id: str

@@ -6,9 +6,8 @@
 
 `load_records` is the one place that knows where records come from. A built APPS+ dataset
 (`appsplus build --out DIR`) is read with `appsplus.load(DIR)`. The embedded sample is
-turned into records in-process (normalize, then the first solution that passes every test
-under the executor becomes the canonical one, as `appsplus build`'s default does), so
-trainers and tests run without a build step.
+the same thing: `appsplus.sample.built_sample()` builds it once (default build config)
+and caches it, so trainers and tests need no build step of their own.
 
 Tokenizer helpers (`sft_example`, `completion_offsets`) take any Hugging Face tokenizer and
 return plain lists; this module never imports torch.
@@ -24,14 +23,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from appsplus.curriculum import subtasks_for
-from appsplus.execution import Job, Limits, WorkerPool, run_many
 from appsplus.prompts import build_prompt
 from appsplus.schema import TestItem
 from appsplus.spans import SpanError
 
 log = logging.getLogger(__name__)
 
-SAMPLE_TIME_LIMIT_S = 2.0  # the embedded sample's documented limit, used to pick canonicals
 SAMPLE_RECORD_TIME_LIMIT_S = 1.0  # what `appsplus build` derives for the sample's fast programs
 
 
@@ -96,60 +93,10 @@ def _task_record(row: Any) -> TaskRecord:
 
 @functools.cache
 def _sample_records() -> tuple[TaskRecord, ...]:
-    """The embedded sample as records: normalized problems with a passing canonical solution."""
-    from appsplus.normalize import normalize
-    from appsplus.schema import Problem
-    from appsplus.sources import open_source
+    """The embedded sample, built and cached as APPS+ by `appsplus.sample.built_sample`."""
+    from appsplus.sample import built_sample
 
-    problems = [
-        p
-        for p in (normalize(row) for row in open_source("sample").iter_rows())
-        if isinstance(p, Problem) and p.tests and p.solutions
-    ]
-    limits = Limits(time_s=SAMPLE_TIME_LIMIT_S)
-    jobs = [
-        Job(program=s, tests=p.tests, limits=limits, stop_on_first_failure=True)
-        for p in problems
-        for s in p.solutions
-    ]
-    with WorkerPool() as pool:
-        results = iter(run_many(jobs, pool=pool))
-        return tuple(r for p in problems if (r := _sample_record(p, results, limits, pool)))
-
-
-def _sample_record(p, results, limits: Limits, pool: WorkerPool) -> TaskRecord | None:
-    """One sample problem as a record, or None when no solution passes (logged)."""
-    passing = [s for s in p.solutions if next(results).passed]
-    if not passing:
-        log.debug("sample problem %s: no passing solution, skipped", p.problem_id)
-        return None
-    return TaskRecord(
-        problem_id=p.problem_id,
-        split=p.split,
-        difficulty=p.difficulty,
-        question=p.question,
-        starter_code=p.starter_code,
-        kind=p.kind,
-        fn_name=p.fn_name,
-        tests=_resolve_quirk(p.tests, passing[0], limits, pool),
-        canonical_solution=passing[0],
-        solutions=passing,
-        time_limit_s=SAMPLE_RECORD_TIME_LIMIT_S,
-    )
-
-
-def _resolve_quirk(tests: list, canonical: str, limits: Limits, pool: WorkerPool) -> list:
-    """Resolve the APPS one-element-list quirk of call-based outputs, as the build does:
-    unwrap the outputs if the canonical solution passes that way, else keep the lists."""
-    if not any(t.kind == "call" and t.apps_list_quirk for t in tests):
-        return tests
-    unwrapped = [
-        t.model_copy(update={"expected": t.expected[0], "apps_list_quirk": False}) for t in tests
-    ]
-    job = Job(program=canonical, tests=unwrapped, limits=limits)
-    if run_many([job], pool=pool)[0].passed:
-        return unwrapped
-    return [t.model_copy(update={"apps_list_quirk": False}) for t in tests]
+    return tuple(_built_records(str(built_sample()), None))
 
 
 def stages_of(record: TaskRecord) -> list[str]:

@@ -23,13 +23,34 @@ from appsplus.schema import RawRow
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Source", "SourceError", "SourceUnavailable", "loads_json", "open_source"]
+__all__ = [
+    "Source",
+    "SourceError",
+    "SourceUnavailable",
+    "looks_like",
+    "loads_json",
+    "open_source",
+]
 
 ALTERNATIVES = (
     "--source PATH (a local APPS folder tree with train/NNNN/ and test/NNNN/ folders, or "
     "train.jsonl/test.jsonl or .parquet files in the codeparrot/apps row format), or "
     "--source sample (the embedded sample)"
 )
+APPS_ROW_FORMAT = (
+    "JSON objects in the codeparrot/apps row format (question, solutions, input_output, "
+    "difficulty, ...)"
+)
+STEPCODER_FORMAT = (
+    "the StepCoder APPS+ release: a .json list or .jsonl of objects with prompt, "
+    "canonical_solution, inputs, outputs and difficulty"
+)
+# A row is "in its format" when it has at least one of these keys (values may still be bad).
+_FORMAT_KEYS: dict[str, frozenset[str]] = {
+    "apps_row": frozenset({"question", "solutions", "input_output"}),
+    "apps_folder": frozenset({"question", "solutions", "input_output"}),
+    "stepcoder": frozenset({"prompt", "canonical_solution"}),
+}
 
 
 class SourceError(RuntimeError):
@@ -44,6 +65,7 @@ class Source(ABC):
     """A readable dataset: a name, a revision and a deterministic stream of raw rows."""
 
     name: str
+    expects: str = APPS_ROW_FORMAT  # what its rows must look like, for error messages
 
     @property
     @abstractmethod
@@ -65,6 +87,17 @@ def _parse_int(text: str) -> int:
     # Some APPS tests hold integers with thousands of digits; int(str) refuses more than
     # 4300 digits by default (CVE-2020-10735), Decimal -> int does not.
     return int(text) if len(text) <= 4000 else int(decimal.Decimal(text))
+
+
+def looks_like(row: RawRow) -> bool:
+    """Whether a row parsed into an object with the keys of its format (a malformed row of a
+    valid source looks like its format; a row of another dataset does not)."""
+    if row.raw is None:
+        return False
+    keys = _FORMAT_KEYS[row.format]
+    if row.format == "apps_folder":
+        return any(row.raw.get(k) is not None for k in keys)
+    return not keys.isdisjoint(row.raw)
 
 
 def loads_json(text: str | bytes) -> Any:
@@ -91,7 +124,12 @@ def open_source(spec: str) -> Source:
     if spec.startswith("stepcoder:"):
         from appsplus.sources.stepcoder import StepCoderSource
 
-        return StepCoderSource(Path(spec.removeprefix("stepcoder:")))
+        path = spec.removeprefix("stepcoder:")
+        if not path.strip():
+            raise SourceError(
+                f"--source stepcoder: needs a path: stepcoder:PATH, {STEPCODER_FORMAT}"
+            )
+        return StepCoderSource(Path(path))
     from appsplus.sources.local import open_path
 
     return open_path(Path(spec))

@@ -175,6 +175,10 @@ class AppsTreeSource(Source):
     and 'files' lists every file present. Folders are read in name order, train first.
     """
 
+    expects = (
+        "APPS problem folders (SPLIT/NNNN/ with question.txt, solutions.json, input_output.json)"
+    )
+
     def __init__(self, root: Path, splits: Iterable[Split] = SPLITS) -> None:
         self.root = root
         self.splits = [s for s in SPLITS if s in set(splits)]

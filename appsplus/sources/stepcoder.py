@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from appsplus.schema import RawRow, RejectReason, Split
-from appsplus.sources import Source, SourceError, loads_json
+from appsplus.sources import STEPCODER_FORMAT, Source, SourceError, loads_json
 from appsplus.sources.local import iter_jsonl
 
 logger = logging.getLogger(__name__)
@@ -33,9 +33,11 @@ def split_for(path: Path) -> Split:
 class StepCoderSource(Source):
     """Items of a StepCoder APPS+ .json (a list) or .jsonl file, in file order."""
 
+    expects = STEPCODER_FORMAT
+
     def __init__(self, path: Path, split: Split | None = None) -> None:
         if not path.is_file():
-            raise SourceError(f"{path}: no such file (expected the StepCoder APPS+ JSON)")
+            raise SourceError(f"{path}: no such file; expected {STEPCODER_FORMAT}")
         self.path = path
         self.split: Split = split or split_for(path)
         self.name = f"stepcoder:{path}"

@@ -14,31 +14,18 @@ problem id and content hash); a record without one, and raw APPS, get
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import logging
-import os
-import shutil
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 from appsplus.prompts import PROMPT_VERSION, build_prompt
+from appsplus.sample import built_sample
 from benchmarks.schema import BenchProblem, SuiteInfo
 from benchmarks.suites import Suite, SuiteError
 
 logger = logging.getLogger(__name__)
 
 APPS_STOP = ["\nQUESTION:", "\nANSWER:"]
-BUILD_MODULES = (
-    "appsplus.build",
-    "appsplus.verify",
-    "appsplus.record",
-    "appsplus.normalize",
-    "appsplus.filters",
-    "appsplus.execution.pool",
-    "appsplus.execution._sandbox",
-)
 APPS_TIME_LIMIT_S = 4.0
 CHAT_INSTRUCTION = {
     "stdio": (
@@ -223,46 +210,7 @@ def load_apps_plus(dataset: str | None, split: str = "test", name: str = "apps+"
     return Suite(info=info, problems=problems)
 
 
-# ---------------------------------------------------------------- sample (built and cached)
-
-
-def cache_root() -> Path:
-    """$APPSPLUS_CACHE, else $XDG_CACHE_HOME/appsplus, else ~/.cache/appsplus."""
-    if os.environ.get("APPSPLUS_CACHE"):
-        return Path(os.environ["APPSPLUS_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "appsplus"
-
-
-def built_sample() -> Path:
-    """The embedded sample built as APPS+, cached by the sample's and the build code's hashes."""
-    from appsplus import __version__
-    from appsplus.build import BuildConfig, build
-    from appsplus.dataset import verify_hashes
-    from appsplus.manifest import MANIFEST_FILE
-    from appsplus.sources.sample import sample_bytes
-
-    digest = hashlib.sha256(sample_bytes())
-    for module in BUILD_MODULES:  # a changed build gives another folder, even in development
-        spec = importlib.util.find_spec(module)
-        if spec is not None and spec.origin:
-            digest.update(Path(spec.origin).read_bytes())
-    final = cache_root() / "bench" / f"sample-{__version__}-{digest.hexdigest()[:16]}"
-    if (final / MANIFEST_FILE).is_file() and not verify_hashes(final):
-        return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=".building-"))
-    try:
-        logger.info("building the embedded sample as APPS+ into %s (once)", final)
-        build(BuildConfig(source="sample"), tmp)
-        shutil.rmtree(final, ignore_errors=True)
-        try:
-            tmp.rename(final)
-        except OSError:  # another process finished first: use its build
-            pass
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
+# ---------------------------------------------------------------- sample (appsplus.sample)
 
 
 def load_sample(split: str = "test") -> Suite:

@@ -29,6 +29,7 @@ from appsplus.execution import Limits, SandboxError, WorkerPool
 from appsplus.manifest import read_manifest, write_atomic
 from appsplus.record import Record
 from appsplus.schema import RejectReason
+from appsplus.sources import SourceError
 from appsplus.sources.sample import sample_bytes
 from appsplus.verify import VerifyConfig
 
@@ -203,7 +204,7 @@ def test_resume_after_sigkill(sample_build, tmp_path):
     out = tmp_path / "killed"
     cache = out / ".cache" / "verify.sqlite"
     cmd = [sys.executable, "-m", "appsplus.cli", "build", "--source", "sample", "--out", str(out)]
-    cmd += ["--workers", "1", "--time-limit", "2", "--batch-size", "4", "--no-manifest-copy"]
+    cmd += ["--workers", "1", "--time-limit", "2", "--batch-size", "4"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while count_entries(cache) < 10 and proc.poll() is None and time.monotonic() < deadline:
@@ -301,7 +302,7 @@ def test_repair_outputs_on_the_disputed_row(disputed_source, tmp_path):
 def test_cli_build_json_and_rejection(disputed_source, tmp_path):
     out = tmp_path / "cli-out"
     args = ["build", "--source", str(disputed_source), "--out", str(out), "--workers", "2"]
-    args += ["--time-limit", "2", "--manifest-dir", str(tmp_path / "m"), "--json"]
+    args += ["--time-limit", "2", "--publish-manifest", str(tmp_path / "m"), "--json"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     manifest = json.loads(result.output[result.output.index("{") :])
@@ -366,6 +367,14 @@ garbage_line = st.one_of(
 )
 
 
+def _in_apps_row_format(line: bytes) -> bool:
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(row, dict) and bool({"question", "solutions", "input_output"} & set(row))
+
+
 @settings(
     max_examples=12,
     deadline=None,
@@ -378,6 +387,11 @@ def test_build_accounts_for_garbage_rows(pool, lines):
         source.write_bytes(b"\n".join(lines) + b"\n")
         read = sum(1 for line in lines if line.strip())
         config = BuildConfig(source=str(source), verify=VerifyConfig(limits=Limits(time_s=2.0)))
+        if not any(map(_in_apps_row_format, lines)):  # not a source: an error, nothing written
+            with pytest.raises(SourceError, match="codeparrot/apps row format"):
+                build(config, Path(tmp) / "out", pool=pool)
+            assert not (Path(tmp) / "out").exists()
+            return
         report = build(config, Path(tmp) / "out", pool=pool)
         c = report.manifest.counts
         assert c.read == read and c.kept + c.rejected == c.read
