@@ -258,7 +258,6 @@ def _counts_table(manifest, title: str):
     help="Also write the manifest to DIR/<name>.json (e.g. the repo's data_manifests/); "
     "without it nothing is written outside OUT.",
 )
-@click.option("--no-manifest-copy", is_flag=True, hidden=True)  # the default now; kept for scripts
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
 def build_command(
     source: str,
@@ -274,7 +273,6 @@ def build_command(
     name: str | None,
     batch_size: int,
     publish_dir: Path | None,
-    no_manifest_copy: bool,
     as_json: bool,
 ) -> None:
     """Curate a source into a verified APPS+ dataset in OUT.

@@ -15,18 +15,8 @@ from pathlib import Path
 
 import click
 
-from appsplus import __version__
+from appsplus import __version__, cli_output
 from appsplus.cli_options import executor_option
-
-
-def _console(stderr: bool = False):
-    """A rich console; 120 columns when not a terminal (tables piped to a file stay whole)."""
-    from rich.console import Console
-
-    console = Console(stderr=stderr)
-    if not console.is_terminal:
-        console = Console(stderr=stderr, width=max(console.width, 120))
-    return console
 
 
 def _friendly(fn):
@@ -91,29 +81,6 @@ def _parse_ks(value: str | None) -> list[int] | None:
     if not ks or ks[0] < 1:
         raise click.BadParameter("k values must be positive integers", param_hint="'--k'")
     return ks
-
-
-def _progress(description: str, total: int):
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=_console(stderr=True),
-        transient=False,
-    )
-    task = progress.add_task(description, total=total)
-    return progress, (lambda n: progress.advance(task, n))
 
 
 # ---------------------------------------------------------------- shared options
@@ -323,9 +290,8 @@ report_options = _options(
 @contextlib.contextmanager
 def _stage(description: str, total: int):
     """The library's progress hook: one progress bar per stage, on stderr."""
-    progress, advance = _progress(description, total)
-    with progress:
-        yield advance
+    with cli_output.Progress(description, total) as bar:
+        yield bar.advance
 
 
 def _suite_spec(opts: dict):
@@ -386,10 +352,10 @@ def _show_report(result, as_json: bool) -> None:
     if as_json:
         click.echo(report_json(report), nl=False)
         return
-    console = _console()
+    console = cli_output.console()
     console.print(report_table(report))
     console.print(verdict_table(report))
-    err = _console(stderr=True)
+    err = cli_output.console(stderr=True)
     if has_apps_metrics(report) and not report.execution.test_case_average_exact:
         err.print(
             "test-case average (≥): tests after a sample's first failure were skipped and "
@@ -406,14 +372,14 @@ def _show_cs_report(report, as_json: bool) -> None:
     if as_json:
         click.echo(report_json(report), nl=False)
         return
-    _console().print(cs_table(report))
-    _console(stderr=True).print(origin_line(report))
+    cli_output.console().print(cs_table(report))
+    cli_output.console(stderr=True).print(origin_line(report))
 
 
 # ---------------------------------------------------------------- commands
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=cli_output.CliGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="bench")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 def main(verbose: int) -> None:
@@ -424,15 +390,8 @@ def main(verbose: int) -> None:
       bench run --model ./my-model --suite sample --n 5 --out runs/sample
       bench compare runs/a/report.json runs/b/report.json
     """
-    from rich.logging import RichHandler
-
-    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    logging.basicConfig(
-        level=level,
-        format="%(message)s",
-        handlers=[RichHandler(console=_console(stderr=True), show_path=False)],
-        force=True,
-    )
+    if verbose:
+        cli_output.setup_logging((logging.INFO, logging.DEBUG)[min(verbose, 2) - 1])
 
 
 @main.command("run")
@@ -501,13 +460,13 @@ def run_command(out: Path, workers, executor, all_tests, ks, bootstrap, as_json,
         _show_report(result, as_json)
     gen_s, exec_s = result.generation.seconds, result.evaluation.seconds
     rate = result.evaluation.n_samples / exec_s if exec_s > 0 else float("inf")
-    _console(stderr=True).print(
+    cli_output.console(stderr=True).print(
         f"wall time: generation {gen_s:.1f} s, execution {exec_s:.1f} s ({rate:.1f} samples/s)"
     )
     cs = result.critic_sampling
     if cs is not None:
         _show_cs_report(cs.report, as_json)
-        _console(stderr=True).print(
+        cli_output.console(stderr=True).print(
             f"critic sampling: {cs.extra_programs} refine/repair programs, "
             f"{cs.seconds:.1f} s; report: {cs.report_path}"
         )
@@ -533,7 +492,7 @@ def generate_command(out: Path, **opts) -> None:
     result = api.generate(
         out, _suite_spec(opts), model, _sampling_spec(opts), samples=samples, stage=_stage
     )
-    _console(stderr=True).print(
+    cli_output.console(stderr=True).print(
         f"samples: {result.samples_path} ({result.seconds:.1f} s generating)"
     )
 
@@ -590,7 +549,7 @@ def evaluate_command(out: Path, workers, executor, all_tests, **opts) -> None:
         )
     execution = api.ExecutionSpec(workers=workers, executor=executor, all_tests=all_tests)
     result = api.evaluate(out, execution, suite=suite, samples=samples, stage=_stage)
-    _console(stderr=True).print(
+    cli_output.console(stderr=True).print(
         f"results: {result.results_path} ({result.seconds:.1f} s executing)"
     )
 
@@ -638,8 +597,8 @@ def compare_command(reports: tuple[Path, ...], force: bool) -> None:
 
     comparison = api.compare(list(reports), force=force)
     for warning in comparison.warnings:
-        _console(stderr=True).print(f"[yellow]warning:[/yellow] {warning}")
-    _console().print(compare_table(comparison.reports, comparison.names))
+        cli_output.console(stderr=True).print(f"[yellow]warning:[/yellow] {warning}")
+    cli_output.console().print(compare_table(comparison.reports, comparison.names))
 
 
 if __name__ == "__main__":

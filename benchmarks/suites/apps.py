@@ -111,16 +111,14 @@ def read_records(folder: Path, split: str) -> list:
     """
     from pydantic import ValidationError
 
-    from appsplus.dataset import DatasetError, data_files, iter_rows, verify_hashes
+    from appsplus.dataset import DatasetError, checked_manifest, data_files, iter_rows
     from appsplus.record import Record, natural_key
 
     try:
-        bad = verify_hashes(folder)
+        checked_manifest(folder)
         files = data_files(folder)
     except ValueError as e:  # DatasetError is a ValueError; so is a missing manifest
-        raise SuiteError(f"{folder}: {e}") from e
-    if bad:
-        raise SuiteError(f"{folder}: files differ from manifest.json: {', '.join(bad)}")
+        raise SuiteError(str(e) if isinstance(e, DatasetError) else f"{folder}: {e}") from e
     if split not in files:
         raise SuiteError(f"{folder}: no {split!r} split (files: {', '.join(files)})")
     records, errors = [], []

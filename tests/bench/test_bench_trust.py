@@ -65,7 +65,7 @@ def _build(tmp_path: Path, *args: str) -> Path:
     out = tmp_path / "build"
     proc = subprocess.run(
         [sys.executable, "-m", "appsplus.cli", "build", *args, "--out", str(out)]
-        + ["--no-manifest-copy", "--workers", "2", "--time-limit", "2"],
+        + ["--workers", "2", "--time-limit", "2"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -96,7 +96,7 @@ def test_apps_plus_suite_built_with_the_build_cli(tmp_path, bench_cache):
         ["run", "--suite", "apps+", "--dataset", str(build), "--samples", str(good)]
         + ["--out", str(tmp_path / "tampered")],
     )
-    assert result.exit_code != 0 and "differ from manifest" in result.output
+    assert result.exit_code != 0 and "different from manifest.json" in result.output
 
 
 def test_real_apps_plus_stepcoder_sample(tmp_path, shared_data, bench_cache):

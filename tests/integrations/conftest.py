@@ -25,7 +25,7 @@ def sample_dataset(tmp_path_factory) -> Path:
     """The embedded sample built by `appsplus build` (real sandbox, 2 workers)."""
     out = tmp_path_factory.mktemp("sample") / "apps-plus-sample"
     command = [*APPSPLUS, "build", "--source", "sample"]
-    command += ["--out", str(out), "--workers", "2", "--no-manifest-copy"]
+    command += ["--out", str(out), "--workers", "2"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     return out
