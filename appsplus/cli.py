@@ -14,6 +14,7 @@ import click
 
 from appsplus import __version__
 from appsplus.cli_options import executor_option
+from appsplus.quality.options import quality_options
 
 
 def _console(stderr: bool = False):
@@ -240,6 +241,7 @@ def _counts_table(manifest, title: str):
 )
 @click.option("--no-manifest-copy", is_flag=True, help="Do not copy the manifest anywhere.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
+@quality_options
 def build_command(
     source: str,
     out: Path,
@@ -255,6 +257,7 @@ def build_command(
     manifest_dir: Path | None,
     no_manifest_copy: bool,
     as_json: bool,
+    quality,
 ) -> None:
     """Curate a source into a verified APPS+ dataset in OUT.
 
@@ -273,6 +276,7 @@ def build_command(
 
     from appsplus.build import BuildConfig, build
     from appsplus.execution import ExecutorSpecError, Limits, SandboxError
+    from appsplus.quality.decontam import BenchmarkError
     from appsplus.sources import SourceError
     from appsplus.verify import VerifyConfig
 
@@ -286,6 +290,7 @@ def build_command(
                 canonical=canonical,
                 repair_outputs=repair_outputs,
             ),
+            quality=quality,
         )
     except ValidationError as e:
         raise click.BadParameter(str(e)) from e
@@ -301,7 +306,7 @@ def build_command(
                 manifest_dir=target,
                 progress=progress,
             )
-    except (SourceError, ExecutorSpecError) as e:
+    except (SourceError, ExecutorSpecError, BenchmarkError) as e:
         raise click.ClickException(str(e)) from e
     except SandboxError as e:
         raise click.ClickException(
@@ -489,3 +494,33 @@ def curriculum_export_command(
         table.add_row(stage, str(count))
     _console().print(table)
     _console(stderr=True).print(f"wrote {out_dir}/subtasks.{fmt} and curriculum_manifest.json")
+
+
+@main.command("quality")
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@click.option("--survivors", type=int, default=0, help="List the N weakest problems' survivors.")
+def quality_command(dataset: Path, as_json: bool, survivors: int) -> None:
+    """Report what the quality steps found in DATASET (an `appsplus build` folder).
+
+    Kept/rejected by reason, duplicates and contamination, the mutation-score histogram,
+    weak-test and needs-checker counts, tests added, and the tests near the time limit.
+
+    \b
+    Example:
+      appsplus quality apps-plus-sample
+      appsplus quality apps-plus-sample --json | jq .mutation.histogram
+    """
+    from appsplus.dataset import DatasetError
+    from appsplus.quality.report import quality_report
+
+    try:
+        report = quality_report(dataset, weakest=survivors)
+    except DatasetError as e:
+        raise click.ClickException(str(e)) from e
+    if as_json:
+        click.echo(json.dumps(report, indent=2, sort_keys=True))
+        return
+    from appsplus.quality.report import render_report
+
+    click.echo(render_report(report))

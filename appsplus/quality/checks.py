@@ -17,13 +17,13 @@ from appsplus.schema import Problem, RejectReason
 
 # Wordings of APPS/Codeforces/LeetCode statements that accept more than one answer.
 _ANY_ANSWER = re.compile(
-    r"(?:print|output|return|find|show)\s+any(?:\s+(?:one|of))?\b"
-    r"|if\s+there\s+(?:are|is|exist)\s+(?:several|multiple|many|more\s+than\s+one)\s+"
+    r"\b(?:print|output|return|find|show)\s+any(?:\s+(?:one|of))?\b"
+    r"|\bif\s+there\s+(?:are|is|exist)\s+(?:several|multiple|many|more\s+than\s+one)\s+"
     r"(?:possible\s+|valid\s+|correct\s+|optimal\s+)?(?:answers?|solutions?|ways?|options?)"
-    r"|any\s+(?:of\s+them|valid\s+(?:answer|solution)|correct\s+(?:answer|solution)|such\s+"
+    r"|\bany\s+(?:of\s+them|valid\s+(?:answer|solution)|correct\s+(?:answer|solution)|such\s+"
     r"(?:answer|solution|sequence|string|permutation|array))"
-    r"|in\s+any\s+order"
-    r"|you\s+(?:may|can)\s+(?:print|output|return)\s+(?:any|them\s+in\s+any)",
+    r"|\b(?:print|output|return)\w*\b[^.]{0,60}\bin\s+any\s+order"
+    r"|\byou\s+(?:may|can)\s+(?:print|output|return)\s+(?:any|them\s+in\s+any)",
     re.IGNORECASE,
 )
 

@@ -181,6 +181,6 @@ class DecontaminationFilter:
             return None
         self.by_benchmark[match.benchmark] += 1
         return RejectReason.CONTAMINATED, (
-            f"{match.field} shares {match.shared} {self.index.n}-grams "
-            f"({match.overlap:.0%} of its {match.field}) with {match.benchmark} {match.item_id}"
+            f"{match.field} shares {match.shared} {self.index.n}-grams with {match.benchmark} "
+            f"{match.item_id} ({match.overlap:.0%} of that item's {match.field} {self.index.n}-grams)"
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -181,3 +182,72 @@ def record_filter(
         return True
 
     return keep
+
+
+def quality_report(folder: Path, weakest: int = 0) -> dict[str, Any]:
+    """What `appsplus quality` prints: manifest counts and quality section, near-limit tests.
+
+    Raises DatasetError when `folder` is not a finished build.
+    """
+    from appsplus.dataset import DatasetError, data_files, iter_rows, stats
+
+    manifest = stats(folder)
+    report: dict[str, Any] = {
+        "name": manifest.name,
+        "counts": manifest.counts.model_dump(),
+        "kept_percent": round(100 * manifest.counts.kept / max(manifest.counts.read, 1), 1),
+        "rejected_by_reason": manifest.rejected_by_reason,
+        "quality": manifest.quality or None,
+    }
+    runtimes = folder / "runtimes.parquet"
+    if runtimes.is_file():
+        near = [len(r.get("near_limit_tests") or []) for r in iter_rows(runtimes)]
+        report["near_time_limit"] = {"problems": sum(n > 0 for n in near), "tests": sum(near)}
+    if weakest:
+        rows = []
+        for path in data_files(folder).values():
+            for row in iter_rows(Path(path)):
+                raw = row.get("quality")
+                if not isinstance(raw, str):
+                    continue
+                try:
+                    q = Quality.model_validate_json(raw)
+                except ValueError as e:
+                    raise DatasetError(f"{path}: invalid quality column: {e}") from None
+                if q.mutation_score is not None:
+                    rows.append((q.mutation_score, row["problem_id"], q.surviving_mutants))
+        rows.sort()
+        report["weakest"] = [
+            {"problem_id": pid, "mutation_score": score, "surviving_mutants": surv}
+            for score, pid, surv in rows[:weakest]
+        ]
+    return report
+
+
+def render_report(report: dict[str, Any]) -> str:
+    """The report as plain text for the terminal."""
+    c = report["counts"]
+    lines = [
+        f"{report['name']}: kept {c['kept']} of {c['read']} ({report['kept_percent']}%), "
+        f"rejected {c['rejected']}",
+        "rejected by reason: "
+        + (", ".join(f"{k} {v}" for k, v in report["rejected_by_reason"].items()) or "none"),
+    ]
+    q = report.get("quality")
+    if not q:
+        lines.append("no quality section: the dataset was built without the quality steps")
+    else:
+        summary = QualitySummary.model_validate(q)
+        lines.append(card_section(summary).split("\n\nEach record")[0].removeprefix("## Quality\n"))
+    near = report.get("near_time_limit")
+    if near:
+        lines.append(
+            f"near the time limit (reference runtime >= half of it, measured): "
+            f"{near['tests']} tests in {near['problems']} problems"
+        )
+    for w in report.get("weakest", []):
+        lines.append(
+            f"{w['problem_id']}: score {w['mutation_score']}, survivors "
+            + (", ".join(w["surviving_mutants"]) or "none")
+        )
+    return "\n".join(lines)
