@@ -489,7 +489,9 @@ def build(
                 "threshold": q.decontaminate_threshold,
                 "rejected": sum(decontam.by_benchmark.values()),
                 "rejected_by_benchmark": dict(sorted(decontam.by_benchmark.items())),
-                "problems_sharing_an_ngram": decontam.any_shared,
+                "problems_sharing_an_ngram": {
+                    field: decontam.any_shared[field] for field in ("statement", "code")
+                },
             }
         quality = summarize(q, (r[2] for r in tally.records.values()), duplicates, contamination)
         report = _finish(

@@ -136,9 +136,9 @@ class Match(BaseModel):
     shared: int
 
 
-def best_match(index: BenchmarkIndex, problem: Problem) -> Match | None:
-    """The benchmark item sharing the largest share of its n-grams with the problem, if any."""
-    best: Match | None = None
+def best_matches(index: BenchmarkIndex, problem: Problem) -> dict[str, Match]:
+    """Per field ('statement', 'code'): the item sharing the largest share of its n-grams."""
+    best: dict[str, Match] = {}
     probes = [("statement", index.text, ngrams(words(problem.question), index.n))]
     code: set[int] = set()
     for solution in problem.solutions:
@@ -153,8 +153,8 @@ def best_match(index: BenchmarkIndex, problem: Problem) -> Match | None:
             item = index.items[k]
             total = item.text_ngrams if field == "statement" else item.code_ngrams
             overlap = shared / total if total else 0.0
-            if best is None or overlap > best.overlap:
-                best = Match(
+            if field not in best or overlap > best[field].overlap:
+                best[field] = Match(
                     benchmark=item.benchmark,
                     item_id=item.item_id,
                     field=field,
@@ -169,14 +169,16 @@ class DecontaminationFilter:
 
     def __init__(self, index: BenchmarkIndex, threshold: float) -> None:
         self.index, self.threshold = index, threshold
-        self.any_shared = 0  # problems sharing at least one n-gram (open-r1's stricter rule)
+        # problems sharing at least one n-gram (open-r1's stricter rule), per field
+        self.any_shared: Counter[str] = Counter()
         self.by_benchmark: Counter[str] = Counter()
 
     def __call__(self, problem: Problem) -> tuple[RejectReason, str] | None:
-        match = best_match(self.index, problem)
-        if match is None:
+        found = best_matches(self.index, problem)
+        self.any_shared.update(found.keys())
+        if not found:
             return None
-        self.any_shared += 1
+        match = max(found.values(), key=lambda m: m.overlap)
         if match.overlap < self.threshold:
             return None
         self.by_benchmark[match.benchmark] += 1

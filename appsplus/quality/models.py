@@ -85,7 +85,7 @@ class QualityConfig(BaseModel):
     )
     probe_solutions: int = Field(4, ge=1, description="verified solutions run on probe inputs")
     quality_time_s: float = Field(
-        1.0, gt=0, description="per-test limit for mutants and generated inputs"
+        0.5, gt=0, description="per-test limit for mutants and generated inputs"
     )
     augment_tests: int = Field(0, ge=0, description="tests to add per problem (0: none)")
     nondeterminism: bool = Field(True, description="run the canonical twice and compare")

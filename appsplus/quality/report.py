@@ -125,7 +125,8 @@ def card_section(summary: QualitySummary) -> str:
         lines.append(
             f"- Contaminated (rejected): {c.get('rejected', 0)}"
             + (f" ({by})" if by else "")
-            + f"; problems sharing any {c.get('ngram')}-gram: {c.get('problems_sharing_an_ngram', 0)}"
+            + f"; problems sharing any {c.get('ngram')}-gram with an item: "
+            + ", ".join(f"{k} {v}" for k, v in c.get("problems_sharing_an_ngram", {}).items())
         )
     lines.append(
         "- Flags (kept records): " + ", ".join(f"`{k}` {v}" for k, v in summary.flags.items())
