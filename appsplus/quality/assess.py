@@ -137,12 +137,13 @@ class _Plan:
         self.mutant_results = rest
 
     # validity of generated inputs
-    def _valid(self, offset: int, count: int) -> list[int]:
-        """Indices (into capture_tests) of generated inputs on which all solutions agree."""
+    def _valid(self, offset: int, count: int, solutions: int) -> list[int]:
+        """Indices (into capture_tests) of generated inputs on which the first `solutions`
+        captured solutions all give a complete output and agree."""
         valid = []
         base = len(self.tests) + offset
         for g in range(base, base + count):
-            outs = [c[g] for c in self.captured]
+            outs = [c[g] for c in self.captured[:solutions]]
             if any(o is None for o in outs):
                 continue
             if all(_agree(self.kind, outs[0], o) for o in outs[1:]):  # type: ignore[arg-type]
@@ -155,8 +156,11 @@ class _Plan:
         self.passing_mutants: list[int] = []
         if not self.captured:
             return []
-        self.valid_probes = self._valid(0, len(self.probes))
-        self.valid_added = self._valid(len(self.probes), len(self.candidates))[
+        # probes: the first probe_solutions, as without augmentation (the score must not
+        # depend on it); generated tests: every verified solution
+        self.valid_probes = self._valid(0, len(self.probes), self.q.probe_solutions)
+        everyone = len(self.solutions)
+        self.valid_added = self._valid(len(self.probes), len(self.candidates), everyone)[
             : self.q.augment_tests
         ]
         self.passing_mutants = [

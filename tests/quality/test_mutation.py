@@ -99,8 +99,13 @@ def test_augmentation_only_adds_tests_every_verified_solution_passes(pool):
     # odd generated inputs are out of the agreed domain and must be discarded
     odd_differs = "n = int(input())\nprint(n // 2 if n % 2 == 0 else 0)\n"
     problem = stdio_problem([2, 4, 10, 40], solutions=(COLLATZ, COLLATZ_TOO, odd_differs))
-    config = QualityConfig(augment_tests=6, seed=3)
+    config = QualityConfig(augment_tests=6, seed=3, probe_solutions=2)
     (result,) = assess(verified([problem], runner), config, VERIFY, runner)
+    plain = QualityConfig(seed=3, probe_solutions=2)
+    (without,) = assess(verified([problem], runner), plain, VERIFY, runner)
+    # augmenting runs every verified solution, but the score is judged as without it
+    assert result.quality.mutation_score == without.quality.mutation_score
+    assert result.quality.surviving_mutants == without.quality.surviving_mutants
     record_tests = result.verified.problem.tests
     added = result.quality.generated_tests
     assert added, "no test was generated"
