@@ -6,7 +6,7 @@
 Benchmark files: `.jsonl` / `.jsonl.gz` / `.json` (a list or one object per line) with a
 statement in `prompt` (HumanEval), `text` (MBPP), `question`, `statement` or
 `description`, optional code in `canonical_solution` or `code`, and an id in `task_id`,
-`id` or `problem_id` (else the line number); or plain `.txt`, one statement per non-empty
+`id` or `problem_id` (else the line number; prefixed by `split` when there is one); or plain `.txt`, one statement per non-empty
 line. A problem is `contaminated` when the share of some benchmark item's word n-grams
 found in the problem's statement reaches the threshold, or the share of its code n-grams
 found in one of the problem's solutions does; the detail names the benchmark id and share.
@@ -102,6 +102,8 @@ def load_benchmarks(paths: list[str], n: int = 8) -> BenchmarkIndex:
                 continue
             found += 1
             item_id = next((str(row[f]) for f in ID_FIELDS if row.get(f) is not None), line)
+            if isinstance(row.get("split"), str):  # APPS rows: ids repeat across splits
+                item_id = f"{row['split']}/{item_id}"
             grams_t = ngrams(words(text), n) if text else set()
             grams_c = ngrams(code_tokens(code), n) if code else set()
             k = len(index.items)
