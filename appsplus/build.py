@@ -27,6 +27,11 @@ Outputs in OUT/: `train.parquet`, `test.parquet` (records sorted by problem id),
   re-run after a crash executes only what was not finished.
 - Atomic: every output file is written to a temp file and renamed; the old manifest is
   removed before the data files are replaced and the new one is written last.
+- Quality (`config.quality`, see `appsplus.quality`): `--min-tests` and `--decontaminate`
+  are filters before verification; after it, each batch's verified problems are measured
+  (mutation score, probe inputs, optional generated tests, a second canonical run) through
+  the same cached runner; duplicates are decided over all kept problems at the end, and
+  their rejections follow the others in rejections.jsonl (sorted by problem id).
 """
 
 from __future__ import annotations
@@ -68,6 +73,12 @@ from appsplus.manifest import (
 )
 from appsplus.normalize import normalize
 from appsplus.outdir import OutputError, prepare_out
+from appsplus.quality.assess import Assessed, assess
+from appsplus.quality.checks import min_tests_filter
+from appsplus.quality.decontam import DecontaminationFilter, load_benchmarks
+from appsplus.quality.dedup import Deduplicator
+from appsplus.quality.models import Quality, QualityConfig
+from appsplus.quality.report import card_section, summarize
 from appsplus.record import (
     Provenance,
     Record,
@@ -76,7 +87,7 @@ from appsplus.record import (
     dumps_json,
     natural_key,
 )
-from appsplus.schema import DIFFICULTIES, SPLITS, Problem, Rejection, StrictModel
+from appsplus.schema import DIFFICULTIES, SPLITS, Problem, Rejection, RejectReason, StrictModel
 from appsplus.sources import Source, SourceError, looks_like, open_source
 from appsplus.spans import SpanError, conditional_spans
 from appsplus.verify import Verified, VerifyConfig, verify_problems
@@ -88,6 +99,7 @@ BUILD_STAMP = Path(".cache") / "build.json"  # the config of the build in progre
 SPOOL_DIR = ".tmp"
 ROW_GROUP = 256  # records per parquet row group, at most
 ROW_GROUP_BYTES = 64 * 2**20  # ... and at most this much spooled JSON
+NEAR_LIMIT = 0.5  # a reference runtime at least this share of limits.time_s is "near the limit"
 RUNTIME_POLICY = (
     "Runtimes are measurements and differ from build to build, so they are kept out of the "
     "hashed dataset files: runtimes.parquet holds, per kept problem, the canonical solution's "
@@ -111,6 +123,7 @@ class BuildConfig(BaseModel):
     limit: int | None = Field(None, ge=1, description="read at most this many rows")
     license: str | None = Field(None, description="dataset card licence; default from the source")
     verify: VerifyConfig = Field(default_factory=VerifyConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
 
     def resolved_name(self) -> str:
         if self.name:
@@ -140,7 +153,7 @@ class BuildReport(StrictModel):
 # ---------------------------------------------------------------- records
 
 
-def make_record(verified: Verified, revision: str) -> Record:
+def make_record(verified: Verified, revision: str, quality: Quality | None = None) -> Record:
     """A verified problem -> an APPS+ Record (spans of the canonical, provenance, content hash)."""
     problem = verified.problem
     notes = dict(problem.provenance)
@@ -185,7 +198,7 @@ def make_record(verified: Verified, revision: str) -> Record:
         ),
     }
     fields["content_hash"] = compute_content_hash(fields)
-    return Record(**fields)
+    return Record(**fields, quality=quality)
 
 
 def record_schema():
@@ -221,6 +234,7 @@ def record_schema():
             ("spans", pa.list_(span)),
             ("provenance", pa.string()),
             ("content_hash", pa.string()),
+            ("quality", pa.string()),
         ]
     )
 
@@ -235,6 +249,7 @@ def runtimes_schema():
             ("content_hash", pa.string()),
             ("reference_runtimes_s", pa.list_(pa.float64())),
             ("time_limit_s", pa.float64()),
+            ("near_limit_tests", pa.list_(pa.int64())),
         ]
     )
 
@@ -257,6 +272,11 @@ class _Spool:
 
     def close(self) -> None:
         self._f.close()
+
+    def drop(self, problem_ids: set[str]) -> None:
+        """Leave these problems out of the written file."""
+        keys = {natural_key(p) for p in problem_ids}
+        self.index = [entry for entry in self.index if entry[0] not in keys]
 
     def write_parquet(
         self, dest: Path, schema: Any, on_row: Callable[[], None] | None = None
@@ -304,10 +324,14 @@ class _Batch:
 
 
 def _batches(
-    rows: Iterator[Any], batch_problems: int, progress: Progress, dedupe: Callable, tally: _Tally
+    rows: Iterator[Any],
+    batch_problems: int,
+    progress: Progress,
+    extra: list[Callable],
+    tally: _Tally,
 ) -> Iterator[_Batch]:
     batch = _Batch()
-    filters = [*STATIC_FILTERS, dedupe]
+    filters = [*STATIC_FILTERS, *extra]
     for row in rows:
         progress("read", 1)
         tally.note_row(row)
@@ -339,6 +363,41 @@ class _Tally:
         self.reasons: Counter[str] = Counter()
         self.stages: Counter[str] = Counter()
         self.totals: Counter[str] = Counter()
+        # per kept record: what it adds to `kept` and `totals`, and its quality (for dedup)
+        self.records: dict[str, tuple[tuple[str, str], Counter[str], Quality | None, str, str]] = {}
+
+    def keep(self, record: Record) -> None:
+        totals: Counter[str] = Counter()
+        totals["tests"] += len(record.tests)
+        totals["solutions"] += len(record.solutions)
+        totals["corrections"] += len(record.provenance.corrections)
+        if record.provenance.corrections:
+            totals["repaired_problems"] += 1
+        if record.provenance.call_outputs:
+            totals[f"call_outputs_{record.provenance.call_outputs}"] += 1
+        if record.quality and record.quality.generated_tests:
+            totals["generated_tests"] += len(record.quality.generated_tests)
+        key = (record.split, record.difficulty)
+        self.kept[key] += 1
+        self.totals.update(totals)
+        where = (record.provenance.locator, record.provenance.source)
+        self.records[record.problem_id] = (key, totals, record.quality, *where)
+
+    def unkeep(self, problem_id: str) -> None:
+        key, totals, *_ = self.records.pop(problem_id)
+        self.kept[key] -= 1
+        self.totals.subtract(totals)
+        self.totals = +self.totals  # drop zero counts
+
+
+def _verify_and_assess(
+    problems: list[Problem], config: BuildConfig, runner: CachedRunner
+) -> list[Any]:
+    """Verify a batch, then measure the verified problems' tests (one runner for both)."""
+    outcomes = verify_problems(problems, config.verify, runner)
+    verified = [o for o in outcomes if isinstance(o, Verified)]
+    measured = iter(assess(verified, config.quality, config.verify, runner))
+    return [next(measured) if isinstance(o, Verified) else o for o in outcomes]
 
     def note_row(self, row: Any) -> None:
         self.rows += 1
@@ -462,6 +521,17 @@ def _build(
     spools = {split: _Spool(spool_dir / f"{split}.jsonl") for split in SPLITS}
     runtimes = _Spool(spool_dir / "runtimes.jsonl")
     rejections_tmp = spool_dir / REJECTIONS_FILE
+    q = config.quality
+    extra_filters: list[Callable] = [duplicate_id_filter()]
+    if q.min_tests > 1:
+        extra_filters.append(min_tests_filter(q.min_tests))
+    decontam = None
+    if q.decontaminate:
+        decontam = DecontaminationFilter(
+            load_benchmarks(q.decontaminate, q.decontaminate_ngram), q.decontaminate_threshold
+        )
+        extra_filters.append(decontam)
+    dedup = Deduplicator(q.dedupe_threshold) if q.dedupe else None
     try:
         with rejections_tmp.open("wb") as rejected_f:
 
@@ -471,19 +541,14 @@ def _build(
                     tally.read += 1
                     if isinstance(item, Problem):
                         item = next(outcomes)
-                        if isinstance(item, Verified):
-                            item = make_record(item, revision)
+                        if isinstance(item, Assessed):
+                            item = make_record(item.verified, revision, item.quality)
                     if isinstance(item, Record):
                         spools[item.split].add(item.problem_id, item.to_row())
-                        runtimes.add(item.problem_id, _runtimes_row(item))
-                        tally.kept[(item.split, item.difficulty)] += 1
-                        tally.totals["tests"] += len(item.tests)
-                        tally.totals["solutions"] += len(item.solutions)
-                        tally.totals["corrections"] += len(item.provenance.corrections)
-                        if item.provenance.corrections:
-                            tally.totals["repaired_problems"] += 1
-                        if item.provenance.call_outputs:
-                            tally.totals[f"call_outputs_{item.provenance.call_outputs}"] += 1
+                        runtimes.add(item.problem_id, _runtimes_row(item, config))
+                        tally.keep(item)
+                        if dedup is not None:
+                            dedup.add(item.problem_id, item.split, item.question)
                         emit("kept", 1)
                     else:
                         rejected_f.write(item.model_dump_json().encode() + b"\n")
@@ -495,10 +560,9 @@ def _build(
                 pending: list[tuple[_Batch, Future]] = []
                 try:
                     rows = _limited(source, config.limit)
-                    batches_ = _batches(rows, batch_problems, emit, duplicate_id_filter(), tally)
-                    for batch in batches_:
+                    for batch in _batches(rows, batch_problems, emit, extra_filters, tally):
                         problems = [p for p in batch.items if isinstance(p, Problem)]
-                        future = batches.submit(verify_problems, problems, config.verify, runner)
+                        future = batches.submit(_verify_and_assess, problems, config, runner)
                         pending.append((batch, future))
                         if len(pending) >= 2:
                             consume(*pending.pop(0))
@@ -509,8 +573,24 @@ def _build(
                     for _, future in pending:
                         future.cancel()
                     raise
+            duplicates = _deduplicate(dedup, tally, spools, runtimes, rejected_f, emit)
+        contamination: dict[str, Any] = {}
+        if decontam is not None:
+            contamination = {
+                "benchmarks": dict(sorted(decontam.index.files.items())),
+                "ngram": q.decontaminate_ngram,
+                "threshold": q.decontaminate_threshold,
+                "rejected": sum(decontam.by_benchmark.values()),
+                "rejected_by_benchmark": dict(sorted(decontam.by_benchmark.items())),
+                "problems_sharing_an_ngram": {
+                    field: decontam.any_shared[field] for field in ("statement", "code")
+                },
+            }
         _check_format(source, tally)
-        report = _finish(config, out, source, revision, tally, spools, runtimes, manifest_dir, emit)
+        quality = summarize(q, (r[2] for r in tally.records.values()), duplicates, contamination)
+        report = _finish(
+            config, out, source, revision, tally, spools, runtimes, manifest_dir, emit, quality
+        )
     finally:
         for spool in (*spools.values(), runtimes):
             spool.close()
@@ -556,6 +636,7 @@ def _finish(
     runtimes: _Spool,
     manifest_dir: Path | None,
     emit: Progress,
+    quality: Any = None,
 ) -> BuildReport:
     """Replace the output files atomically, the manifest last."""
     (out / MANIFEST_FILE).unlink(missing_ok=True)  # no manifest while the files change
@@ -594,9 +675,13 @@ def _finish(
         runtime_policy=RUNTIME_POLICY,
         measurements={RUNTIMES_FILE: MEASUREMENTS_NOTE},
         files={},
+        quality=quality.model_dump(mode="json") if quality is not None else {},
     )
     card = out / CARD_FILE
-    write_text_atomic(card, dataset_card(manifest, config.license or license_for(config.source)))
+    text = dataset_card(manifest, config.license or license_for(config.source))
+    if quality is not None:
+        text = text.replace("\n## Loading\n", "\n" + card_section(quality) + "\n## Loading\n", 1)
+    write_text_atomic(card, text)
     files[CARD_FILE] = FileInfo(sha256=sha256_file(card), bytes=card.stat().st_size, rows=0)
     manifest = manifest.model_copy(update={"files": dict(sorted(files.items()))})
     text = manifest_json(manifest)
@@ -618,13 +703,56 @@ def output_hashes(out: Path) -> dict[str, str]:
     }
 
 
-def _runtimes_row(record: Record) -> dict[str, Any]:
+def _runtimes_row(record: Record, config: BuildConfig) -> dict[str, Any]:
+    limit = config.verify.limits.time_s
+    runtimes = record.reference_runtimes_s or []
     return Runtimes(
         problem_id=record.problem_id,
         content_hash=record.content_hash,
-        reference_runtimes_s=record.reference_runtimes_s or [],
+        reference_runtimes_s=runtimes,
         time_limit_s=record.time_limit_s,
+        near_limit_tests=[i for i, r in enumerate(runtimes) if r >= NEAR_LIMIT * limit],
     ).model_dump()
+
+
+def _deduplicate(
+    dedup: Deduplicator | None,
+    tally: _Tally,
+    spools: dict[str, _Spool],
+    runtimes: _Spool,
+    rejected_f: IO[bytes],
+    emit: Progress,
+) -> dict[str, int]:
+    """Reject the duplicates among the kept problems (after every other rejection)."""
+    if dedup is None:
+        return {}
+    found = dedup.duplicates()
+    for d in found:
+        locator, source = tally.records[d.problem_id][3:]
+        tally.unkeep(d.problem_id)
+        rejection = Rejection(
+            problem_id=d.problem_id,
+            locator=locator,
+            source=source,
+            reason=RejectReason.DUPLICATE_PROBLEM,
+            detail=d.detail(),
+            stage="quality",
+        )
+        rejected_f.write(rejection.model_dump_json().encode() + b"\n")
+        tally.reasons[rejection.reason.value] += 1
+        tally.stages[rejection.stage] += 1
+        emit("rejected", 1)
+    gone = {d.problem_id for d in found}
+    for spool in (*spools.values(), runtimes):
+        spool.drop(gone)
+    return {
+        "rejected": len(found),
+        "exact": sum(d.exact for d in found),
+        "near": sum(not d.exact for d in found),
+        "train_test_overlaps": sum(d.split == "train" and d.kept_split == "test" for d in found),
+        "within_train": sum(d.split == d.kept_split == "train" for d in found),
+        "within_test": sum(d.split == d.kept_split == "test" for d in found),
+    }
 
 
 def read_rejections(out: Path) -> list[Rejection]:

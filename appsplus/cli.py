@@ -16,6 +16,7 @@ import click
 from appsplus import __version__
 from appsplus.cli_options import executor_option
 from appsplus.cli_output import CliGroup, Progress, console, one_line
+from appsplus.quality.options import quality_options
 
 POSITIVE = click.IntRange(min=1)
 SECONDS = click.FloatRange(min=0, min_open=True)
@@ -259,6 +260,7 @@ def _counts_table(manifest, title: str):
     "without it nothing is written outside OUT.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
+@quality_options
 def build_command(
     source: str,
     out: Path,
@@ -274,6 +276,7 @@ def build_command(
     batch_size: int,
     publish_dir: Path | None,
     as_json: bool,
+    quality,
 ) -> None:
     """Curate a source into a verified APPS+ dataset in OUT.
 
@@ -296,6 +299,7 @@ def build_command(
     from appsplus.build import BuildConfig, build
     from appsplus.execution import ExecutorSpecError, Limits, SandboxError
     from appsplus.outdir import OutputError
+    from appsplus.quality.decontam import BenchmarkError
     from appsplus.sources import SourceError
     from appsplus.verify import VerifyConfig
 
@@ -309,6 +313,7 @@ def build_command(
                 canonical=canonical,
                 repair_outputs=repair_outputs,
             ),
+            quality=quality,
         )
     except ValidationError as e:
         raise click.UsageError(_pydantic_line(e)) from e
@@ -324,7 +329,7 @@ def build_command(
                 progress=progress,
                 overwrite=overwrite,
             )
-    except (SourceError, ExecutorSpecError, OutputError) as e:
+    except (SourceError, ExecutorSpecError, OutputError, BenchmarkError) as e:
         raise click.ClickException(one_line(str(e))) from e
     except SandboxError as e:
         raise click.ClickException(
@@ -674,6 +679,36 @@ def serve_command(
     except ExecutorSpecError as e:
         raise click.ClickException(str(e)) from e
     serve(config)
+
+
+@main.command("quality")
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@click.option("--survivors", type=int, default=0, help="List the N weakest problems' survivors.")
+def quality_command(dataset: Path, as_json: bool, survivors: int) -> None:
+    """Report what the quality steps found in DATASET (an `appsplus build` folder).
+
+    Kept/rejected by reason, duplicates and contamination, the mutation-score histogram,
+    weak-test and needs-checker counts, tests added, and the tests near the time limit.
+
+    \b
+    Example:
+      appsplus quality apps-plus-sample
+      appsplus quality apps-plus-sample --json | jq .mutation.histogram
+    """
+    from appsplus.dataset import DatasetError
+    from appsplus.quality.report import quality_report
+
+    try:
+        report = quality_report(dataset, weakest=survivors)
+    except DatasetError as e:
+        raise click.ClickException(str(e)) from e
+    if as_json:
+        click.echo(json.dumps(report, indent=2, sort_keys=True))
+        return
+    from appsplus.quality.report import render_report
+
+    click.echo(render_report(report))
 
 
 def _pydantic_line(error) -> str:

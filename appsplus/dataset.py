@@ -128,9 +128,19 @@ def read_runtimes(folder: Path) -> dict[str, Runtimes]:
 
 
 def load(
-    path: str | Path, *, validate: bool = True, runtimes: bool = True, cache_dir: str | None = None
+    path: str | Path,
+    *,
+    validate: bool = True,
+    runtimes: bool = True,
+    cache_dir: str | None = None,
+    exclude_flags: tuple[str, ...] | list[str] = (),
+    min_mutation_score: float | None = None,
 ):
     """Load a built APPS+ folder as a `datasets.DatasetDict`; every row validates as a Record.
+
+    `exclude_flags` (e.g. ["weak_tests", "needs_checker"]) drops records carrying any of
+    those quality flags; `min_mutation_score` keeps only records scored at least that high
+    (see `appsplus.quality.report.record_filter`).
 
     With `runtimes`, the measured `reference_runtimes_s` and `time_limit_s` of
     runtimes.parquet are added as columns (None where a record has none, or where the
@@ -176,6 +186,15 @@ def load(
                     errors.append((n, _message(e)))
             if errors:
                 raise RowError(files[split], errors)
+    if exclude_flags or min_mutation_score is not None:
+        from appsplus.quality.report import record_filter
+
+        try:
+            keep = record_filter(exclude_flags, min_mutation_score)
+        except ValueError as e:
+            raise DatasetError(str(e)) from e
+        for split in list(ds):
+            ds[split] = ds[split].filter(keep, input_columns=None)
     return ds
 
 

@@ -79,6 +79,10 @@ class Manifest(StrictModel):
     runtime_policy: str
     measurements: dict[str, str] = Field(description="output files that are not hashed, and why")
     files: dict[str, FileInfo]
+    quality: dict[str, Any] = Field(
+        default_factory=dict,
+        description="what the quality steps found (appsplus.quality.report.QualitySummary)",
+    )
 
 
 def sha256_file(path: Path) -> str:

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from appsplus.quality.models import Quality
 from appsplus.schema import Difficulty, Split, StrictModel, TestItem
 from appsplus.spans import Span
 
@@ -43,7 +44,7 @@ CONTENT_FIELDS: tuple[str, ...] = (
     "canonical_solution",
     "solutions",
 )
-JSON_COLUMNS: tuple[str, ...] = ("tests", "provenance")
+JSON_COLUMNS: tuple[str, ...] = ("tests", "provenance", "quality")
 MEASURED_FIELDS: tuple[str, ...] = ("reference_runtimes_s", "time_limit_s")
 _BIG_INT_BITS = 4000  # ints this long may exceed int->str's default 4300-digit limit
 
@@ -135,6 +136,9 @@ class Record(StrictModel):
     spans: list[Span] = Field(description="conditional-statement spans of the canonical solution")
     provenance: Provenance
     content_hash: str = Field(description="sha256 of the canonical JSON of CONTENT_FIELDS")
+    quality: Quality | None = Field(
+        None, description="what the quality steps measured (None: built without them)"
+    )
     reference_runtimes_s: list[float] | None = Field(
         None, description="measured: the canonical's wall time per test (from runtimes.parquet)"
     )
@@ -171,6 +175,8 @@ class Record(StrictModel):
         row = self.model_dump(mode="python", exclude=set(MEASURED_FIELDS))
         row["tests"] = dumps_json(row["tests"], ensure_ascii=False)
         row["provenance"] = dumps_json(row["provenance"], ensure_ascii=False, sort_keys=True)
+        if row["quality"] is not None:
+            row["quality"] = dumps_json(row["quality"], ensure_ascii=False, sort_keys=True)
         return row
 
     @classmethod
@@ -195,6 +201,10 @@ class Runtimes(StrictModel):
     content_hash: str
     reference_runtimes_s: list[float] = Field(description="the canonical's wall time per test")
     time_limit_s: float = Field(gt=0, description="per-test limit derived from the runtimes")
+    near_limit_tests: list[int] = Field(
+        default_factory=list,
+        description="tests whose reference runtime is at least half the verification limit",
+    )
 
 
 def content_of(fields: dict[str, Any]) -> dict[str, Any]:

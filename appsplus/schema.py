@@ -16,7 +16,7 @@ from appsplus.execution import CallTest, StdioTest
 
 Split = Literal["train", "test"]
 Difficulty = Literal["introductory", "interview", "competition"]
-Stage = Literal["read", "normalize", "filter", "verify"]
+Stage = Literal["read", "normalize", "filter", "verify", "quality"]
 RowFormat = Literal["apps_row", "apps_folder", "stepcoder"]
 
 SPLITS: tuple[str, ...] = ("train", "test")
@@ -41,9 +41,13 @@ class RejectReason(str, Enum):
     NO_TESTS = "no_tests"  # no test at all (absent, empty, or zero pairs)
     NO_SOLUTIONS = "no_solutions"  # no reference solution (absent or empty list)
     DUPLICATE_ID = "duplicate_id"  # a problem_id already seen earlier in the same build
+    TOO_FEW_TESTS = "too_few_tests"  # fewer tests than --min-tests
+    CONTAMINATED = "contaminated"  # statement or code overlaps a --decontaminate benchmark item
     # verify: decided by running the solutions under the executor
     NO_PASSING_SOLUTION = "no_passing_solution"  # no solution passes every test
     DISPUTED_EXPECTED_OUTPUT = "disputed_expected_output"  # solutions agree on another output
+    # quality: decided over all kept problems at the end of the build
+    DUPLICATE_PROBLEM = "duplicate_problem"  # same or near-same statement as a kept problem
 
 
 class StrictModel(BaseModel):

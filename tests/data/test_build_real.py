@@ -9,10 +9,13 @@ import pytest
 
 from appsplus.build import BuildConfig, build, read_rejections
 from appsplus.execution import values_match
+from appsplus.quality.models import QualityConfig
 from appsplus.record import Record
 from appsplus.schema import RejectReason
 
 STEPCODER = "apps-plus/stepcoder_apps_plus_sample.json"
+# verification only: the quality steps on real data are tested in tests/quality
+VERIFY_ONLY = QualityConfig(dedupe=False, mutation=False, nondeterminism=False)
 
 
 def records(out) -> dict[str, Record]:
@@ -26,7 +29,9 @@ def records(out) -> dict[str, Record]:
 
 def test_raw_apps_train_folders_all_kept(shared_data, tmp_path):
     report = build(
-        BuildConfig(source=str(shared_data / "apps" / "raw" / "train")), tmp_path, workers=2
+        BuildConfig(source=str(shared_data / "apps" / "raw" / "train"), quality=VERIFY_ONLY),
+        tmp_path,
+        workers=2,
     )
     c = report.manifest.counts
     assert (c.read, c.kept, c.rejected) == (5, 5, 0)
@@ -51,7 +56,7 @@ def test_apps_rows_accounting(shared_data, tmp_path):
     without = {
         f"apps/{r['split']}/{r['problem_id']:04d}" for r in rows if not r["solutions"].strip("[] ")
     }
-    report = build(BuildConfig(source=str(path)), tmp_path, workers=2)
+    report = build(BuildConfig(source=str(path), quality=VERIFY_ONLY), tmp_path, workers=2)
     c = report.manifest.counts
     assert c.read == len(rows) == 306 and c.kept + c.rejected == c.read
     rejections = read_rejections(tmp_path)
@@ -68,7 +73,9 @@ def test_apps_rows_accounting(shared_data, tmp_path):
 def test_stepcoder_sample_verifies(shared_data, tmp_path):
     """All 300 items verify (288 and 298 return bools where the tests store 0/1)."""
     path = shared_data / STEPCODER
-    report = build(BuildConfig(source=f"stepcoder:{path}"), tmp_path, workers=2)
+    report = build(
+        BuildConfig(source=f"stepcoder:{path}", quality=VERIFY_ONLY), tmp_path, workers=2
+    )
     c = report.manifest.counts
     assert (c.read, c.kept, c.rejected) == (300, 300, 0)
     items = json.loads(path.read_text())

@@ -1,0 +1,190 @@
+"""Decontamination: n-gram overlap of statements and code with benchmark files given at build time.
+
+    index = load_benchmarks(["HumanEval.jsonl.gz", "mbpp.jsonl"], n=8)
+    check = decontamination_filter(index, threshold=0.5)      # a `filters.Filter`
+
+Benchmark files: `.jsonl` / `.jsonl.gz` / `.json` (a list or one object per line) with a
+statement in `prompt` (HumanEval), `text` (MBPP), `question`, `statement` or
+`description`, optional code in `canonical_solution` or `code`, and an id in `task_id`,
+`id` or `problem_id` (else the line number; prefixed by `split` when there is one); or plain `.txt`, one statement per non-empty
+line. A problem is `contaminated` when the share of some benchmark item's word n-grams
+found in the problem's statement reaches the threshold, or the share of its code n-grams
+found in one of the problem's solutions does; the detail names the benchmark id and share.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from appsplus.quality.text import code_tokens, ngrams, words
+from appsplus.schema import Problem, RejectReason
+
+TEXT_FIELDS = ("prompt", "text", "question", "statement", "description")
+CODE_FIELDS = ("canonical_solution", "code", "solution")
+ID_FIELDS = ("task_id", "id", "problem_id")
+
+
+class BenchmarkError(ValueError):
+    """A benchmark file cannot be read; the message names the file and why."""
+
+
+class BenchmarkItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    benchmark: str
+    item_id: str
+    text_ngrams: int
+    code_ngrams: int
+
+
+class BenchmarkIndex(BaseModel):
+    """Inverted index n-gram hash -> items holding it, for statements and for code."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    n: int
+    items: list[BenchmarkItem] = Field(default_factory=list)
+    text: dict[int, list[int]] = Field(default_factory=dict)
+    code: dict[int, list[int]] = Field(default_factory=dict)
+    files: dict[str, str] = Field(default_factory=dict, description="name -> sha256")
+
+
+def _rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        data = path.read_bytes()
+        if path.suffix == ".gz":
+            data = gzip.decompress(data)
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError, EOFError, gzip.BadGzipFile) as e:
+        raise BenchmarkError(f"{path}: cannot read ({e})") from None
+    name = path.name.removesuffix(".gz")
+    if name.endswith(".txt"):
+        lines = [line.strip() for line in text.splitlines()]
+        return [(str(n), {"text": line}) for n, line in enumerate(lines, 1) if line]
+    try:
+        if name.endswith(".json") and text.lstrip().startswith("["):
+            parsed = json.loads(text)
+            rows = [(str(n), row) for n, row in enumerate(parsed, 1)]
+        else:
+            rows = [
+                (str(n), json.loads(line))
+                for n, line in enumerate(text.splitlines(), 1)
+                if line.strip()
+            ]
+    except json.JSONDecodeError as e:
+        raise BenchmarkError(f"{path}: not JSON lines ({e})") from None
+    if not all(isinstance(row, dict) for _, row in rows):
+        raise BenchmarkError(f"{path}: every row must be a JSON object")
+    return rows
+
+
+def load_benchmarks(paths: list[str], n: int = 8) -> BenchmarkIndex:
+    """Read and index benchmark files; raises BenchmarkError on a missing or unreadable one."""
+    index = BenchmarkIndex(n=n)
+    for spec in paths:
+        path = Path(spec)
+        if not path.is_file():
+            raise BenchmarkError(f"{path}: no such benchmark file")
+        bench = path.name.split(".", 1)[0]
+        rows = _rows(path)
+        found = 0
+        for line, row in rows:
+            text = next((row[f] for f in TEXT_FIELDS if isinstance(row.get(f), str)), "")
+            code = next((row[f] for f in CODE_FIELDS if isinstance(row.get(f), str)), "")
+            if not text and not code:
+                continue
+            found += 1
+            item_id = next((str(row[f]) for f in ID_FIELDS if row.get(f) is not None), line)
+            if isinstance(row.get("split"), str):  # APPS rows: ids repeat across splits
+                item_id = f"{row['split']}/{item_id}"
+            grams_t = ngrams(words(text), n) if text else set()
+            grams_c = ngrams(code_tokens(code), n) if code else set()
+            k = len(index.items)
+            index.items.append(
+                BenchmarkItem(
+                    benchmark=bench,
+                    item_id=item_id,
+                    text_ngrams=len(grams_t),
+                    code_ngrams=len(grams_c),
+                )
+            )
+            for g in grams_t:
+                index.text.setdefault(g, []).append(k)
+            for g in grams_c:
+                index.code.setdefault(g, []).append(k)
+        if not found:
+            raise BenchmarkError(
+                f"{path}: no row has a statement ({', '.join(TEXT_FIELDS)}) or code "
+                f"({', '.join(CODE_FIELDS)})"
+            )
+        index.files[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return index
+
+
+class Match(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    benchmark: str
+    item_id: str
+    field: str
+    overlap: float
+    shared: int
+
+
+def best_matches(index: BenchmarkIndex, problem: Problem) -> dict[str, Match]:
+    """Per field ('statement', 'code'): the item sharing the largest share of its n-grams."""
+    best: dict[str, Match] = {}
+    probes = [("statement", index.text, ngrams(words(problem.question), index.n))]
+    code: set[int] = set()
+    for solution in problem.solutions:
+        code |= ngrams(code_tokens(solution), index.n)
+    probes.append(("code", index.code, code))
+    for field, table, grams in probes:
+        hits: Counter[int] = Counter()
+        for g in grams:
+            for k in table.get(g, ()):
+                hits[k] += 1
+        for k, shared in sorted(hits.items()):
+            item = index.items[k]
+            total = item.text_ngrams if field == "statement" else item.code_ngrams
+            overlap = shared / total if total else 0.0
+            if field not in best or overlap > best[field].overlap:
+                best[field] = Match(
+                    benchmark=item.benchmark,
+                    item_id=item.item_id,
+                    field=field,
+                    overlap=round(overlap, 4),
+                    shared=shared,
+                )
+    return best
+
+
+class DecontaminationFilter:
+    """A `filters.Filter` rejecting `contaminated` problems; counts every shared n-gram too."""
+
+    def __init__(self, index: BenchmarkIndex, threshold: float) -> None:
+        self.index, self.threshold = index, threshold
+        # problems sharing at least one n-gram (open-r1's stricter rule), per field
+        self.any_shared: Counter[str] = Counter()
+        self.by_benchmark: Counter[str] = Counter()
+
+    def __call__(self, problem: Problem) -> tuple[RejectReason, str] | None:
+        found = best_matches(self.index, problem)
+        self.any_shared.update(found.keys())
+        if not found:
+            return None
+        match = max(found.values(), key=lambda m: m.overlap)
+        if match.overlap < self.threshold:
+            return None
+        self.by_benchmark[match.benchmark] += 1
+        return RejectReason.CONTAMINATED, (
+            f"{match.field} shares {match.shared} {self.index.n}-grams with {match.benchmark} "
+            f"{match.item_id} ({match.overlap:.0%} of that item's {match.field} {self.index.n}-grams)"
+        )

@@ -1,0 +1,254 @@
+"""Quality counts for the manifest, the dataset card section, and filtering at load time.
+
+summary = QualityTally(config); summary.add(record); ...; summary.summary(...)
+keep = record_filter(exclude_flags=["weak_tests"], min_mutation_score=0.5)
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from appsplus.quality.models import FLAGS, Quality, QualityConfig
+
+BINS = 10
+
+
+class QualitySummary(BaseModel):
+    """The `quality` section of the manifest: what each quality step found (kept records)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: dict[str, Any] = Field(description="the quality config of the build")
+    duplicates: dict[str, int] = Field(default_factory=dict)
+    contamination: dict[str, Any] = Field(default_factory=dict)
+    flags: dict[str, int] = Field(default_factory=dict, description="kept records per flag")
+    mutation: dict[str, Any] = Field(default_factory=dict)
+    augmentation: dict[str, Any] = Field(default_factory=dict)
+
+
+def _bin(score: float) -> str:
+    k = min(int(score * BINS), BINS - 1)
+    return f"{k / BINS:.1f}-{(k + 1) / BINS:.1f}"
+
+
+def histogram(scores: Iterable[float]) -> dict[str, int]:
+    """Mutation scores in ten bins [0.0-0.1) ... [0.9-1.0], every bin present."""
+    counts = Counter(_bin(s) for s in scores)
+    return {_bin(k / BINS): counts.get(_bin(k / BINS), 0) for k in range(BINS)}
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def summarize(
+    config: QualityConfig,
+    qualities: Iterable[Quality | None],
+    duplicates: dict[str, int],
+    contamination: dict[str, Any],
+) -> QualitySummary:
+    """The manifest section from the kept records' Quality and the rejection counts."""
+    flags: Counter[str] = Counter()
+    scores: list[float] = []
+    before: list[float] = []
+    after: list[float] = []
+    totals: Counter[str] = Counter()
+    added = augmented = 0
+    for q in qualities:
+        if q is None:
+            continue
+        flags.update(q.flags)
+        totals["counted"] += q.mutants_counted
+        totals["killed"] += q.mutants_killed
+        totals["survivors"] += len(q.surviving_mutants)
+        totals["equivalent"] += q.mutants_equivalent
+        totals["uncounted"] += q.mutants_uncounted
+        if q.mutation_score is not None:
+            scores.append(q.mutation_score)
+            if q.mutation_score_augmented is not None:
+                before.append(q.mutation_score)
+                after.append(q.mutation_score_augmented)
+        else:
+            totals["unscored"] += 1
+        if q.generated_tests:
+            augmented += 1
+            added += len(q.generated_tests)
+    mutation: dict[str, Any] = {}
+    if config.mutation:
+        mutation = {
+            "problems_scored": len(scores),
+            "problems_unscored": totals["unscored"],
+            "mean_score": _mean(scores),
+            "histogram": histogram(scores),
+            "weak_threshold": config.weak_threshold,
+            "weak_tests": flags["weak_tests"],
+            "mutants": {k: totals[k] for k in ("counted", "killed", "survivors")}
+            | {k: totals[k] for k in ("equivalent", "uncounted")},
+        }
+    augmentation: dict[str, Any] = {}
+    if config.augment_tests:
+        augmentation = {
+            "per_problem": config.augment_tests,
+            "problems_augmented": augmented,
+            "tests_added": added,
+            "mean_score_before": _mean(before),
+            "mean_score_after": _mean(after),
+            "problems_compared": len(before),
+        }
+    return QualitySummary(
+        steps=config.model_dump(mode="json"),
+        duplicates=duplicates,
+        contamination=contamination,
+        flags={f: flags[f] for f in FLAGS},
+        mutation=mutation,
+        augmentation=augmentation,
+    )
+
+
+def card_section(summary: QualitySummary) -> str:
+    """The dataset card's '## Quality' section (markdown)."""
+    lines = ["## Quality", ""]
+    d = summary.duplicates
+    if d:
+        lines.append(
+            f"- Duplicates rejected: {d.get('rejected', 0)} ({d.get('exact', 0)} exact, "
+            f"{d.get('near', 0)} near); train/test overlaps: {d.get('train_test_overlaps', 0)}"
+        )
+    c = summary.contamination
+    if c:
+        by = ", ".join(f"{k}: {v}" for k, v in c.get("rejected_by_benchmark", {}).items())
+        lines.append(
+            f"- Contaminated (rejected): {c.get('rejected', 0)}"
+            + (f" ({by})" if by else "")
+            + f"; problems sharing any {c.get('ngram')}-gram with an item: "
+            + ", ".join(f"{k} {v}" for k, v in c.get("problems_sharing_an_ngram", {}).items())
+        )
+    lines.append(
+        "- Flags (kept records): " + ", ".join(f"`{k}` {v}" for k, v in summary.flags.items())
+    )
+    m = summary.mutation
+    if m:
+        lines += [
+            f"- Mutation score: {m['problems_scored']} problems scored, mean {m['mean_score']}, "
+            f"{m['weak_tests']} below {m['weak_threshold']} (`weak_tests`)",
+            "",
+            "| mutation score | problems |",
+            "|---|---|",
+            *[f"| {k} | {v} |" for k, v in m["histogram"].items()],
+            "",
+        ]
+    a = summary.augmentation
+    if a:
+        lines.append(
+            f"- Tests added: {a['tests_added']} to {a['problems_augmented']} problems; mean "
+            f"mutation score {a['mean_score_before']} -> {a['mean_score_after']} "
+            f"({a['problems_compared']} problems)"
+        )
+    lines += [
+        "",
+        "Each record's `quality` column (JSON) holds its flags, mutation score, surviving "
+        "mutant ids and generated tests; `appsplus.load(path, exclude_flags=[...], "
+        "min_mutation_score=...)` filters on them.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def record_filter(
+    exclude_flags: Iterable[str] = (), min_mutation_score: float | None = None
+) -> Callable[[dict[str, Any]], bool]:
+    """A row predicate for `datasets.Dataset.filter` over the `quality` JSON column.
+
+    Records without quality data pass the flag test; with `min_mutation_score`, only
+    records with a score at least that high pass.
+    """
+    unknown = set(exclude_flags) - set(FLAGS)
+    if unknown:
+        raise ValueError(f"unknown flag(s) {sorted(unknown)}; known: {', '.join(FLAGS)}")
+    excluded = set(exclude_flags)
+
+    def keep(row: dict[str, Any]) -> bool:
+        raw = row.get("quality")
+        q = Quality.model_validate_json(raw) if isinstance(raw, str) else None
+        if q is None:
+            return min_mutation_score is None
+        if excluded & set(q.flags):
+            return False
+        if min_mutation_score is not None:
+            return q.mutation_score is not None and q.mutation_score >= min_mutation_score
+        return True
+
+    return keep
+
+
+def quality_report(folder: Path, weakest: int = 0) -> dict[str, Any]:
+    """What `appsplus quality` prints: manifest counts and quality section, near-limit tests.
+
+    Raises DatasetError when `folder` is not a finished build.
+    """
+    from appsplus.dataset import DatasetError, data_files, iter_rows, stats
+
+    manifest = stats(folder)
+    report: dict[str, Any] = {
+        "name": manifest.name,
+        "counts": manifest.counts.model_dump(),
+        "kept_percent": round(100 * manifest.counts.kept / max(manifest.counts.read, 1), 1),
+        "rejected_by_reason": manifest.rejected_by_reason,
+        "quality": manifest.quality or None,
+    }
+    runtimes = folder / "runtimes.parquet"
+    if runtimes.is_file():
+        near = [len(r.get("near_limit_tests") or []) for r in iter_rows(runtimes)]
+        report["near_time_limit"] = {"problems": sum(n > 0 for n in near), "tests": sum(near)}
+    if weakest:
+        rows = []
+        for path in data_files(folder).values():
+            for row in iter_rows(Path(path)):
+                raw = row.get("quality")
+                if not isinstance(raw, str):
+                    continue
+                try:
+                    q = Quality.model_validate_json(raw)
+                except ValueError as e:
+                    raise DatasetError(f"{path}: invalid quality column: {e}") from None
+                if q.mutation_score is not None:
+                    rows.append((q.mutation_score, row["problem_id"], q.surviving_mutants))
+        rows.sort()
+        report["weakest"] = [
+            {"problem_id": pid, "mutation_score": score, "surviving_mutants": surv}
+            for score, pid, surv in rows[:weakest]
+        ]
+    return report
+
+
+def render_report(report: dict[str, Any]) -> str:
+    """The report as plain text for the terminal."""
+    c = report["counts"]
+    lines = [
+        f"{report['name']}: kept {c['kept']} of {c['read']} ({report['kept_percent']}%), "
+        f"rejected {c['rejected']}",
+        "rejected by reason: "
+        + (", ".join(f"{k} {v}" for k, v in report["rejected_by_reason"].items()) or "none"),
+    ]
+    q = report.get("quality")
+    if not q:
+        lines.append("no quality section: the dataset was built without the quality steps")
+    else:
+        summary = QualitySummary.model_validate(q)
+        lines.append(card_section(summary).split("\n\nEach record")[0].removeprefix("## Quality\n"))
+    near = report.get("near_time_limit")
+    if near:
+        lines.append(
+            f"near the time limit (reference runtime >= half of it, measured): "
+            f"{near['tests']} tests in {near['problems']} problems"
+        )
+    for w in report.get("weakest", []):
+        lines.append(
+            f"{w['problem_id']}: score {w['mutation_score']}, survivors "
+            + (", ".join(w["surviving_mutants"]) or "none")
+        )
+    return "\n".join(lines)
