@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from appsplus import __version__
-from appsplus.cli_options import executor_option
+from appsplus.cli_options import allow_unisolated_option, executor_option
 
 
 def _console(stderr: bool = False):
@@ -34,6 +34,7 @@ def main() -> None:
 
 
 @main.command("exec")
+@allow_unisolated_option
 @click.argument("program", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--tests",
@@ -209,6 +210,7 @@ def _counts_table(manifest, title: str):
 )
 @click.option("--workers", type=int, default=None, help="Sandbox workers [default: CPU count].")
 @executor_option
+@allow_unisolated_option
 @click.option(
     "--canonical",
     type=click.Choice(["first", "shortest"]),

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from appsplus import __version__
-from appsplus.cli_options import executor_option
+from appsplus.cli_options import allow_unisolated_option, executor_option
 
 DEFAULT_KS = (1, 5, 10)
 
@@ -523,6 +523,7 @@ def main(verbose: int) -> None:
 
 
 @main.command("run")
+@allow_unisolated_option
 @suite_options
 @sampling_options
 @strategy_options
@@ -710,6 +711,7 @@ def generate_command(out: Path, **opts) -> None:
 
 
 @main.command("evaluate")
+@allow_unisolated_option
 @out_option
 @click.option(
     "--suite",

@@ -68,13 +68,14 @@ class Confinement:
         self.tmpfs_budget_mb = 0
         self.cause = None  # why full isolation is not in force (None when it is)
         self.private_dirs = []  # private temp dirs to empty after each program
+        self.kept_in_tmp = set()  # code bound back into them, and its parents: never emptied
         self.keep_read_cap = False
 
     def report(self):
         return {
             k: v
             for k, v in vars(self).items()
-            if k not in ("private_dirs", "keep_read_cap", "mode")
+            if k not in ("private_dirs", "keep_read_cap", "mode", "kept_in_tmp")
         } | {"mode": self.mode}
 
     def refuse(self, what):
@@ -107,7 +108,7 @@ def enter_namespaces(conf):
         conf.refuse(f"{platform.system()} has no namespaces (Linux only)")
         return
     flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID
-    if os.geteuid() == 0:
+    if os.geteuid() == 0 and _all_uids_mapped():
         conf.mode = "root"
     else:
         uid, gid = os.geteuid(), os.getegid()
@@ -141,6 +142,16 @@ def enter_namespaces(conf):
             conf.refuse(f"unshare of the {attr.replace('_', ' ')} failed with {_err()}")
     if conf.network_namespace:
         _loopback_up()
+
+
+def _all_uids_mapped():
+    """Real root (every uid exists), not root of a user namespace that maps only a few
+    (a rootless container): only then can each worker have a uid of its own."""
+    try:
+        with open("/proc/self/uid_map") as f:
+            return f.read().split() == ["0", "0", "4294967295"]
+    except OSError:
+        return False
 
 
 def _loopback_up():
@@ -185,63 +196,92 @@ def build_filesystem(conf, needed_paths, home):
 
 
 def _private_tmp(conf, needed_paths):
-    """One tmpfs of TMPFS_BUDGET_MB, its subfolders bind-mounted on /tmp, /var/tmp, /dev/shm."""
-    dirs = [
-        d
-        for d in PRIVATE_TMP_DIRS
-        if os.path.isdir(d) and not any(p == d or p.startswith(d + "/") for p in needed_paths)
-    ]
+    """One tmpfs of TMPFS_BUDGET_MB, its subfolders bind-mounted on /tmp, /var/tmp, /dev/shm.
+
+    Code that lives there (a checkout or venv under /tmp) is bind-mounted back, read-only.
+    """
+    dirs = [d for d in PRIVATE_TMP_DIRS if os.path.isdir(d) and not os.path.islink(d)]
     if "/tmp" not in dirs:
-        conf.refuse("/tmp holds the interpreter: no private /tmp")
+        conf.refuse("no /tmp directory to make private")
         return
-    opts = f"mode=1777,size={TMPFS_BUDGET_MB}m,nr_inodes=16384"
-    if not _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts):
-        conf.refuse(f"could not mount a private /tmp: {_err()}")
-        return
-    subs = {}
-    for i, d in enumerate(dirs):
-        subs[d] = f"/tmp/.{i}"
-        os.mkdir(subs[d])
-        os.chmod(subs[d], 0o1777)
-    mounted = [d for d in dirs if d != "/tmp" and _mount(subs[d], d, None, MS_BIND, None)]
-    # /tmp last: its bind covers the budget tmpfs's root (nothing else can reach it)
-    if _mount(subs["/tmp"], "/tmp", None, MS_BIND, None):
-        mounted.insert(0, "/tmp")
-    conf.private_tmp = "/tmp" in mounted
+    keep = _minimal([p for p in needed_paths if any(p.startswith(d + "/") for d in dirs)])
+    fds = _open_paths(keep)
+    try:
+        opts = f"mode=1777,size={TMPFS_BUDGET_MB}m,nr_inodes=16384"
+        if not _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts):
+            conf.refuse(f"could not mount a private /tmp: {_err()}")
+            return
+        subs = {}
+        for i, d in enumerate(dirs):
+            subs[d] = f"/tmp/.{i}"
+            os.mkdir(subs[d])
+            os.chmod(subs[d], 0o1777)
+        mounted = [d for d in dirs if d != "/tmp" and _mount(subs[d], d, None, MS_BIND, None)]
+        # /tmp last: its bind covers the budget tmpfs's root (nothing else can reach it)
+        if _mount(subs["/tmp"], "/tmp", None, MS_BIND, None):
+            mounted.insert(0, "/tmp")
+        conf.private_tmp = "/tmp" in mounted and _bind_back(fds)
+    finally:
+        for fd in fds.values():
+            os.close(fd)
     conf.private_dirs = mounted
     conf.tmpfs_budget_mb = TMPFS_BUDGET_MB if conf.private_tmp else 0
+    conf.kept_in_tmp = {a for p in keep for a in _ancestors(p)} | set(keep)
     if not conf.private_tmp:
         conf.refuse(f"could not mount a private /tmp: {_err()}")
 
 
-def _hide(d, keep):
-    """Cover `d` with an empty read-only tmpfs into which only `keep` are bind-mounted back."""
-    keep = sorted(set(keep))
-    keep = [p for p in keep if not any(p != q and p.startswith(q + "/") for q in keep)]
+def _minimal(paths):
+    """`paths` without those inside another one of them."""
+    paths = sorted(set(paths))
+    return [p for p in paths if not any(p != q and p.startswith(q + "/") for q in paths)]
+
+
+def _ancestors(path):
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[:k]) for k in range(1, len(parts))]
+
+
+def _open_paths(paths):
     fds = {}
-    for p in keep:
+    for p in paths:
         try:
             fds[p] = os.open(p, os.O_PATH)
         except OSError:
             pass
+    return fds
+
+
+def _bind_back(fds):
+    """Bind-mount each opened path (fd) read-only at its own path, making parents as needed."""
+    remount = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
+    for p, fd in fds.items():
+        if not os.path.lexists(p):
+            os.makedirs(os.path.dirname(p), mode=0o755, exist_ok=True)
+            if stat.S_ISDIR(os.fstat(fd).st_mode):
+                os.mkdir(p, 0o755)
+            else:
+                open(p, "w").close()
+        if not _mount(f"/proc/self/fd/{fd}", p, None, MS_BIND | MS_REC, None):
+            return False
+        if not _mount(None, p, None, remount, None):
+            return False
+    return True
+
+
+def _hide(d, keep):
+    """Cover `d` with an empty read-only tmpfs into which only `keep` are bind-mounted back."""
+    fds = _open_paths(_minimal(keep))
     try:
         if not _mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m"):
             return False
-        for p, fd in fds.items():
-            if p == d:
-                target = d
-            else:
-                target = p
-                parent = os.path.dirname(p)
-                os.makedirs(parent, exist_ok=True)
-                if stat.S_ISDIR(os.fstat(fd).st_mode):
-                    os.mkdir(target)
-                else:
-                    open(target, "w").close()
-            if not _mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC, None):
-                return False
+        if not _bind_back({p: fd for p, fd in fds.items() if p != d}):
+            return False
         remount = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
-        return _mount(None, d, None, remount, None)
+        ok = _mount(None, d, None, remount, None)
+        if d in fds:  # the whole folder is needed: put it back as it was
+            ok = _mount(f"/proc/self/fd/{fds[d]}", d, None, MS_BIND | MS_REC, None)
+        return ok
     finally:
         for fd in fds.values():
             os.close(fd)

@@ -155,17 +155,20 @@ def _str_or_none(value):
     return value[:100_000_000] if isinstance(value, str) else None
 
 
-def _remove_tree(path):
-    """Delete a directory tree without following symlinks (no shutil: keeps the zygote small)."""
-    _empty_dir(path)
-    try:
-        os.rmdir(path)
-    except OSError:
-        pass
+def _remove_tree(path, keep=frozenset()):
+    """Delete a directory tree without following symlinks (no shutil: keeps the zygote small).
+
+    Paths in `keep` stay (code bound into a private /tmp, and the folders above it)."""
+    _empty_dir(path, keep)
+    if path not in keep:
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass
 
 
-def _empty_dir(path):
-    """Remove everything inside `path`, keeping `path` itself (mode-000 folders included)."""
+def _empty_dir(path, keep=frozenset()):
+    """Remove everything inside `path` but `keep`, keeping `path` itself (mode-000 folders too)."""
     try:
         entries = list(os.scandir(path))
     except PermissionError:
@@ -179,7 +182,8 @@ def _empty_dir(path):
     for e in entries:
         try:
             if e.is_dir(follow_symlinks=False):
-                _remove_tree(e.path)
+                if e.path not in keep or any(k.startswith(e.path + "/") for k in keep):
+                    _remove_tree(e.path, keep)
             else:
                 os.unlink(e.path)
         except OSError:
@@ -377,7 +381,7 @@ class Zygote:
                 os.close(self.err_fd)
                 self.out_fd = self.err_fd = None
             for d in self.conf.private_dirs:  # also clears what programs left in /tmp
-                _empty_dir(d)
+                _empty_dir(d, self.conf.kept_in_tmp)
             if not self.conf.private_tmp:  # the work folder is in a shared temp dir
                 _remove_tree(workdir)
 

@@ -89,23 +89,17 @@ def build(base: Path) -> dict[str, Path]:
         shutil.copy2(f, src / "tests" / "execution" / f.name)
     shutil.copy2(REPO_ROOT / "pyproject.toml", src / "pyproject.toml")
     (site / "appsplus-src.pth").write_text(str(src) + "\n")
-    for root, dirs, files in os.walk(base):
-        for d in dirs:
-            os.chmod(os.path.join(root, d), 0o755)
-        for f in files:
-            p = os.path.join(root, f)
-            if not os.path.islink(p):
-                os.chmod(p, os.stat(p).st_mode | 0o444)
     home = base / "home"
     (home / ".ssh").mkdir(parents=True)
     key = home / ".ssh" / "id_ed25519"
     key.write_text(SECRET)
-    key.chmod(0o600)
     (home / "notes.txt").write_text("the user's file\n")
-    for p in (home, home / ".ssh", key, home / "notes.txt"):
-        os.chown(p, NONROOT_UID, NONROOT_UID)
-    home.chmod(0o700)
-    (home / ".ssh").chmod(0o700)
+    for root, dirs, files in os.walk(base):  # the user owns its venv, checkout and home
+        for name in [*dirs, *files]:
+            os.lchown(os.path.join(root, name), NONROOT_UID, NONROOT_UID)
+    key.chmod(0o600)
+    for d in (home, home / ".ssh"):
+        d.chmod(0o700)
     return {"python": venv / "bin" / "python", "src": src, "home": home, "venv": venv}
 
 
