@@ -8,7 +8,6 @@ pure or compiled dependencies they need into it, and makes a home with a private
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import stat
@@ -18,10 +17,34 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NONROOT_UID = 54321  # no passwd entry needed
-DEPENDENCIES = (
-    "pydantic", "pydantic_core", "annotated_types", "typing_extensions", "typing_inspection",
-    "click", "pytest", "_pytest", "pluggy", "iniconfig", "packaging",
-)  # fmt: skip
+DEPENDENCIES = ("pydantic", "click", "pytest")  # and what they require
+
+
+def _distributions(names) -> list:
+    """The installed distributions of `names` and of everything they require here."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    seen, todo, found = set(), list(names), []
+    while todo:
+        name = todo.pop()
+        key = name.lower().replace("_", "-")
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        found.append(dist)
+        for spec in dist.requires or ():
+            req = Requirement(spec)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    return found
+
+
 SECRET = "-----BEGIN OPENSSH PRIVATE KEY----- not a real key"
 
 
@@ -73,13 +96,12 @@ def build(base: Path) -> dict[str, Path]:
     venv = base / "venv"
     subprocess.run([interpreter(), "-m", "venv", "--without-pip", str(venv)], check=True)
     site = next((venv / "lib").glob("python3*/site-packages"))
-    for name in DEPENDENCIES:
-        module = importlib.import_module(name)
-        src = Path(module.__file__)
-        if src.name == "__init__.py":
-            shutil.copytree(src.parent, site / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, site / src.name)
+    for dist in _distributions(DEPENDENCIES):
+        for f in dist.files or ():
+            path = Path(dist.locate_file(f))
+            if path.is_file() and "__pycache__" not in f.parts and not str(f).startswith(".."):
+                (site / f).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, site / f)
     src = base / "src"
     src.mkdir()
     shutil.copytree(REPO_ROOT / "appsplus", src / "appsplus", ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip

@@ -113,7 +113,16 @@ def test_cli_refuses_clearly_and_accepts_allow_unisolated(no_userns_available, t
     tests = tmp_path / "t.json"
     tests.write_text(json.dumps({"inputs": ["2\n"], "outputs": ["4\n"]}))
     env = {k: v for k, v in os.environ.items() if k != ALLOW_UNISOLATED_ENV}
-    base = [sys.executable, "-m", "appsplus.cli", "exec", str(program), "--tests", str(tests)]
+    base = [
+        sys.executable,
+        "-m",
+        "appsplus.cli",
+        "exec",
+        str(program),
+        "--tests",
+        str(tests),
+        "--json",
+    ]
     refused = subprocess.run(
         _without_user_namespaces(*base), capture_output=True, text=True, timeout=120, env=env
     )
@@ -140,7 +149,7 @@ def test_hostile_suite_as_an_unprivileged_uid():
     try:
         env = nonroot_env.build(base)
         cmd = nonroot_env.command(
-            env, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x",
+            env, "-m", "pytest", "-q", "-p", "no:cacheprovider",
             "tests/execution/test_execution_hostile.py",
             "tests/execution/test_execution_basic.py",
             "tests/execution/test_isolation_modes.py",
