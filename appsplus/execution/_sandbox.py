@@ -37,7 +37,7 @@ STDERR_PREVIEW = 4096
 HARNESS_DISRUPTED = 70  # exit status of a child whose harness code failed
 PR_SET_PDEATHSIG, PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE = 1, 8, 38, 4
 CAP_DAC_READ_SEARCH = 2
-STDIN_FD = 7  # a child's stdin memfd (made before its seccomp filter forbids memfds)
+STDIN_FD = 7  # the children's stdin memfd (made before the seccomp filter forbids memfds)
 MAX_MESSAGE_BYTES = 64 * 2**20
 MAX_PROGRAM_CHARS = 1_000_000
 RESERVE_BYTES = 4 << 20  # memory set aside so the harness can report a MemoryError
@@ -119,10 +119,14 @@ def compile_program(program, kind):
         raise ValueError(f"program longer than {MAX_PROGRAM_CHARS} characters")
     if program.startswith("\ufeff"):  # a UTF-8 BOM: `python prog.py` ignores it, so do we
         program = program[1:]
+    try:  # fast path: most programs have no top-level `return` to rewrite
+        return compile(program, PROGRAM_FILENAME, "exec", dont_inherit=True)
+    except SyntaxError as e:
+        if kind != "stdio" or "outside function" not in str(e.msg):
+            raise
     tree = ast.parse(program, PROGRAM_FILENAME)
-    if kind == "stdio":
-        tree = ast.fix_missing_locations(_ReturnRewriter().visit(tree))
-    return compile(tree, PROGRAM_FILENAME, "exec")
+    tree = ast.fix_missing_locations(_ReturnRewriter().visit(tree))
+    return compile(tree, PROGRAM_FILENAME, "exec", dont_inherit=True)
 
 
 def _read_version_tag(d):
@@ -271,7 +275,7 @@ class Zygote:
         self.switch_uid = self.root and conf.unprivileged_user and "uid" not in off
         conf.unprivileged_user = self.switch_uid
         self.seccomp = None
-        self.out_fd = self.err_fd = None
+        self.out_fd = self.err_fd = self.in_fd = None
 
     def confine(self):
         """Once per worker: /proc, Landlock, the seccomp filter, capabilities."""
@@ -292,7 +296,35 @@ class Zygote:
             conf.refuse("could not drop the capabilities of the user namespace")
         elif self.root:
             os.setgroups([])
-        self.scope_abi = conf.landlock_abi if "landlock" not in off else 0
+        # Landlock scopes (no signals beyond the program's own processes) per child: only
+        # needed without a pid namespace, where the zygote and the caller are reachable.
+        self.scope_abi = conf.landlock_abi if "landlock" not in off and not self.pid_ns else 0
+        if self.pid_ns:
+            # every process of a run dies with it: one set of memfds for the worker's life,
+            # made before the filter (which forbids memfds) goes onto the zygote itself
+            self.make_memfds()
+            if self.seccomp is not None:
+                self.seccomp.install()
+                self.seccomp = None  # children inherit it
+        # the text streams of fds 0-2, made once: every child starts with intact copies
+        sys.stdin = io.TextIOWrapper(
+            io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8"
+        )
+        sys.stdout = io.TextIOWrapper(
+            io.BufferedWriter(io.FileIO(1, "w", closefd=False), 1 << 16), encoding="utf-8"
+        )
+        sys.stderr = io.TextIOWrapper(
+            io.FileIO(2, "w", closefd=False),
+            encoding="utf-8",
+            errors="backslashreplace",
+            write_through=True,
+        )
+        self.streams = (sys.stdin, sys.stdout, sys.stderr)
+
+    def make_memfds(self):
+        """stdout, stderr and stdin files of the run's children (RLIMIT_FSIZE caps them)."""
+        self.out_fd, self.err_fd = os.memfd_create("stdout"), os.memfd_create("stderr")
+        self.in_fd = os.memfd_create("stdin")
 
     def seccomp_works(self):
         """Install the filter in a throwaway child: it must load and forbid memfd_create."""
@@ -361,13 +393,9 @@ class Zygote:
         # Kept for the worker's life when every process of a run dies with it (pid
         # namespace); else fresh per run, so that no survivor can write into the next one.
         if self.out_fd is None:
-            self.out_fd, self.err_fd = os.memfd_create("stdout"), os.memfd_create("stderr")
-        # random: a shared temp dir may hold the folders of a killed run
-        workdir = os.path.join(self.tmp_base, f"appsplus-run-{os.urandom(8).hex()}")
-        os.mkdir(workdir, 0o700)
+            self.make_memfds()
+        workdir = self.make_workdir()
         try:
-            if self.switch_uid:
-                os.chown(workdir, self.uid, self.uid)
             start = 0
             while 0 <= start < n:
                 start = ChildRun(self, job, code, workdir, start).run()
@@ -377,13 +405,23 @@ class Zygote:
             for pid in self.to_reap:
                 self.reap(pid)
             if not self.pid_ns:
-                os.close(self.out_fd)
-                os.close(self.err_fd)
-                self.out_fd = self.err_fd = None
+                for fd in (self.out_fd, self.err_fd, self.in_fd):
+                    os.close(fd)
+                self.out_fd = self.err_fd = self.in_fd = None
             for d in self.conf.private_dirs:  # also clears what programs left in /tmp
                 _empty_dir(d, self.conf.kept_in_tmp)
             if not self.conf.private_tmp:  # the work folder is in a shared temp dir
                 _remove_tree(workdir)
+
+    def make_workdir(self):
+        """The run's work folder (emptied with the private temp dirs, or removed, after it).
+        Random in a shared temp dir: that may hold the folders of a killed worker."""
+        name = "appsplus-run" if self.conf.private_tmp else f"appsplus-run-{os.urandom(8).hex()}"
+        workdir = os.path.join(self.tmp_base, name)
+        os.mkdir(workdir, 0o700)
+        if self.switch_uid:
+            os.chown(workdir, self.uid, self.uid)
+        return workdir
 
     def pass_gate(self, gate, done, n, gate_w):
         """After `done` tests: ask the parent whether to go on (only with a gate, never after the last)."""
@@ -734,7 +772,7 @@ class Child:
     def __init__(self, zygote, job, workdir, start, status_w, gate_r):
         self.z, self.job, self.workdir, self.start = zygote, job, workdir, start
         self.reserve = None
-        self.streams = None
+        self.streams = zygote.streams
         self.status_w, self.gate_r = status_w, gate_r
 
     def run(self, code):
@@ -746,13 +784,14 @@ class Child:
                 return
 
     def setup_fds(self):
-        """Keep only fds 3 (status), 4 (gate), 5 and 6 (the zygote's stdout/stderr memfds)
-        and 7 (this child's stdin memfd)."""
+        """Keep only fds 3 (status), 4 (gate), 5, 6 and 7 (the zygote's stdout, stderr and
+        stdin memfds)."""
         wanted = [
             (self.status_w, STATUS_FD),
             (self.gate_r, GATE_FD),
             (self.z.out_fd, OUT_FD),
             (self.z.err_fd, ERR_FD),
+            (self.z.in_fd, STDIN_FD),
         ]
         copies = [(os.dup(fd) if fd is not None else None, target) for fd, target in wanted]
         for fd, target in copies:
@@ -760,11 +799,7 @@ class Child:
                 os.dup2(fd, target, inheritable=False)
             elif _fd_open(target):
                 os.close(target)
-        os.closerange(ERR_FD + 1, 1 << 16)
-        fd = os.memfd_create("stdin", 0)
-        if fd != STDIN_FD:
-            os.dup2(fd, STDIN_FD, inheritable=False)
-            os.close(fd)
+        os.closerange(STDIN_FD + 1, 1 << 16)
         self.stdin_ino = os.fstat(STDIN_FD).st_ino
 
     def apply_limits(self):
@@ -868,7 +903,7 @@ class Child:
         if tracer:
             import threading  # not in the zygote: its fork hook would cost every child
         if self.reserve is None:  # address space held back for the harness (RLIMIT_AS)
-            self.reserve = mmap.mmap(-1, RESERVE_BYTES)  # untouched: costs no memory
+            self.reserve = mmap.mmap(-1, RESERVE_BYTES, flags=mmap.MAP_PRIVATE)  # untouched: free
         t0 = time.perf_counter()
         try:
             if tracer:
@@ -913,7 +948,7 @@ class Child:
         msg["duration"] = time.perf_counter() - t0
         g.clear()  # release the program's data before the harness needs memory again
         cap = job["limits"]["output_bytes"]
-        out_bytes = os.pread(OUT_FD, cap + 1, 0)
+        out_bytes = os.pread(OUT_FD, min(os.fstat(OUT_FD).st_size, cap + 1), 0)
         msg["out_size"] = len(out_bytes)
         msg["out"] = out_bytes.decode("utf-8", "replace")
         msg["err"] = os.pread(ERR_FD, STDERR_PREVIEW, 0).decode("utf-8", "replace")
