@@ -536,3 +536,22 @@ def test_workers_of_a_checkout_under_tmp_share_it_safely(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "True"  # /tmp private although the code lives there
     assert {p.name for p in Path("/tmp").glob("appsplus-run-*")} <= before
+
+
+def test_a_program_starting_with_a_utf8_bom_runs_like_plain_python(pool):
+    program = "\ufeffimport sys\nprint(int(input()) + 1)\n"
+    result = run_tests(program, [StdioTest(input="1\n", output="2\n")], pool=pool)
+    assert result.verdicts == [Verdict.PASSED], result.compile_error
+    call = "\ufeffdef f(x):\n    return x * 2\n"
+    result = run_tests(call, [CallTest(fn_name="f", args=[2], expected=4)], pool=pool)
+    assert result.passed
+
+
+def test_preamble_names_are_public_and_in_builtins_of_programs(pool):
+    from appsplus.execution import preamble_names
+
+    names = preamble_names()
+    assert {"Counter", "List", "defaultdict", "gcd", "heappush"} <= set(names)
+    program = f"print(all(n in dir(__builtins__) or hasattr(__builtins__, n) for n in {names!r}))\n"
+    result = run_tests(program, [StdioTest(input="", output="True")], pool=pool)
+    assert result.passed, result.tests[0]
