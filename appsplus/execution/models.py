@@ -66,7 +66,8 @@ class Limits(_Frozen):
     max_processes: int = Field(
         64,
         ge=1,
-        description="RLIMIT_NPROC for the sandbox user, threads included (root only: see README)",
+        description="RLIMIT_NPROC, threads included: per worker uid (root) or user namespace "
+        "(rootless); not applied without full isolation",
     )
     max_open_files: int = Field(256, ge=16, description="RLIMIT_NOFILE")
 
