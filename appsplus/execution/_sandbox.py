@@ -296,9 +296,9 @@ class Zygote:
             conf.refuse("could not drop the capabilities of the user namespace")
         elif self.root:
             os.setgroups([])
-        # Landlock scopes (no signals beyond the program's own processes) per child: only
-        # needed without a pid namespace, where the zygote and the caller are reachable.
-        self.scope_abi = conf.landlock_abi if "landlock" not in off and not self.pid_ns else 0
+        # Landlock scopes per child (two syscalls): no signal reaches a process outside the
+        # program's own, not even the zygote (which, as pid 1, would drop it anyway).
+        self.scope_abi = conf.landlock_abi if "landlock" not in off else 0
         if self.pid_ns:
             # every process of a run dies with it: one set of memfds for the worker's life,
             # made before the filter (which forbids memfds) goes onto the zygote itself
