@@ -17,7 +17,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NONROOT_UID = 54321  # no passwd entry needed
-DEPENDENCIES = ("pydantic", "click", "pytest")  # and what they require
+DEPENDENCIES = ("pydantic", "click", "pytest", "numpy")  # and what they require (if installed)
 
 
 def _distributions(names) -> list:
