@@ -365,6 +365,8 @@ class Zygote:
         gc.collect()
         gc.freeze()
         ready = {"type": "ready", "isolation": self.conf.report(), "pid": os.getpid()}
+        if not self.conf.private_tmp:  # the driver removes it if it has to kill the worker
+            ready["work_root"] = self.tmp_base
         write_frame(self.proto_out, ready)
         while True:
             try:

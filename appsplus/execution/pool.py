@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import select
+import shutil
 import signal
 import site
 import struct
@@ -105,6 +106,7 @@ class Worker:
         if hello.get("type") != "ready":
             raise SandboxError(f"sandbox worker sent {hello!r} instead of ready")
         self.isolation = Isolation(**hello["isolation"])
+        self._work_root = hello.get("work_root")  # a folder in the shared temp dir, or None
         try:
             check_isolation(self.isolation, allow_unisolated)
         except SandboxError:
@@ -228,6 +230,10 @@ class Worker:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             log.warning("sandbox worker %d did not exit after SIGKILL", self.proc.pid)
+        # killed, its launcher could not remove the work folders it kept in a shared temp dir
+        root = getattr(self, "_work_root", None)
+        if root and os.path.basename(root).startswith("appsplus-worker-"):
+            shutil.rmtree(root, ignore_errors=True)
 
 
 _NOT_JSON = object()

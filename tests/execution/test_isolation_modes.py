@@ -94,6 +94,7 @@ def test_without_user_namespaces_untrusted_code_needs_the_opt_in(no_userns_avail
     script = tmp_path / "probe.py"
     script.write_text(NO_USERNS_SCRIPT)
     env = {k: v for k, v in os.environ.items() if k != ALLOW_UNISOLATED_ENV}
+    before = set(Path("/tmp").glob("appsplus-worker-*"))
     done = subprocess.run(
         _without_user_namespaces(sys.executable, str(script)),
         capture_output=True, text=True, timeout=120, env=env,
@@ -105,6 +106,8 @@ def test_without_user_namespaces_untrusted_code_needs_the_opt_in(no_userns_avail
     assert out["passed"] is True
     iso = Isolation(**out["isolation"])
     assert iso.mode == "none" and not iso.full and iso.cause
+    # the refused worker and the opted-in one left no work folder in the shared /tmp
+    assert set(Path("/tmp").glob("appsplus-worker-*")) <= before
 
 
 def test_cli_refuses_clearly_and_accepts_allow_unisolated(no_userns_available, tmp_path):
