@@ -141,6 +141,13 @@ def test_cli_refuses_clearly_and_accepts_allow_unisolated(no_userns_available, t
 
 
 # --------------------------------------------------------------------------- an unprivileged uid
+ROOTLESS_PROBE = (
+    "from appsplus.execution import WorkerPool\n"
+    "with WorkerPool(1, allow_unisolated=True) as pool:\n"
+    "    print(pool.isolation().model_dump_json())\n"
+)
+
+
 @pytest.mark.slow
 def test_hostile_suite_as_an_unprivileged_uid():
     """The hostile and basic tests of this folder, run by pytest as a real ordinary uid
@@ -151,6 +158,15 @@ def test_hostile_suite_as_an_unprivileged_uid():
     base = Path("/opt") / f"appsplus-nonroot-{secrets.token_hex(6)}"
     try:
         env = nonroot_env.build(base)
+        probe = subprocess.run(
+            nonroot_env.command(env, "-c", ROOTLESS_PROBE),
+            cwd=env["src"], capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert probe.returncode == 0, probe.stderr[-2000:]
+        iso = Isolation(**json.loads(probe.stdout.strip().splitlines()[-1]))
+        if not iso.full:  # e.g. Ubuntu 24.04's AppArmor restriction of user namespaces
+            pytest.skip(f"no rootless isolation for an ordinary uid here: {iso.cause}")
+        assert iso.mode == "rootless"
         cmd = nonroot_env.command(
             env, "-m", "pytest", "-q", "-p", "no:cacheprovider",
             "tests/execution/test_execution_hostile.py",
