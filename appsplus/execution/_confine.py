@@ -182,14 +182,17 @@ def build_filesystem(conf, needed_paths, home):
         conf.refuse(f"could not make the filesystem read-only (mount_setattr: {_err()})")
     _private_tmp(conf, needed_paths)
     hide = [d for d in HIDDEN_DIRS if os.path.isdir(d) and not os.path.islink(d)]
-    if conf.mode == "rootless" and home and os.path.isdir(home) and home != "/":
+    # the caller's home (as root often /root, in CI containers /github/home): hidden, unless
+    # it is "/" (cannot be) or lies in a private temp dir already
+    in_tmp = bool(home) and any(home.startswith(d + "/") for d in conf.private_dirs)
+    hidden_home = home != "/"
+    if home and home != "/" and not in_tmp and os.path.isdir(home) and home not in hide:
         hide.append(home)
-    hidden_home = True
     for d in hide:
         ok = _hide(d, [p for p in needed_paths if p == d or p.startswith(d + "/")])
         if d == home:
             hidden_home = ok
-    conf.hidden_home = hidden_home and conf.mode in ("root", "rootless")
+    conf.hidden_home = hidden_home
     if conf.mode == "root":
         conf.keep_read_cap = not expose_paths(needed_paths)
         conf.unprivileged_user = True
