@@ -383,6 +383,16 @@ class _Tally:
         where = (record.provenance.locator, record.provenance.source)
         self.records[record.problem_id] = (key, totals, record.quality, *where)
 
+    def note_row(self, row: Any) -> None:
+        self.rows += 1
+        self.in_format += looks_like(row)
+        if self.rows == 1:
+            self.first_row = (
+                row.raw_error
+                if row.raw is None
+                else "an object with keys " + ", ".join(sorted(map(str, row.raw))[:8])
+            )
+
     def unkeep(self, problem_id: str) -> None:
         key, totals, *_ = self.records.pop(problem_id)
         self.kept[key] -= 1
@@ -398,16 +408,6 @@ def _verify_and_assess(
     verified = [o for o in outcomes if isinstance(o, Verified)]
     measured = iter(assess(verified, config.quality, config.verify, runner))
     return [next(measured) if isinstance(o, Verified) else o for o in outcomes]
-
-    def note_row(self, row: Any) -> None:
-        self.rows += 1
-        self.in_format += looks_like(row)
-        if self.rows == 1:
-            self.first_row = (
-                row.raw_error
-                if row.raw is None
-                else "an object with keys " + ", ".join(sorted(map(str, row.raw))[:8])
-            )
 
 
 def _limited(source: Source, limit: int | None) -> Iterator[Any]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from appsplus import __version__
-from appsplus.cli_options import executor_option
+from appsplus.cli_options import allow_unisolated_option, executor_option
 from appsplus.cli_output import CliGroup, Progress, console, one_line
 from appsplus.quality.options import quality_options
 
@@ -35,6 +35,7 @@ def main() -> None:
 
 
 @main.command("exec")
+@allow_unisolated_option
 @click.argument("program", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--tests",
@@ -223,6 +224,7 @@ def _counts_table(manifest, title: str):
     "--workers", type=POSITIVE, default=None, help="Sandbox workers [default: CPU count]."
 )
 @executor_option
+@allow_unisolated_option
 @click.option(
     "--canonical",
     type=click.Choice(["first", "shortest"]),
@@ -610,6 +612,7 @@ def export_command(
     "--workers", type=click.IntRange(min=1), default=None, help="Sandbox workers [default: CPUs]."
 )
 @executor_option
+@allow_unisolated_option
 @click.option(
     "--token-env",
     default=None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 EXECUTOR_HELP = (
@@ -11,4 +13,25 @@ EXECUTOR_HELP = (
 
 executor_option = click.option(
     "--executor", default="local", show_default=True, metavar="SPEC", help=EXECUTOR_HELP
+)
+
+ALLOW_UNISOLATED_HELP = (
+    "Run untrusted programs even where full isolation is impossible (no user namespaces, "
+    "not Linux): only rlimits, Landlock and seccomp then apply. Same as "
+    "APPSPLUS_ALLOW_UNISOLATED=1."
+)
+
+
+def _allow_unisolated(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:  # the executor's one policy reads it (appsplus.execution.policy)
+        os.environ["APPSPLUS_ALLOW_UNISOLATED"] = "1"
+    return value
+
+
+allow_unisolated_option = click.option(
+    "--allow-unisolated",
+    is_flag=True,
+    expose_value=False,
+    callback=_allow_unisolated,
+    help=ALLOW_UNISOLATED_HELP,
 )

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from appsplus import __version__, cli_output
-from appsplus.cli_options import executor_option
+from appsplus.cli_options import allow_unisolated_option, executor_option
 
 
 def _friendly(fn):
@@ -395,6 +395,7 @@ def main(verbose: int) -> None:
 
 
 @main.command("run")
+@allow_unisolated_option
 @suite_options
 @sampling_options
 @strategy_options
@@ -498,6 +499,7 @@ def generate_command(out: Path, **opts) -> None:
 
 
 @main.command("evaluate")
+@allow_unisolated_option
 @run_folder_option(
     "Run folder whose samples to execute (made by `bench generate`); with --samples it is "
     "created, or resumed if it holds the same samples."

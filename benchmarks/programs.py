@@ -18,7 +18,6 @@ by the program is ignored, and a program that exits early never returns True.
 
 from __future__ import annotations
 
-import builtins
 import functools
 import textwrap
 
@@ -42,24 +41,10 @@ HARNESS_HEAD = f"""def {FROM_TESTS_FN}(error):
 
 @functools.lru_cache(maxsize=1)
 def preamble_names() -> tuple[str, ...]:
-    """Names the executor puts into builtins for APPS programs (from its PREAMBLE source)."""
-    import ast
+    """Names the executor puts into builtins for APPS programs."""
+    from appsplus.execution import preamble_names as executor_preamble_names
 
-    from appsplus.execution.pool import SANDBOX_SCRIPT
-
-    tree = ast.parse(SANDBOX_SCRIPT.read_text(encoding="utf-8"))
-    preamble = next(
-        node.value.value
-        for node in tree.body
-        if isinstance(node, ast.Assign)
-        and any(isinstance(t, ast.Name) and t.id == "PREAMBLE" for t in node.targets)
-        and isinstance(node.value, ast.Constant)
-    )
-    namespace: dict[str, object] = {}
-    exec(compile(preamble, "<preamble>", "exec"), namespace)  # stdlib imports only
-    return tuple(
-        sorted(n for n in namespace if not n.startswith("__") and not hasattr(builtins, n))
-    )
+    return executor_preamble_names()
 
 
 def standard_environment() -> str:

@@ -8,7 +8,15 @@ Both are run with our executor and with the baseline: one `python -I -S prog.py`
 subprocess per test, `workers` of them at a time, output judged by the same comparator.
 Prints tests/s for each, the speed-up ratio and our overhead per program
 (wall x workers / programs - the programs' own run time per program), and
-(c) the fixed cost per program and the marginal cost per test on one worker.
+(c) the fixed cost per program and the marginal cost per test on one worker, and
+(d) isolation against the bare-fork floor, measured in the same run: a worker that forks
+one child per program with no isolation at all (plain, and "warm" with the executor's
+pre-imported modules), our worker with full isolation, and our worker with one mechanism
+turned off at a time (the difference is that mechanism's cost); per program, the median
+wall time over interleaved rounds and the CPU time of driver + worker + children. Run it as
+root for the root mode and as an ordinary user for the rootless mode (see the README):
+
+    python scripts/executor_speed.py --only isolation [--rounds 5 --programs-per-round 200]
 """
 
 from __future__ import annotations
@@ -16,6 +24,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -24,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from appsplus.execution import (
+    PREAMBLE,
     Job,
     Limits,
     StdioTest,
@@ -196,6 +207,197 @@ def fixed_costs(n_programs: int = 300) -> None:
     print(f"=> fixed : {fixed:6.2f} ms per program, marginal {per_test:5.2f} ms per test")
 
 
+# --------------------------------------------------------------------------- (d) isolation
+BARE_WORKER = r"""
+import os, struct, sys
+if sys.argv[1] == "warm":
+    exec(sys.argv[2])
+    import gc, json, ast, ctypes, select, signal, resource, mmap
+    gc.collect()
+    gc.freeze()
+def read_exact(n):
+    b = b""
+    while len(b) < n:
+        c = os.read(0, n - len(b))
+        if not c:
+            raise EOFError
+        b += c
+    return b
+while True:
+    try:
+        (n,) = struct.unpack(">I", read_exact(4))
+    except EOFError:
+        break
+    code = compile(read_exact(n).decode(), "<program>", "exec")
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        os.dup2(w, 1)
+        sys.stdout = open(1, "w", closefd=False)
+        exec(code, {"__name__": "__main__"})
+        sys.stdout.flush()
+        os._exit(0)
+    os.close(w)
+    out = b""
+    while True:
+        c = os.read(r, 65536)
+        if not c:
+            break
+        out += c
+    os.close(r)
+    os.waitpid(pid, 0)
+    os.write(1, struct.pack(">I", len(out)) + out)
+"""
+PROGRAM = "print(1)\n"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int) -> float:
+    """utime + stime of `pid` and of its reaped children, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / TICK
+
+
+class BareWorker:
+    """Fork per program, nothing else: the floor every fork-based executor pays."""
+
+    def __init__(self, warm: bool) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-S", "-s", "-B", "-c", BARE_WORKER, "warm" if warm else "plain", PREAMBLE],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        )  # fmt: skip
+        self.cpu_pid = self.proc.pid
+
+    def run(self) -> None:
+        data = PROGRAM.encode()
+        self.proc.stdin.write(struct.pack(">I", len(data)) + data)
+        self.proc.stdin.flush()
+        (n,) = struct.unpack(">I", self.proc.stdout.read(4))
+        assert self.proc.stdout.read(n) == b"1\n"
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+class OurWorker:
+    """One sandbox worker with the mechanisms in `off` turned off (benchmark-only knob)."""
+
+    def __init__(self, off: str) -> None:
+        saved = os.environ.get("APPSPLUS_SANDBOX_OFF")
+        os.environ["APPSPLUS_SANDBOX_OFF"] = off
+        try:
+            self.pool = WorkerPool(1, allow_unisolated=bool(off))
+            self.job = Job(program=PROGRAM, tests=[StdioTest(input="", output="1\n")])
+            self.run()
+        finally:
+            if saved is None:
+                os.environ.pop("APPSPLUS_SANDBOX_OFF")
+            else:
+                os.environ["APPSPLUS_SANDBOX_OFF"] = saved
+        launcher = self.pool._all[0].proc.pid
+        with open(f"/proc/{launcher}/task/{launcher}/children") as f:
+            self.cpu_pid = int(f.read().split()[0])  # the zygote: it reaps the children
+        self.isolation = self.pool.isolation()
+
+    def run(self) -> None:
+        assert self.pool.run(self.job).passed
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def isolation_costs(rounds: int, per_round: int) -> None:
+    """(d) Per-program cost of each configuration, interleaved round by round."""
+    configs = {
+        "bare fork (floor)": lambda: BareWorker(warm=False),
+        "bare fork, warm": lambda: BareWorker(warm=True),
+        "ours, full isolation": lambda: OurWorker(""),
+        "  without seccomp": lambda: OurWorker("seccomp"),
+        "  without landlock": lambda: OurWorker("landlock"),
+        "  without uid switch": lambda: OurWorker("uid"),
+        "  without namespaces+mounts": lambda: OurWorker("namespaces"),
+        "  nothing (rlimits only)": lambda: OurWorker("namespaces,landlock,seccomp,uid"),
+    }
+    workers = {name: make() for name, make in configs.items()}
+    full = workers["ours, full isolation"].isolation
+    wall = {name: [] for name in workers}
+    cpu = {name: 0.0 for name in workers}
+    try:
+        for w in workers.values():
+            for _ in range(20):
+                w.run()
+        for _ in range(rounds):
+            for name, w in workers.items():
+                c0, d0, t0 = _cpu_s(w.cpu_pid), time.process_time(), time.perf_counter()
+                for _ in range(per_round):
+                    w.run()
+                wall[name].append((time.perf_counter() - t0) / per_round * 1000)
+                cpu[name] += _cpu_s(w.cpu_pid) - c0 + time.process_time() - d0
+    finally:
+        for w in workers.values():
+            w.close()
+    n = rounds * per_round
+    med = {name: statistics.median(v) for name, v in wall.items()}
+    cpu_ms = {name: cpu[name] / n * 1000 for name in workers}
+    floor, warm = "bare fork (floor)", "bare fork, warm"
+    print(f"\n== (d) isolation cost: mode {full.mode}, {rounds} rounds x {per_round} `print(1)`")
+    print(f"in force: {', '.join(full.in_force)}")
+    print(f"{'configuration':30s} {'wall ms':>8s} {'/floor':>7s} {'/warm':>7s} {'cpu ms':>8s} {'/floor':>7s} {'/warm':>7s}")  # fmt: skip
+    for name in workers:
+        print(
+            f"{name:30s} {med[name]:8.3f} {med[name] / med[floor]:7.2f} {med[name] / med[warm]:7.2f}"
+            f" {cpu_ms[name]:8.3f} {cpu_ms[name] / cpu_ms[floor]:7.2f} {cpu_ms[name] / cpu_ms[warm]:7.2f}"
+        )  # fmt: skip
+    print("per-round wall ms (spread under load):")
+    for name in workers:
+        print(f"  {name:28s} " + " ".join(f"{x:6.2f}" for x in wall[name]))
+    base = "ours, full isolation"
+    print("mechanism cost = full - without it (ms per program; negative = noise):")
+    for name, mech in (("  without seccomp", "seccomp"), ("  without landlock", "landlock"),
+                       ("  without uid switch", "uid switch"),
+                       ("  without namespaces+mounts", "namespaces+mounts")):  # fmt: skip
+        print(
+            f"  {mech:20s} wall {med[base] - med[name]:+7.3f}  cpu {cpu_ms[base] - cpu_ms[name]:+7.3f}"
+        )
+    harness_parts()
+
+
+def harness_parts(n: int = 2000) -> None:
+    """Work folder, result channel and comparison, timed in this process."""
+    from appsplus.execution.pool import _judge
+
+    tmp = tempfile.mkdtemp(dir="/dev/shm" if os.path.isdir("/dev/shm") else None)  # tmpfs
+    t0 = time.perf_counter()
+    for _ in range(n):
+        d = os.path.join(tmp, "appsplus-run")
+        os.mkdir(d, 0o700)
+        os.rmdir(d)
+    folder = (time.perf_counter() - t0) / n * 1e6
+    os.rmdir(tmp)
+    frame = {"type": "done", "tests": [{"type": "test", "i": 0, "status": "returned",
+             "duration": 1e-4, "output": "1\n", "stderr": "", "error": None}]}  # fmt: skip
+    r, w = os.pipe()
+    t0 = time.perf_counter()
+    for _ in range(n):
+        data = json.dumps(frame).encode()
+        os.write(w, struct.pack(">I", len(data)) + data)
+        (size,) = struct.unpack(">I", os.read(r, 4))
+        json.loads(os.read(r, size))
+    channel = (time.perf_counter() - t0) / n * 1e6
+    os.close(r)
+    os.close(w)
+    test = StdioTest(input="", output="1\n")
+    t0 = time.perf_counter()
+    for _ in range(n):
+        _judge(test, frame["tests"][0])
+    compare = (time.perf_counter() - t0) / n * 1e6
+    print(f"  work folder (mkdir+rmdir) {folder:7.1f} us   result channel (frame) {channel:7.1f} us"
+          f"   comparison + verdict {compare:7.1f} us")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -207,8 +409,14 @@ def main() -> None:
         "--naive-programs", type=int, default=200, help="programs for the (slow) baseline in (b)"
     )
     ap.add_argument("--skip-real", action="store_true", help="skip (a), the real APPS solutions")
+    ap.add_argument("--only", choices=["isolation"], help="run only section (d)")
+    ap.add_argument("--rounds", type=int, default=5, help="(d): interleaved rounds")
+    ap.add_argument("--programs-per-round", type=int, default=200, help="(d): programs per round")
     args = ap.parse_args()
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, uid {os.getuid()}")
+    if args.only == "isolation":
+        isolation_costs(args.rounds, args.programs_per_round)
+        return
     if args.skip_real:
         print("(a) skipped (--skip-real)")
     elif (SHARED / "apps" / "raw").is_dir():
@@ -219,6 +427,7 @@ def main() -> None:
     jobs = make_programs(args.programs, args.tests)
     report("(b) generated stdio programs", jobs, jobs[: args.naive_programs], args.workers)
     fixed_costs()
+    isolation_costs(args.rounds, args.programs_per_round)
 
 
 if __name__ == "__main__":

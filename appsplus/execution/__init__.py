@@ -25,6 +25,11 @@ from appsplus.execution.models import (
     TestResult,
     Verdict,
 )
+from appsplus.execution.policy import (
+    ALLOW_UNISOLATED_ENV,
+    IsolationUnavailable,
+    check_isolation,
+)
 from appsplus.execution.pool import (
     EXECUTOR_VERSION,
     Job,
@@ -33,8 +38,14 @@ from appsplus.execution.pool import (
     run_many,
     run_tests,
 )
+from appsplus.execution.preamble import PREAMBLE, preamble_names
 
 __all__ = [
+    "ALLOW_UNISOLATED_ENV",
+    "IsolationUnavailable",
+    "PREAMBLE",
+    "check_isolation",
+    "preamble_names",
     "COMPARATOR_VERSION",
     "EXECUTOR_VERSION",
     "Executor",

@@ -27,7 +27,6 @@ import random
 import resource
 import select
 import signal
-import stat
 import struct
 import sys
 import time
@@ -36,30 +35,29 @@ PROGRAM_FILENAME = "<program>"
 STATUS_FD, GATE_FD, OUT_FD, ERR_FD = 3, 4, 5, 6
 STDERR_PREVIEW = 4096
 HARNESS_DISRUPTED = 70  # exit status of a child whose harness code failed
-CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWPID = 0x00020000, 0x40000000, 0x20000000
-MS_REC, MS_PRIVATE = 0x4000, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS = 1, 8, 38
+PR_SET_PDEATHSIG, PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE = 1, 8, 38, 4
 CAP_DAC_READ_SEARCH = 2
-PRIVATE_TMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+STDIN_FD = 7  # the children's stdin memfd (made before the seccomp filter forbids memfds)
 MAX_MESSAGE_BYTES = 64 * 2**20
 MAX_PROGRAM_CHARS = 1_000_000
 RESERVE_BYTES = 4 << 20  # memory set aside so the harness can report a MemoryError
+SANDBOX_UID_BASE = 200000  # root mode: programs run as this + the launcher's pid
 
-# The APPS convention: programs see these names without importing them (LeetCode-style
-# code uses `List` unimported). The modules are imported once here, so the cost is paid
-# once per worker rather than once per program.
-PREAMBLE = """
-import sys, os, io, math, time, heapq, bisect, itertools, functools, collections
-import string, re, random, copy, operator, fractions
-from typing import *
-from collections import Counter, OrderedDict, defaultdict, deque, ChainMap
-from itertools import accumulate, chain, combinations, combinations_with_replacement, permutations, product, groupby
-from functools import lru_cache, reduce, cmp_to_key, cache
-from math import ceil, floor, gcd, sqrt, log, log2, log10, exp, inf, pi, factorial, comb, perm
-from heapq import heappush, heappop, heapify, heappushpop, heapreplace, nlargest, nsmallest
-from bisect import bisect, bisect_left, bisect_right, insort, insort_left, insort_right
-from fractions import Fraction
-"""
+
+def _load_sibling(name):
+    """Load a stdlib-only sibling module by path (this folder is kept off sys.path)."""
+    import types
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
+    module = types.ModuleType(name)
+    module.__file__ = path
+    with open(path, encoding="utf-8") as f:
+        exec(compile(f.read(), path, "exec"), module.__dict__)
+    return module
+
+
+_confine = _load_sibling("_confine")
+PREAMBLE = _load_sibling("preamble").PREAMBLE
 
 # The harness code that runs after a program, in the same process, must not use builtins
 # the program may have replaced: bind the ones it uses as module globals.
@@ -107,97 +105,6 @@ def write_frame(fd, obj):
 
 
 # --------------------------------------------------------------------------- launcher
-def expose_paths(paths):
-    """Make `paths` reachable for an unprivileged uid inside this mount namespace.
-
-    A private ancestor (e.g. /root, mode 700, holding a pyenv) is covered with an empty
-    tmpfs into which only the needed entries are bind-mounted back: the sandbox user can
-    reach the interpreter and site-packages, and nothing else that lived there. Returns
-    False if some path stays unreachable (the caller then keeps CAP_DAC_READ_SEARCH).
-    """
-    plan = {}  # private ancestor -> names of its entries to expose
-    for p in paths:
-        parts = p.strip("/").split("/")
-        for k in range(1, len(parts)):
-            anc = "/" + "/".join(parts[:k])
-            try:
-                mode = os.stat(anc).st_mode
-            except OSError:
-                break
-            if not mode & stat.S_IXOTH:
-                plan.setdefault(anc, set()).add(parts[k])
-                break
-    for anc in sorted(plan, key=len, reverse=True):
-        fds = {}
-        for name in sorted(plan[anc]):
-            try:
-                fds[name] = os.open(os.path.join(anc, name), os.O_PATH)
-            except OSError:
-                pass
-        if _libc.mount(b"tmpfs", anc.encode(), b"tmpfs", 0, b"mode=0755,size=1m") != 0:
-            return False
-        for name, fd in fds.items():
-            target = os.path.join(anc, name)
-            if stat.S_ISDIR(os.fstat(fd).st_mode):
-                os.mkdir(target)
-            else:
-                open(target, "w").close()
-            ok = (
-                _libc.mount(
-                    f"/proc/self/fd/{fd}".encode(), target.encode(), None, 0x1000 | MS_REC, None
-                )
-                == 0
-            )
-            os.close(fd)
-            if not ok:
-                return False
-    for p in paths:  # everything needed must now be reachable by "others"
-        parts = p.strip("/").split("/")
-        for k in range(1, len(parts)):
-            try:
-                if not os.stat("/" + "/".join(parts[:k])).st_mode & stat.S_IXOTH:
-                    return False
-            except OSError:
-                break
-    return True
-
-
-def setup_isolation(needed_paths):
-    """Enter new network and mount namespaces (private /tmp) as root; report what worked."""
-    iso = {
-        "network_namespace": False,
-        "pid_namespace": False,
-        "private_tmp": False,
-        "unprivileged_user": False,
-        "_private_dirs": [],
-        "_keep_read_cap": False,
-    }
-    if os.geteuid() != 0:
-        return iso
-    iso["network_namespace"] = _libc.unshare(CLONE_NEWNET) == 0
-    if (
-        _libc.unshare(CLONE_NEWNS) == 0
-        and _libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) == 0
-    ):
-        mounted = []
-        for d in PRIVATE_TMP_DIRS:
-            if not os.path.isdir(d) or any(p == d or p.startswith(d + "/") for p in needed_paths):
-                continue
-            if (
-                _libc.mount(
-                    b"tmpfs", d.encode(), b"tmpfs", 0, b"mode=1777,size=2g,nr_inodes=100000"
-                )
-                == 0
-            ):
-                mounted.append(d)
-        iso["private_tmp"] = "/tmp" in mounted
-        iso["_private_dirs"] = mounted
-        iso["_keep_read_cap"] = not expose_paths(needed_paths)
-    iso["pid_namespace"] = _libc.unshare(CLONE_NEWPID) == 0
-    iso["unprivileged_user"] = True  # children switch to a per-worker uid (see drop_privileges)
-    return iso
-
-
 def _flushing_exit(code):
     try:
         sys.stdout.flush()
@@ -210,10 +117,16 @@ def compile_program(program, kind):
     """Compile in the zygote (shared by every child of the run); a SyntaxError is the program's."""
     if len(program) > MAX_PROGRAM_CHARS:
         raise ValueError(f"program longer than {MAX_PROGRAM_CHARS} characters")
+    if program.startswith("\ufeff"):  # a UTF-8 BOM: `python prog.py` ignores it, so do we
+        program = program[1:]
+    try:  # fast path: most programs have no top-level `return` to rewrite
+        return compile(program, PROGRAM_FILENAME, "exec", dont_inherit=True)
+    except SyntaxError as e:
+        if kind != "stdio" or "outside function" not in str(e.msg):
+            raise
     tree = ast.parse(program, PROGRAM_FILENAME)
-    if kind == "stdio":
-        tree = ast.fix_missing_locations(_ReturnRewriter().visit(tree))
-    return compile(tree, PROGRAM_FILENAME, "exec")
+    tree = ast.fix_missing_locations(_ReturnRewriter().visit(tree))
+    return compile(tree, PROGRAM_FILENAME, "exec", dont_inherit=True)
 
 
 def _read_version_tag(d):
@@ -246,25 +159,35 @@ def _str_or_none(value):
     return value[:100_000_000] if isinstance(value, str) else None
 
 
-def _remove_tree(path):
-    """Delete a directory tree without following symlinks (no shutil: keeps the zygote small)."""
-    _empty_dir(path)
-    try:
-        os.rmdir(path)
-    except OSError:
-        pass
+def _remove_tree(path, keep=frozenset()):
+    """Delete a directory tree without following symlinks (no shutil: keeps the zygote small).
+
+    Paths in `keep` stay (code bound into a private /tmp, and the folders above it)."""
+    _empty_dir(path, keep)
+    if path not in keep:
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass
 
 
-def _empty_dir(path):
-    """Remove everything inside `path`, keeping `path` itself."""
+def _empty_dir(path, keep=frozenset()):
+    """Remove everything inside `path` but `keep`, keeping `path` itself (mode-000 folders too)."""
     try:
         entries = list(os.scandir(path))
+    except PermissionError:
+        try:
+            os.chmod(path, 0o700)  # a program's folder: ours (same uid) or root's to change
+            entries = list(os.scandir(path))
+        except OSError:
+            return
     except OSError:
         return
     for e in entries:
         try:
             if e.is_dir(follow_symlinks=False):
-                _remove_tree(e.path)
+                if e.path not in keep or any(k.startswith(e.path + "/") for k in keep):
+                    _remove_tree(e.path, keep)
             else:
                 os.unlink(e.path)
         except OSError:
@@ -297,15 +220,33 @@ def main():
     os.dup2(devnull, 1)
     os.close(devnull)
     install_preamble()
+    off = set(filter(None, os.environ.get("APPSPLUS_SANDBOX_OFF", "").split(",")))
+    home = os.environ.get("HOME")
     needed = [sys.prefix, sys.base_prefix, here, *site_dirs, *[p for p in sys.path if p]]
-    iso = setup_isolation([os.path.realpath(p) for p in needed])
-    uid = 200000 + os.getpid()  # unique among live workers: pids are unique
+    conf = _confine.Confinement()
+    if "namespaces" in off:
+        conf.refuse("namespaces turned off (APPSPLUS_SANDBOX_OFF)")
+    else:
+        _confine.enter_namespaces(conf)
+        _confine.build_filesystem(
+            conf, sorted({os.path.realpath(p) for p in needed}), home and os.path.realpath(home)
+        )
+    uid = SANDBOX_UID_BASE + os.getpid()  # unique among live workers: pids are unique
+    # Without a private /tmp the work folders go into one folder of this worker's in the
+    # shared temp dir: the only place its programs may write (Landlock), removed at exit.
+    shared_base = None
+    if not conf.private_tmp:
+        tmp = os.environ.get("TMPDIR") or "/tmp"
+        shared_base = os.path.join(tmp, f"appsplus-worker-{os.urandom(8).hex()}")
+        os.mkdir(shared_base, 0o700)
+        if conf.mode == "root":
+            os.chown(shared_base, uid, uid)
     pid = os.fork()
     if pid == 0:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         code = 0
         try:
-            Zygote(proto_in, proto_out, iso, uid).serve()
+            Zygote(proto_in, proto_out, conf, uid, shared_base, off).serve()
         except BaseException:
             import traceback
 
@@ -316,30 +257,97 @@ def main():
     os.close(proto_out)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _, status = os.waitpid(pid, 0)
+    if shared_base:
+        _remove_tree(shared_base)
     os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
 
 
 # --------------------------------------------------------------------------- zygote
 class Zygote:
-    def __init__(self, proto_in, proto_out, iso, uid):
+    def __init__(self, proto_in, proto_out, conf, uid, shared_base, off):
         self.proto_in, self.proto_out = proto_in, proto_out
-        self.iso, self.uid = iso, uid
-        self.root = os.geteuid() == 0
-        self.pid_ns = iso["pid_namespace"] and os.getpid() == 1
-        iso["pid_namespace"] = self.pid_ns
-        if not self.pid_ns:
-            iso["unprivileged_user"] = iso["unprivileged_user"] and self.root
-        self.tmp_base = "/tmp" if iso["private_tmp"] else os.environ.get("TMPDIR") or "/tmp"
-        self.iso_private_dirs = iso.pop("_private_dirs", [])
-        self.keep_read_cap = iso.pop("_keep_read_cap", True)
+        self.conf, self.uid, self.off = conf, uid, off
+        self.root = conf.mode == "root"
+        self.pid_ns = conf.pid_namespace and os.getpid() == 1
+        conf.pid_namespace = self.pid_ns
+        self.tmp_base = "/tmp" if conf.private_tmp else shared_base
+        # the children of a root worker switch to its uid; rootless ones keep no capability
+        self.switch_uid = self.root and conf.unprivileged_user and "uid" not in off
+        conf.unprivileged_user = self.switch_uid
+        self.seccomp = None
+        self.out_fd = self.err_fd = self.in_fd = None
+
+    def confine(self):
+        """Once per worker: /proc, Landlock, the seccomp filter, capabilities."""
+        conf, off = self.conf, self.off
+        _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # inherited: no child gains privileges
+        _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # children cannot open our /proc/1/mem
+        if self.pid_ns:
+            _confine.mount_proc(conf)
+        if "landlock" not in off:
+            _confine.landlock_writes_only_under(conf, conf.private_dirs or [self.tmp_base])
+        program = None if "seccomp" in off else _confine.seccomp_program()
+        if program is not None:
+            self.seccomp = _confine.SeccompFilter(program)
+            conf.seccomp = self.seccomp_works()
+            if not conf.seccomp:
+                self.seccomp = None
+        if conf.mode == "rootless" and not _confine.drop_all_capabilities():
+            conf.refuse("could not drop the capabilities of the user namespace")
+        elif self.root:
+            os.setgroups([])
+        # Landlock scopes per child (two syscalls): no signal reaches a process outside the
+        # program's own, not even the zygote (which, as pid 1, would drop it anyway).
+        self.scope_abi = conf.landlock_abi if "landlock" not in off else 0
+        if self.pid_ns:
+            # every process of a run dies with it: one set of memfds for the worker's life,
+            # made before the filter (which forbids memfds) goes onto the zygote itself
+            self.make_memfds()
+            if self.seccomp is not None:
+                self.seccomp.install()
+                self.seccomp = None  # children inherit it
+        # the text streams of fds 0-2, made once: every child starts with intact copies
+        sys.stdin = io.TextIOWrapper(
+            io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8"
+        )
+        sys.stdout = io.TextIOWrapper(
+            io.BufferedWriter(io.FileIO(1, "w", closefd=False), 1 << 16), encoding="utf-8"
+        )
+        sys.stderr = io.TextIOWrapper(
+            io.FileIO(2, "w", closefd=False),
+            encoding="utf-8",
+            errors="backslashreplace",
+            write_through=True,
+        )
+        self.streams = (sys.stdin, sys.stdout, sys.stderr)
+
+    def make_memfds(self):
+        """stdout, stderr and stdin files of the run's children (RLIMIT_FSIZE caps them)."""
+        self.out_fd, self.err_fd = os.memfd_create("stdout"), os.memfd_create("stderr")
+        self.in_fd = os.memfd_create("stdin")
+
+    def seccomp_works(self):
+        """Install the filter in a throwaway child: it must load and forbid memfd_create."""
+        pid = os.fork()
+        if pid == 0:
+            ok = self.seccomp.install()
+            try:
+                os.memfd_create("probe")
+                ok = False
+            except OSError:
+                pass
+            _real_exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status) == 0
 
     def serve(self):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        self.confine()
         os.environ.clear()  # what programs see (set once: children inherit it)
         os.environ.update(
             PATH="/usr/local/bin:/usr/bin:/bin",
             HOME="/tmp",
-            TMPDIR="/tmp",
+            TMPDIR=self.tmp_base,
             LANG="C.UTF-8",
             PYTHONHASHSEED="0",
             OMP_NUM_THREADS="1",
@@ -347,9 +355,6 @@ class Zygote:
             MKL_NUM_THREADS="1",
         )
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the cap fail with EFBIG
-        _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # inherited: no child gains privileges by exec
-        if self.root:
-            os.setgroups([])
         builtins.exit, builtins.quit = _Quitter("exit"), _Quitter("quit")  # `site` is not loaded
         os._exit = _flushing_exit  # a program's os._exit keeps what it printed
         sys.argv = ["program.py"]
@@ -359,7 +364,10 @@ class Zygote:
         # (and so copying) those pages after each fork.
         gc.collect()
         gc.freeze()
-        write_frame(self.proto_out, {"type": "ready", "isolation": self.iso, "pid": os.getpid()})
+        ready = {"type": "ready", "isolation": self.conf.report(), "pid": os.getpid()}
+        if not self.conf.private_tmp:  # the driver removes it if it has to kill the worker
+            ready["work_root"] = self.tmp_base
+        write_frame(self.proto_out, ready)
         while True:
             try:
                 job = read_frame(self.proto_in)
@@ -384,160 +392,38 @@ class Zygote:
         self.gated, self.pending, self.to_reap = job["gate"], [], []
         # stdout and stderr of the run's children: memfds (RLIMIT_FSIZE caps them) that the
         # children empty before each test; the zygote reads them if a child dies mid-test.
-        self.out_fd, self.err_fd = os.memfd_create("stdout"), os.memfd_create("stderr")
-        # random: zygotes in pid namespaces all have pid 1, and a shared /tmp may hold the
-        # folders of other workers (or of a killed one)
-        workdir = os.path.join(self.tmp_base, f"appsplus-run-{os.urandom(8).hex()}")
-        os.mkdir(workdir, 0o700)
+        # Kept for the worker's life when every process of a run dies with it (pid
+        # namespace); else fresh per run, so that no survivor can write into the next one.
+        if self.out_fd is None:
+            self.make_memfds()
+        workdir = self.make_workdir()
         try:
-            if self.root and self.iso["unprivileged_user"]:
-                os.chown(workdir, self.uid, self.uid)
-            os.chmod(workdir, 0o700)
             start = 0
             while 0 <= start < n:
-                start = self.run_child(job, code, workdir, start)
+                start = ChildRun(self, job, code, workdir, start).run()
         finally:
             # answer first, clean up while the parent judges: the next job waits for this
             write_frame(self.proto_out, {"type": "done", "tests": self.pending})
             for pid in self.to_reap:
                 self.reap(pid)
-            os.close(self.out_fd)
-            os.close(self.err_fd)
-            for d in self.iso_private_dirs:  # also clears what programs left in /tmp
-                _empty_dir(d)
-            if not self.iso["private_tmp"]:  # the work folder is in a shared temp dir
+            if not self.pid_ns:
+                for fd in (self.out_fd, self.err_fd, self.in_fd):
+                    os.close(fd)
+                self.out_fd = self.err_fd = self.in_fd = None
+            for d in self.conf.private_dirs:  # also clears what programs left in /tmp
+                _empty_dir(d, self.conf.kept_in_tmp)
+            if not self.conf.private_tmp:  # the work folder is in a shared temp dir
                 _remove_tree(workdir)
 
-    def run_child(self, job, code, workdir, start):
-        """Fork a child running tests start.. ; return the next test to start from, or -1 to stop."""
-        limits, gate = job["limits"], job["gate"]
-        n = len(job["inputs"])
-        status_r, status_w = os.pipe()
-        gate_r, gate_w = os.pipe() if gate else (None, None)
-        pid = os.fork()
-        if pid == 0:  # ------------------------------------------------------ child
-            exit_code = HARNESS_DISRUPTED
-            try:
-                os.close(status_r)
-                if gate_w is not None:
-                    os.close(gate_w)
-                Child(self, job, workdir, start, status_w, gate_r).run(code)
-                exit_code = 0
-            finally:
-                _real_exit(exit_code)
-        os.close(status_w)
-        if gate_r is not None:
-            os.close(gate_r)
-        try:
-            pidfd = os.pidfd_open(pid)
-        except (AttributeError, OSError):
-            pidfd = None
-        current = start
-        buf, scanned, received = bytearray(), 0, 0
-        t_start = time.monotonic()
-        deadline = t_start + limits["time_s"]
-        exit_status, killed_for, channel_open = None, None, True
-
-        def consume():
-            """Handle complete messages in buf; return -1 to stop the run, else None."""
-            nonlocal current, scanned, t_start, deadline
-            while current < n:
-                idx = buf.find(b"\n", scanned)
-                if idx < 0:
-                    scanned = len(buf)
-                    return None
-                line = bytes(buf[:idx])
-                del buf[: idx + 1]
-                scanned = 0
-                outcome = self.handle_message(line, current, workdir, job)
-                if outcome is None:
-                    continue
-                if outcome == "compile_error":
-                    return -1
-                current += 1
-                if not self.pass_gate(gate, current, n, gate_w if exit_status is None else None):
-                    return -1
-                if outcome == "restart":  # threads outlived the test: next test in a fresh child
-                    return current
-                t_start = time.monotonic()
-                deadline = t_start + limits["time_s"]
-            return None
-
-        try:
-            while current < n:
-                now = time.monotonic()
-                if now >= deadline:
-                    killed_for = "timeout"
-                    break
-                fds = [fd for fd in (status_r if channel_open else None, pidfd) if fd is not None]
-                wait = deadline - now if pidfd is not None else min(deadline - now, 0.002)
-                ready, _, _ = select.select(fds, [], [], wait)
-                if channel_open and status_r in ready:
-                    data = os.read(status_r, 1 << 16)
-                    channel_open = bool(data)
-                    received += len(data)
-                    if received > MAX_MESSAGE_BYTES:
-                        killed_for = "output_limit"
-                        break
-                    buf.extend(data)
-                    nxt = consume()
-                    if nxt is not None:
-                        return nxt
-                if current < n and (pidfd is None or pidfd in ready):
-                    done, status = os.waitpid(pid, os.WNOHANG)
-                    if done:
-                        exit_status = status
-                        while channel_open and select.select([status_r], [], [], 0)[0]:
-                            data = os.read(status_r, 1 << 16)
-                            channel_open = bool(data)
-                            buf.extend(data)
-                        nxt = consume()
-                        if nxt is not None:
-                            return nxt
-                        break
-            if current >= n:
-                return n
-            # the child ended, or must be ended, in the middle of test `current`
-            elapsed = time.monotonic() - t_start
-            if exit_status is None:
-                self.kill_all(pid)
-            obs = self.read_outputs(workdir, job, elapsed)
-            if job["kind"] == "call" and obs["status"] != "output_limit":
-                obs["output"] = None  # it ended before returning a value
-            if killed_for == "timeout":
-                obs.update(
-                    status="timeout",
-                    error=f"exceeded {limits['time_s']:g} s",
-                    duration=limits["time_s"],
-                )
-            elif killed_for == "output_limit":
-                obs.update(status="output_limit", error="program flooded the result channel")
-            elif obs["status"] != "output_limit" and exit_status is not None:
-                if os.WIFSIGNALED(exit_status):
-                    sig = os.WTERMSIG(exit_status)
-                    try:
-                        name = signal.Signals(sig).name
-                    except ValueError:
-                        name = str(sig)
-                    status = "timeout" if sig == signal.SIGXCPU else "signaled"
-                    obs.update(status=status, error=f"killed by {name}")
-                else:
-                    status_code = os.waitstatus_to_exitcode(exit_status)
-                    if status_code == HARNESS_DISRUPTED:
-                        error = "the program disrupted the test harness"
-                    else:
-                        error = None if status_code == 0 else f"exit code {status_code}"
-                    obs.update(status="exited", error=error)
-            self.send_test(current, obs)
-            return current + 1 if self.pass_gate(gate, current + 1, n, None) else -1
-        finally:
-            self.terminate(pid)  # reaped after the parent has its answer (see run_job)
-            self.to_reap.append(pid)
-            os.close(status_r)
-            if gate_w is not None:
-                os.close(gate_w)
-            if pidfd is not None:
-                os.close(pidfd)
+    def make_workdir(self):
+        """The run's work folder (emptied with the private temp dirs, or removed, after it).
+        Random in a shared temp dir: that may hold the folders of a killed worker."""
+        name = "appsplus-run" if self.conf.private_tmp else f"appsplus-run-{os.urandom(8).hex()}"
+        workdir = os.path.join(self.tmp_base, name)
+        os.mkdir(workdir, 0o700)
+        if self.switch_uid:
+            os.chown(workdir, self.uid, self.uid)
+        return workdir
 
     def pass_gate(self, gate, done, n, gate_w):
         """After `done` tests: ask the parent whether to go on (only with a gate, never after the last)."""
@@ -677,6 +563,174 @@ class Zygote:
                 pass
 
 
+class ChildRun:
+    """One forked child running tests start..n-1 of a job, watched by the zygote.
+
+    `run()` returns the test to start the next child from (n when all ran), or -1 to stop.
+    Steps: fork, then `watch` the status channel and the child until every test reported
+    (`take_messages`), the deadline passed, or the child died; then `conclude` the test it
+    was in (timeout, signal, exit code), and always `release` the child.
+    """
+
+    def __init__(self, zygote, job, code, workdir, start):
+        self.z, self.job, self.code, self.workdir = zygote, job, code, workdir
+        self.limits, self.gate, self.n = job["limits"], job["gate"], len(job["inputs"])
+        self.start = self.current = start
+        self.buf, self.scanned, self.received = bytearray(), 0, 0
+        self.exit_status, self.killed_for, self.channel_open = None, None, True
+        self.pid = self.pidfd = None
+
+    def run(self):
+        self.fork()
+        try:
+            nxt = self.watch()
+            if nxt is not None:
+                return nxt
+            return self.conclude()
+        finally:
+            self.release()
+
+    def fork(self):
+        status_r, status_w = os.pipe()
+        gate_r, gate_w = os.pipe() if self.gate else (None, None)
+        pid = os.fork()
+        if pid == 0:  # ------------------------------------------------------ child
+            exit_code = HARNESS_DISRUPTED
+            try:
+                os.close(status_r)
+                if gate_w is not None:
+                    os.close(gate_w)
+                Child(self.z, self.job, self.workdir, self.start, status_w, gate_r).run(self.code)
+                exit_code = 0
+            finally:
+                _real_exit(exit_code)
+        os.close(status_w)
+        if gate_r is not None:
+            os.close(gate_r)
+        self.pid, self.status_r, self.gate_w = pid, status_r, gate_w
+        try:
+            self.pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            self.pidfd = None
+        self.restart_clock()
+
+    def restart_clock(self):
+        self.t_start = time.monotonic()
+        self.deadline = self.t_start + self.limits["time_s"]
+
+    def watch(self):
+        """Wait for messages or the child's end; a return value ends the run (see `run`)."""
+        while self.current < self.n:
+            now = time.monotonic()
+            if now >= self.deadline:
+                self.killed_for = "timeout"
+                return None
+            fds = [fd for fd in (self.status_r if self.channel_open else None, self.pidfd) if fd is not None]  # fmt: skip
+            wait = (
+                self.deadline - now if self.pidfd is not None else min(self.deadline - now, 0.002)
+            )
+            ready, _, _ = select.select(fds, [], [], wait)
+            if self.channel_open and self.status_r in ready:
+                if not self.read_channel():
+                    self.killed_for = "output_limit"
+                    return None
+                nxt = self.take_messages()
+                if nxt is not None:
+                    return nxt
+            if self.current < self.n and (self.pidfd is None or self.pidfd in ready):
+                done, status = os.waitpid(self.pid, os.WNOHANG)
+                if done:
+                    self.exit_status = status
+                    while self.channel_open and select.select([self.status_r], [], [], 0)[0]:
+                        self.read_channel()
+                    return self.take_messages()
+        return self.n
+
+    def read_channel(self):
+        """Read what the child wrote; False when it flooded the channel."""
+        data = os.read(self.status_r, 1 << 16)
+        self.channel_open = bool(data)
+        self.received += len(data)
+        self.buf.extend(data)
+        return self.received <= MAX_MESSAGE_BYTES
+
+    def take_messages(self):
+        """Handle the complete messages received; a return value ends the run (see `run`)."""
+        z = self.z
+        while self.current < self.n:
+            idx = self.buf.find(b"\n", self.scanned)
+            if idx < 0:
+                self.scanned = len(self.buf)
+                return None
+            line = bytes(self.buf[:idx])
+            del self.buf[: idx + 1]
+            self.scanned = 0
+            outcome = z.handle_message(line, self.current, self.workdir, self.job)
+            if outcome is None:
+                continue
+            if outcome == "compile_error":
+                return -1
+            self.current += 1
+            gate_w = self.gate_w if self.exit_status is None else None
+            if not z.pass_gate(self.gate, self.current, self.n, gate_w):
+                return -1
+            if outcome == "restart":  # threads outlived the test: next test in a fresh child
+                return self.current
+            self.restart_clock()
+        return self.n
+
+    def conclude(self):
+        """The child ended, or must be ended, in the middle of test `current`: judge it."""
+        z, limits, current = self.z, self.limits, self.current
+        elapsed = time.monotonic() - self.t_start
+        if self.exit_status is None:
+            z.kill_all(self.pid)
+        obs = z.read_outputs(self.workdir, self.job, elapsed)
+        if self.job["kind"] == "call" and obs["status"] != "output_limit":
+            obs["output"] = None  # it ended before returning a value
+        if self.killed_for == "timeout":
+            obs.update(
+                status="timeout",
+                error=f"exceeded {limits['time_s']:g} s",
+                duration=limits["time_s"],
+            )
+        elif self.killed_for == "output_limit":
+            obs.update(status="output_limit", error="program flooded the result channel")
+        elif obs["status"] != "output_limit" and self.exit_status is not None:
+            obs.update(_exit_observation(self.exit_status))
+        z.send_test(current, obs)
+        return current + 1 if z.pass_gate(self.gate, current + 1, self.n, None) else -1
+
+    def release(self):
+        self.z.terminate(self.pid)  # reaped after the parent has its answer (see run_job)
+        self.z.to_reap.append(self.pid)
+        os.close(self.status_r)
+        if self.gate_w is not None:
+            os.close(self.gate_w)
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+
+
+def _exit_observation(exit_status):
+    """Status and error of a child that ended by itself mid-test."""
+    if os.WIFSIGNALED(exit_status):
+        sig = os.WTERMSIG(exit_status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = str(sig)
+        return {
+            "status": "timeout" if sig == signal.SIGXCPU else "signaled",
+            "error": f"killed by {name}",
+        }
+    code = os.waitstatus_to_exitcode(exit_status)
+    if code == HARNESS_DISRUPTED:
+        error = "the program disrupted the test harness"
+    else:
+        error = None if code == 0 else f"exit code {code}"
+    return {"status": "exited", "error": error}
+
+
 # --------------------------------------------------------------------------- child
 class _TopLevelReturn(BaseException):
     """Raised by a rewritten top-level `return` of a stdio program."""
@@ -720,23 +774,26 @@ class Child:
     def __init__(self, zygote, job, workdir, start, status_w, gate_r):
         self.z, self.job, self.workdir, self.start = zygote, job, workdir, start
         self.reserve = None
-        self.streams = None
+        self.streams = zygote.streams
         self.status_w, self.gate_r = status_w, gate_r
 
     def run(self, code):
         self.setup_fds()
         self.apply_limits()
+        self.confine()
         for i in range(self.start, len(self.job["inputs"])):
             if not self.run_test(code, i):
                 return
 
     def setup_fds(self):
-        """Keep only fds 3 (status), 4 (gate), 5 and 6 (the zygote's stdout/stderr memfds)."""
+        """Keep only fds 3 (status), 4 (gate), 5, 6 and 7 (the zygote's stdout, stderr and
+        stdin memfds)."""
         wanted = [
             (self.status_w, STATUS_FD),
             (self.gate_r, GATE_FD),
             (self.z.out_fd, OUT_FD),
             (self.z.err_fd, ERR_FD),
+            (self.z.in_fd, STDIN_FD),
         ]
         copies = [(os.dup(fd) if fd is not None else None, target) for fd, target in wanted]
         for fd, target in copies:
@@ -744,7 +801,8 @@ class Child:
                 os.dup2(fd, target, inheritable=False)
             elif _fd_open(target):
                 os.close(target)
-        os.closerange(ERR_FD + 1, 1 << 16)
+        os.closerange(STDIN_FD + 1, 1 << 16)
+        self.stdin_ino = os.fstat(STDIN_FD).st_ino
 
     def apply_limits(self):
         lim = self.job["limits"]
@@ -761,13 +819,22 @@ class Child:
             (resource.RLIMIT_CORE, (0, 0)),
         ):
             resource.setrlimit(res, value)
-        if self.z.root and self.z.iso["unprivileged_user"]:
-            # RLIMIT_NPROC counts every process of the user: only meaningful for the
-            # worker's own sandbox uid. Without root it would count all of yours.
-            resource.setrlimit(resource.RLIMIT_NPROC, (lim["max_processes"], lim["max_processes"]))
-        if self.z.root and self.z.iso["unprivileged_user"]:
-            drop_privileges(self.z.uid, self.z.keep_read_cap)
+        # RLIMIT_NPROC counts the processes of a uid (per user namespace): only meaningful
+        # for the worker's own sandbox uid, or for root of the worker's own user namespace
+        # (the launcher and the zygote count too). Otherwise it would count all of yours.
+        nproc = lim["max_processes"]
+        if self.z.switch_uid:
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+            drop_privileges(self.z.uid, self.z.conf.keep_read_cap)
+        elif self.z.conf.user_namespace:
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc + 2, nproc + 2))
         self.pid = os.getpid()
+
+    def confine(self):
+        """Last step before the program: Landlock scopes, then the seccomp filter."""
+        _confine.scope_child(self.z.scope_abi)
+        if self.z.seccomp is not None and not self.z.seccomp.install():
+            raise RuntimeError("the seccomp filter did not load")
 
     def send(self, msg):
         data = (json.dumps(msg) + "\n").encode()
@@ -776,19 +843,18 @@ class Child:
             view = view[os.write(STATUS_FD, view) :]
 
     def bind_stdio(self, i):
-        # stdin: a fresh memfd holding this test's input (empty for call-based tests).
-        # The program may have closed fds 0-2 (`open(0)` closes fd 0 when collected), so a
-        # new fd can be the very one it is meant to replace.
-        fd = os.memfd_create("stdin", 0)
+        # stdin: this child's memfd (fd 7) holding this test's input (empty for call-based
+        # tests), on fd 0 (the program may have closed it: `open(0)` does when collected).
+        if os.fstat(STDIN_FD).st_ino != self.stdin_ino:
+            raise RuntimeError("the program replaced the harness's stdin file")
+        os.ftruncate(STDIN_FD, 0)
         if self.job["kind"] == "stdio":
             data = self.job["inputs"][i].encode("utf-8", "surrogateescape")
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.lseek(fd, 0, os.SEEK_SET)
-        if fd != 0:
-            os.dup2(fd, 0)
-            os.close(fd)
+            view, offset = memoryview(data), 0
+            while offset < len(data):
+                offset += os.pwrite(STDIN_FD, view[offset:], offset)
+        os.lseek(STDIN_FD, 0, os.SEEK_SET)
+        os.dup2(STDIN_FD, 0)
         for fd in (OUT_FD, ERR_FD):
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
@@ -839,7 +905,7 @@ class Child:
         if tracer:
             import threading  # not in the zygote: its fork hook would cost every child
         if self.reserve is None:  # address space held back for the harness (RLIMIT_AS)
-            self.reserve = mmap.mmap(-1, RESERVE_BYTES)  # untouched: costs no memory
+            self.reserve = mmap.mmap(-1, RESERVE_BYTES, flags=mmap.MAP_PRIVATE)  # untouched: free
         t0 = time.perf_counter()
         try:
             if tracer:
@@ -884,7 +950,7 @@ class Child:
         msg["duration"] = time.perf_counter() - t0
         g.clear()  # release the program's data before the harness needs memory again
         cap = job["limits"]["output_bytes"]
-        out_bytes = os.pread(OUT_FD, cap + 1, 0)
+        out_bytes = os.pread(OUT_FD, min(os.fstat(OUT_FD).st_size, cap + 1), 0)
         msg["out_size"] = len(out_bytes)
         msg["out"] = out_bytes.decode("utf-8", "replace")
         msg["err"] = os.pread(ERR_FD, STDERR_PREVIEW, 0).decode("utf-8", "replace")

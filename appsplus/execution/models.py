@@ -66,7 +66,8 @@ class Limits(_Frozen):
     max_processes: int = Field(
         64,
         ge=1,
-        description="RLIMIT_NPROC for the sandbox user, threads included (root only: see README)",
+        description="RLIMIT_NPROC, threads included: per worker uid (root) or user namespace "
+        "(rootless); not applied without full isolation",
     )
     max_open_files: int = Field(256, ge=16, description="RLIMIT_NOFILE")
 
@@ -86,12 +87,61 @@ class TestResult(_Frozen):
 
 
 class Isolation(_Frozen):
-    """Which isolation mechanisms were active for a run."""
+    """Which isolation mechanisms were in force for a run (`in_force` lists them).
 
+    `mode`: `root` (namespaces + a per-worker uid), `rootless` (a user namespace with the
+    caller mapped to root inside, no capabilities) or `none` (rlimits and Landlock only,
+    run only with the explicit opt-in: see `appsplus.execution.policy`). `cause` says why
+    full isolation is not in force, when it is not.
+    """
+
+    mode: Literal["root", "rootless", "none"] = "none"
+    user_namespace: bool = False
+    mount_namespace: bool = False
     network_namespace: bool = False
     pid_namespace: bool = False
+    ipc_namespace: bool = False
+    read_only_filesystem: bool = False
     private_tmp: bool = False
+    private_proc: bool = False
+    hidden_home: bool = False
     unprivileged_user: bool = False
+    landlock_abi: int = Field(0, description="Landlock ABI in force (0: none)")
+    seccomp: bool = False
+    tmpfs_budget_mb: int = Field(0, description="RAM all private temp dirs may hold together")
+    cause: str | None = None
+
+    @property
+    def in_force(self) -> list[str]:
+        """Every mechanism in force, by name (rlimits and the process group always are)."""
+        names = [
+            name
+            for name in (
+                "user_namespace", "mount_namespace", "network_namespace", "pid_namespace",
+                "ipc_namespace", "read_only_filesystem", "private_tmp", "private_proc",
+                "hidden_home", "unprivileged_user", "seccomp",
+            )
+            if getattr(self, name)
+        ]  # fmt: skip
+        if self.landlock_abi:
+            names.append(f"landlock_abi_{self.landlock_abi}")
+        return ["rlimits", "process_group", *names]
+
+    @property
+    def full(self) -> bool:
+        """Every namespace and filesystem mechanism of the mode is in force."""
+        common = (
+            self.mount_namespace
+            and self.network_namespace
+            and self.pid_namespace
+            and self.ipc_namespace
+            and self.read_only_filesystem
+            and self.private_tmp
+            and self.private_proc
+        )
+        if self.mode == "root":
+            return common and self.unprivileged_user
+        return self.mode == "rootless" and common and self.user_namespace and self.hidden_home
 
 
 class ExecutionResult(_Frozen):

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import select
+import shutil
 import signal
 import site
 import struct
@@ -40,6 +41,7 @@ from appsplus.execution.models import (
     TestResult,
     Verdict,
 )
+from appsplus.execution.policy import check_isolation
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +82,16 @@ def _site_dirs() -> list[str]:
 class Worker:
     """One sandbox worker process and the pipes to it. Not thread-safe: one job at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, allow_unisolated: bool | None = None) -> None:
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the worker)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "PYTHONHASHSEED": "0",
             "LANG": "C.UTF-8",
+            "HOME": os.path.expanduser("~"),  # hidden from programs (rootless mode)
         }
+        if os.environ.get("APPSPLUS_SANDBOX_OFF"):  # benchmarks only: mechanisms to skip
+            env["APPSPLUS_SANDBOX_OFF"] = os.environ["APPSPLUS_SANDBOX_OFF"]
         self.proc = subprocess.Popen(
             [sys.executable, *_FLAGS, str(SANDBOX_SCRIPT), json.dumps(_site_dirs())],
             stdin=subprocess.PIPE,
@@ -102,6 +107,13 @@ class Worker:
         if hello.get("type") != "ready":
             raise SandboxError(f"sandbox worker sent {hello!r} instead of ready")
         self.isolation = Isolation(**hello["isolation"])
+        self._work_root = hello.get("work_root")  # a folder in the shared temp dir, or None
+        try:
+            check_isolation(self.isolation, allow_unisolated)
+        except SandboxError:
+            self.kill()
+            self._stderr.close()
+            raise
 
     # ---------------------------------------------------------------- framing
     def _read_exact(self, n: int, deadline: float) -> bytes:
@@ -219,6 +231,10 @@ class Worker:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             log.warning("sandbox worker %d did not exit after SIGKILL", self.proc.pid)
+        # killed, its launcher could not remove the work folders it kept in a shared temp dir
+        root = getattr(self, "_work_root", None)
+        if root and os.path.basename(root).startswith("appsplus-worker-"):
+            shutil.rmtree(root, ignore_errors=True)
 
 
 _NOT_JSON = object()
@@ -272,8 +288,11 @@ def _judge(test: Test, obs: dict, full_output: bool = False) -> TestResult:
 class WorkerPool:
     """A fixed number of warm workers shared by threads; broken workers are replaced."""
 
-    def __init__(self, size: int | None = None) -> None:
+    def __init__(self, size: int | None = None, allow_unisolated: bool | None = None) -> None:
+        """`allow_unisolated`: run untrusted code where full isolation is impossible (None:
+        the APPSPLUS_ALLOW_UNISOLATED environment variable decides; see `policy`)."""
         self.size = max(1, size or os.cpu_count() or 1)
+        self.allow_unisolated = allow_unisolated
         self._idle: SimpleQueue[Worker] = SimpleQueue()
         self._slots = threading.BoundedSemaphore(self.size)
         self._all: list[Worker] = []
@@ -285,7 +304,7 @@ class WorkerPool:
             try:
                 worker = self._idle.get_nowait()
             except Empty:
-                worker = Worker()
+                worker = Worker(self.allow_unisolated)
                 with self._lock:
                     self._all.append(worker)
             try:
@@ -304,7 +323,7 @@ class WorkerPool:
             try:
                 worker = self._idle.get_nowait()
             except Empty:
-                worker = Worker()
+                worker = Worker(self.allow_unisolated)
                 with self._lock:
                     self._all.append(worker)
             self._idle.put(worker)

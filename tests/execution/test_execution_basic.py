@@ -507,9 +507,9 @@ def test_tests_from_apps_malformed(io, message):
 
 
 def test_workers_of_a_checkout_under_tmp_share_it_safely(tmp_path):
-    """Code that lives under /tmp keeps /tmp shared (the interpreter must still see it): two
-    workers (both pid 1 of their own pid namespace as root) must not collide on their work
-    folders, and every folder is removed after its program."""
+    """Code that lives under /tmp is bound back, read-only, into each worker's private /tmp:
+    two workers (both pid 1 of their own pid namespace) must not collide on their work
+    folders, and no folder reaches the host's /tmp."""
     import shutil
     import subprocess
     import sys
@@ -534,5 +534,24 @@ def test_workers_of_a_checkout_under_tmp_share_it_safely(tmp_path):
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "False"  # /tmp stayed shared: the case under test
+    assert done.stdout.strip() == "True"  # /tmp private although the code lives there
     assert {p.name for p in Path("/tmp").glob("appsplus-run-*")} <= before
+
+
+def test_a_program_starting_with_a_utf8_bom_runs_like_plain_python(pool):
+    program = "\ufeffimport sys\nprint(int(input()) + 1)\n"
+    result = run_tests(program, [StdioTest(input="1\n", output="2\n")], pool=pool)
+    assert result.verdicts == [Verdict.PASSED], result.compile_error
+    call = "\ufeffdef f(x):\n    return x * 2\n"
+    result = run_tests(call, [CallTest(fn_name="f", args=[2], expected=4)], pool=pool)
+    assert result.passed
+
+
+def test_preamble_names_are_public_and_in_builtins_of_programs(pool):
+    from appsplus.execution import preamble_names
+
+    names = preamble_names()
+    assert {"Counter", "List", "defaultdict", "gcd", "heappush"} <= set(names)
+    program = f"print(all(n in dir(__builtins__) or hasattr(__builtins__, n) for n in {names!r}))\n"
+    result = run_tests(program, [StdioTest(input="", output="True")], pool=pool)
+    assert result.passed, result.tests[0]

@@ -8,8 +8,10 @@ same pool, no process outlives its run, and nothing new appears in the host's te
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
@@ -265,7 +267,8 @@ def test_recursion_limit_does_not_leak_between_tests(judge):
     ids=["bytearray-40GB", "list-10G", "gradual"],
 )
 def test_huge_allocation_is_memory_exceeded(judge, program):
-    result = judge(program, [stdio(out="1")], Limits(memory_mb=512))
+    # a generous time limit: page faults are slow on a loaded machine
+    result = judge(program, [stdio(out="1")], Limits(memory_mb=512, time_s=20))
     assert result.verdicts == [MLE]
     assert "MemoryError" in errors(result)
 
@@ -312,8 +315,7 @@ def test_escaped_daemons_are_killed(judge, isolation, program):
     ["os.kill(os.getppid(), 9)", "os.kill(-1, 9)", "os.killpg(0, 9)"],
 )
 def test_killing_the_parent_or_everything(judge, isolation, kill):
-    if not isolation.unprivileged_user:
-        pytest.skip("without root the program runs as the caller's uid and may signal its zygote")
+    require_full(isolation)
     program = f"import os\n{kill}\nprint(1)\n"
     try:
         result = judge(program, [stdio(out="1"), stdio(out="1")])
@@ -328,8 +330,7 @@ def test_killing_the_parent_or_everything(judge, isolation, kill):
 
 
 def test_program_can_signal_no_other_process(judge, isolation):
-    if not isolation.unprivileged_user:
-        pytest.skip("without root the program runs as the caller's uid")
+    require_full(isolation)
     # Signal 0 only checks permission: a safe probe of what the program could kill.
     program = (
         "import os\nok = 0\n"
@@ -344,59 +345,108 @@ def test_program_can_signal_no_other_process(judge, isolation):
 
 
 # --------------------------------------------------------------------------- filesystem
-def test_writing_into_the_repo_fails(judge, isolation):
-    if not isolation.unprivileged_user:
-        pytest.skip("without root the program runs as the caller's uid and can write the repo")
-    target = TESTS_DIR / f"escape-{secrets.token_hex(8)}.txt"
+NOT_WRITABLE = ("PermissionError", "Read-only file system", "No such file or directory")
+
+
+def _refused(result: ExecutionResult) -> bool:
+    return result.verdicts == [RE] and any(w in errors(result) for w in NOT_WRITABLE)
+
+
+def require_full(isolation) -> None:
+    if not isolation.full:
+        pytest.skip(f"no full isolation here ({isolation.cause}): the opt-in mode")
+
+
+def _places() -> dict[str, Path]:
+    """Places an ordinary user can write: home, the checkout, the venv, its site-packages."""
+    import site
+
+    return {
+        "home": Path.home(),
+        "checkout": TESTS_DIR,
+        "venv": Path(sys.prefix),
+        "site-packages": Path(site.getsitepackages()[0]),
+    }
+
+
+@pytest.mark.parametrize("place", ["home", "checkout", "venv", "site-packages"])
+def test_writing_the_users_places_fails(judge, isolation, place):
+    require_full(isolation)
+    target = _places()[place] / f"escape-{secrets.token_hex(8)}.txt"
     try:
         result = judge(f"open({str(target)!r}, 'w').write('x')\nprint(1)\n", [stdio(out="1")])
-        assert result.verdicts == [RE]
-        assert "PermissionError" in errors(result)
+        assert _refused(result), errors(result)
         assert not target.exists()
     finally:
         target.unlink(missing_ok=True)
 
 
 def test_writing_to_tmp_stays_off_the_host(judge, isolation):
-    if not isolation.private_tmp:
-        pytest.skip("no private /tmp (needs root and a mount namespace)")
+    require_full(isolation)
     name = f"appsplus-escape-{secrets.token_hex(8)}"
-    program = f"open('/tmp/{name}', 'w').write('x')\nprint(1)\n"
+    program = (
+        f"for d in ('/tmp', '/var/tmp', '/dev/shm'):\n    open(d + '/{name}', 'w').write('x')\n"
+        "print(1)\n"
+    )
     result = judge(program, [stdio(out="1")])
-    assert result.verdicts == [P]  # the write lands in the worker's private tmpfs
-    assert not (Path("/tmp") / name).exists()
+    assert result.verdicts == [P]  # the writes land in the worker's private tmpfs
+    for d in ("/tmp", "/var/tmp", "/dev/shm"):
+        assert not (Path(d) / name).exists()
 
 
 def test_tmp_writes_do_not_leak_into_the_next_program(judge, isolation):
-    if not isolation.private_tmp:
-        pytest.skip("no private /tmp (needs root and a mount namespace)")
+    require_full(isolation)
     name = f"leftover-{secrets.token_hex(8)}"
-    judge(f"open('/tmp/{name}', 'w').write('secret')\nprint(1)\n", [stdio(out="1")])
-    program = f"import os\nprint(os.path.exists('/tmp/{name}'))\n"
-    result = judge(program, [stdio(out="False")])
+    program = (
+        "import os\n"
+        f"for d in ('/tmp', '/var/tmp', '/dev/shm'):\n    os.makedirs(d + '/{name}/sub')\n"
+        f"    open(d + '/{name}/sub/f', 'w').write('secret')\n    os.chmod(d + '/{name}/sub', 0)\n"
+        "print(1)\n"
+    )
+    judge(program, [stdio(out="1")])
+    check = f"import os\nprint([os.path.exists(d + '/{name}') for d in ('/tmp', '/var/tmp', '/dev/shm')])\n"
+    result = judge(check, [stdio(out="[False, False, False]")])
     assert result.verdicts == [P], result.tests[0].output
 
 
-def test_deleting_repo_files_fails(judge, isolation):
-    if not isolation.unprivileged_user:
-        pytest.skip("without root the program runs as the caller's uid and can delete repo files")
-    sentinel = TESTS_DIR / f".sentinel-{secrets.token_hex(8)}"
-    sentinel.write_text("keep me")
+def test_deleting_the_users_files_fails(judge, isolation):
+    require_full(isolation)
+    sentinels = [TESTS_DIR / f".sentinel-{secrets.token_hex(8)}", Path.home() / f".appsplus-sentinel-{secrets.token_hex(8)}"]  # fmt: skip
+    for s in sentinels:
+        s.write_text("keep me")
     try:
-        for action in ("os.remove", "os.unlink"):
-            result = judge(f"import os\n{action}({str(sentinel)!r})\nprint(1)\n", [stdio(out="1")])
-            assert result.verdicts == [RE]
-            assert "PermissionError" in errors(result)
-        truncate = judge(f"open({str(sentinel)!r}, 'w')\nprint(1)\n", [stdio(out="1")])
-        assert truncate.verdicts == [RE]
-        assert sentinel.read_text() == "keep me"
+        for s in sentinels:
+            for action in ("os.remove", "os.unlink"):
+                result = judge(f"import os\n{action}({str(s)!r})\nprint(1)\n", [stdio(out="1")])
+                assert _refused(result), errors(result)
+            truncate = judge(f"open({str(s)!r}, 'w')\nprint(1)\n", [stdio(out="1")])
+            assert _refused(truncate), errors(truncate)
+            assert s.read_text() == "keep me"
     finally:
-        sentinel.unlink(missing_ok=True)
+        for s in sentinels:
+            s.unlink(missing_ok=True)
+
+
+def test_a_private_key_in_home_is_unreadable(judge, isolation):
+    require_full(isolation)
+    key = Path.home() / f".appsplus-test-key-{secrets.token_hex(8)}"
+    key.write_text("-----BEGIN OPENSSH PRIVATE KEY-----")
+    key.chmod(0o600)
+    try:
+        program = f"print(open({str(key)!r}).read())\n"
+        result = judge(program, [stdio(out="-----BEGIN OPENSSH PRIVATE KEY-----")])
+        assert _refused(result), result.tests[0].output
+        listing = judge(
+            f"import os\nprint(sorted(os.listdir({str(Path.home())!r})))\n", [stdio(out="x")]
+        )
+        assert key.name not in listing.tests[0].output
+    finally:
+        key.unlink(missing_ok=True)
 
 
 def test_reading_another_users_private_file_fails(judge, isolation):
     if not isolation.unprivileged_user:
-        pytest.skip("without root the program runs as the caller's uid")
+        pytest.skip("rootless: programs run as your uid; your files outside $HOME stay readable")
     secret = TESTS_DIR / f".secret-{secrets.token_hex(8)}"
     secret.write_text("private")
     secret.chmod(0o600)
@@ -406,6 +456,114 @@ def test_reading_another_users_private_file_fails(judge, isolation):
         assert "PermissionError" in errors(result)
     finally:
         secret.unlink(missing_ok=True)
+
+
+def test_symlinks_from_the_work_folder_reach_nothing(judge, isolation):
+    require_full(isolation)
+    victim_dir = TESTS_DIR / f".victim-{secrets.token_hex(8)}"
+    victim_dir.mkdir()
+    victim = victim_dir / "data"
+    victim.write_text("keep me")
+    try:
+        program = (
+            "import os\n"
+            f"os.symlink({str(victim_dir)!r}, 'dir')\nos.symlink({str(victim)!r}, 'file')\n"
+            "os.symlink('/', 'root')\n"
+            "for path in ('file', 'dir/new', 'root/etc/appsplus-escape'):\n"
+            "    try:\n        open(path, 'w').write('x')\n        print('wrote', path)\n"
+            "    except OSError:\n        pass\n"
+            "print('done')\n"
+        )
+        result = judge(program, [stdio(out="done")])
+        assert result.verdicts == [P], result.tests[0].output
+        # the work folder's cleanup removed the links, never what they point to
+        assert victim.read_text() == "keep me"
+        assert sorted(p.name for p in victim_dir.iterdir()) == ["data"]
+        assert not Path("/etc/appsplus-escape").exists()
+    finally:
+        victim.unlink(missing_ok=True)
+        victim_dir.rmdir()
+
+
+# --------------------------------------------------------------------------- memory in files
+@pytest.mark.parametrize("where", ["/tmp", "/var/tmp", "/dev/shm", "."])
+def test_filling_private_tmpfs_stops_at_its_budget(judge, isolation, where):
+    require_full(isolation)
+    program = (
+        "import os\n"
+        "chunk = b'x' * (8 << 20)\n"
+        f"for i in range(10**4):\n    open(os.path.join({where!r}, f'f{{i}}'), 'wb').write(chunk)\n"
+    )
+    t0 = time.monotonic()
+    result = judge(program, [stdio(out="1")], Limits(time_s=20, memory_mb=256))
+    assert result.verdicts == [RE], result.tests[0].error
+    assert "No space left on device" in errors(result)
+    assert time.monotonic() - t0 < 15
+    # the budget is free again for the next program
+    again = judge("open('/tmp/f', 'wb').write(b'x' * (32 << 20))\nprint(1)\n", [stdio(out="1")])
+    assert again.verdicts == [P], errors(again)
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        "import os\nfds = [os.memfd_create('m') for _ in range(100)]\n",
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "assert libc.shmget(0, 1 << 30, 0o1000 | 0o600) >= 0, 'shmget refused'\n",
+    ],
+    ids=["memfd", "sysv-shm"],
+)
+def test_memory_outside_rlimits_is_refused(judge, isolation, program):
+    if not isolation.seccomp:
+        pytest.skip("no seccomp filter here (x86_64 Linux only)")
+    result = judge(program + "print(1)\n", [stdio(out="1")])
+    assert result.verdicts == [RE], errors(result)
+
+
+# --------------------------------------------------------------------------- rlimits, /proc, ptrace
+@pytest.mark.parametrize("res", ["RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_NPROC", "RLIMIT_FSIZE"])
+def test_raising_rlimits_fails(judge, res):
+    program = (
+        "import resource\n"
+        f"soft, hard = resource.getrlimit(resource.{res})\n"
+        f"resource.setrlimit(resource.{res}, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))\n"
+        "print(1)\n"
+    )
+    result = judge(program, [stdio(out="1")])
+    assert result.verdicts == [RE], errors(result)
+    assert "ValueError" in errors(result) or "PermissionError" in errors(result)
+
+
+def test_the_harness_is_invisible_in_proc_and_untraceable(judge, isolation):
+    require_full(isolation)
+    me, parent = os.getpid(), os.getppid()
+    program = (
+        "import ctypes, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "seen = []\n"
+        f"for pid in ({me}, {parent}):\n"
+        "    for what in ('mem', 'environ', 'cmdline'):\n"
+        "        try:\n            open(f'/proc/{pid}/{what}', 'rb').read(1)\n"
+        "            seen.append((pid, what))\n"
+        "        except OSError:\n            pass\n"
+        "for pid in (1, os.getppid()):\n"
+        "    for what in ('mem', 'environ'):\n"
+        "        try:\n            open(f'/proc/{pid}/{what}', 'rb').read(1)\n"
+        "            seen.append((pid, what))\n"
+        "        except OSError:\n            pass\n"
+        "    if libc.ptrace(16, pid, 0, 0) == 0:\n        seen.append((pid, 'ptrace'))\n"
+        "print(seen)\n"
+    )
+    result = judge(program, [stdio(out="[]")])
+    assert result.verdicts == [P], result.tests[0].output
+
+
+@pytest.mark.parametrize("target", ["caller", "callers-parent"])
+def test_killing_the_caller_fails(judge, isolation, target):
+    require_full(isolation)
+    pid = os.getpid() if target == "caller" else os.getppid()
+    result = judge(f"import os\nos.kill({pid}, 9)\nprint(1)\n", [stdio(out="1")])
+    assert result.verdicts == [RE]  # no such process in its pid namespace, or no permission
 
 
 # --------------------------------------------------------------------------- network
@@ -440,8 +598,7 @@ class _OneShotServer:
 
 
 def test_network_is_unreachable(judge, isolation):
-    if not isolation.network_namespace:
-        pytest.skip("no network namespace on this machine (needs root and unshare(CLONE_NEWNET))")
+    require_full(isolation)
     server = _OneShotServer()
     try:
         # Sanity: the server accepts connections from outside the sandbox.
