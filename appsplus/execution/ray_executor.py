@@ -166,6 +166,7 @@ class _Actor:
     info: ActorInfo | None = None
     busy: int = 0  # jobs in flight on it, all callers together
     dead: bool = False
+    replacement: bool = False  # started after another died (may wait for room for long)
 
 
 @dataclass
@@ -297,7 +298,9 @@ class RayExecutor:
                 pass
             self._actors = [a for a in self._actors if a is not actor]
             if not self._closed:
-                self._actors.append(self._spawn(actor.workers, None))
+                spare = self._spawn(actor.workers, None)
+                spare.replacement = True
+                self._actors.append(spare)
 
     def _pick(self) -> _Actor | None:
         """The started actor with the most room (None when all are full or starting)."""
@@ -313,19 +316,28 @@ class RayExecutor:
     def _batch(self, actor: _Actor) -> int:
         return self._batch_size or 8 * actor.workers
 
+    def max_read_ahead(self) -> int:
+        """The most jobs `map_jobs` holds beyond the oldest unfinished one (its memory bound)."""
+        with self._lock:
+            batches = [self._batch(a) for a in self._actors if not a.dead] or [0]
+            return _WINDOW * _DEPTH * sum(batches) + max(batches)
+
     def nodes(self) -> list[ActorInfo]:
-        """Where the started actors run, with each pool's isolation (waits for the starts)."""
-        self._wait_started(all_of_them=True)
+        """Where the started actors run, with each pool's isolation (waits for first starts)."""
+        self._wait_started()
         with self._lock:
             return [a.info for a in self._actors if a.info is not None and not a.dead]
 
-    def _wait_started(self, all_of_them: bool) -> None:
+    def _wait_started(self) -> None:
+        """Wait for the first actors' starts (an actor that cannot start is left out)."""
         deadline = time.monotonic() + self._start_timeout_s
         while True:
             with self._lock:
                 starting = [a for a in self._actors if a.info is None and not a.dead]
                 ready = any(a.info is not None and not a.dead for a in self._actors)
-            if not starting or (ready and not all_of_them):
+                if ready:  # replacements may wait long for room: not worth waiting for
+                    starting = [a for a in starting if not a.replacement]
+            if not starting:
                 if not ready:
                     raise SandboxError("no Ray sandbox actor is alive")
                 return
