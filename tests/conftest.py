@@ -70,9 +70,11 @@ def ray_cluster():
 
 @pytest.fixture(scope="module")
 def pool(request):
-    """Two real sandbox workers shared by the tests of one module (with `--executor ray`:
-    two Ray actors of one worker each, one per node of `ray_cluster`)."""
-    if request.config.getoption("--executor") == "ray":
+    """Two real sandbox workers shared by the tests of one module (with `--executor ray`, or
+    in a module that sets POOL_EXECUTOR = "ray": two Ray actors of one worker each, one per
+    node of `ray_cluster`)."""
+    executor = getattr(request.module, "POOL_EXECUTOR", None)
+    if (executor or request.config.getoption("--executor")) == "ray":
         request.getfixturevalue("ray_cluster")
         from appsplus.execution import open_executor
 
@@ -84,6 +86,12 @@ def pool(request):
         return
     with WorkerPool(2) as p:
         yield p
+
+
+@pytest.fixture
+def sandbox_parents() -> set[int]:
+    """Pids besides this process whose sandbox workers the health check watches (Ray actors)."""
+    return SANDBOX_PARENTS
 
 
 @pytest.fixture(scope="session")
