@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ SANDBOX_PARENTS: set[int] = set()
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 RAY_NODE = {"num_cpus": 1, "object_store_memory": 80 * 2**20, "node_ip_address": "127.0.0.1"}
+RAY_CLIENT: dict[str, int] = {}
 
 
 def pytest_addoption(parser):
@@ -52,7 +54,15 @@ def ray_cluster():
     from ray.cluster_utils import Cluster
 
     temp = tempfile.mkdtemp(prefix="ray-tests-")  # short: Ray's socket paths live under it
-    head = {**RAY_NODE, "include_dashboard": False, "temp_dir": temp}
+    with socket.socket() as s:  # a free loopback port for the Ray Client server
+        s.bind(("127.0.0.1", 0))
+        RAY_CLIENT["port"] = s.getsockname()[1]
+    head = {
+        **RAY_NODE,
+        "include_dashboard": False,
+        "temp_dir": temp,
+        "ray_client_server_port": RAY_CLIENT["port"],
+    }
     cluster = Cluster(initialize_head=True, head_node_args=head)
     before = os.environ.get("RAY_ADDRESS")
     try:
@@ -66,6 +76,12 @@ def ray_cluster():
             os.environ["RAY_ADDRESS"] = before
         cluster.shutdown()
         shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def ray_client_address(ray_cluster) -> str:
+    """`ray://127.0.0.1:PORT`: the Ray Client server on the head of `ray_cluster`."""
+    return f"ray://127.0.0.1:{RAY_CLIENT['port']}"
 
 
 @pytest.fixture(scope="module")

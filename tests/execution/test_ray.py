@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -256,6 +257,26 @@ def test_a_job_that_keeps_killing_its_actor_is_a_sandbox_error_naming_it(ray_clu
         thread.join(timeout=5)
     assert len(kills) == 3
     assert time.monotonic() - started < 60  # an error, never a hang
+
+
+def test_ray_client_addresses_give_the_same_results(ray_client_address, local_results):
+    """`ray://HOST:PORT` from another process (a Ray Client connection is one per process)."""
+    script = (
+        "import json, sys\n"
+        "from appsplus.execution import open_executor, run_many\n"
+        "sys.path.insert(0, sys.argv[2])\n"
+        "from test_ray import essence, mixed_jobs\n"
+        "with open_executor(sys.argv[1]) as ex:\n"
+        "    print(json.dumps(essence(run_many(mixed_jobs(20), pool=ex)), default=sorted))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    done = subprocess.run(
+        [sys.executable, "-c", script, ray_client_address, str(Path(__file__).parent)],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    expected = json.loads(json.dumps(essence(local_results(mixed_jobs(20))), default=sorted))
+    assert json.loads(done.stdout.splitlines()[-1]) == expected
 
 
 # --------------------------------------------------------------------------- CLIs
