@@ -154,7 +154,9 @@ def _lost_errors(ray: Any) -> tuple[type[BaseException], ...]:
     global _LOST
     if _LOST is None:
         ex = ray.exceptions
-        _LOST = (ex.RayActorError, ex.WorkerCrashedError, ex.NodeDiedError, ex.ObjectLostError)
+        names = ("RayActorError", "ActorUnschedulableError", "WorkerCrashedError")
+        names += ("NodeDiedError", "ObjectLostError")
+        _LOST = tuple(getattr(ex, name) for name in names if hasattr(ex, name))
     return _LOST
 
 
