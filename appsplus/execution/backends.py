@@ -54,6 +54,9 @@ def open_executor(spec: str | None = None, workers: int | None = None) -> Execut
     if name in ("ray", "auto") or name.startswith("ray://"):
         from appsplus.execution.ray_executor import RayExecutor, import_ray
 
+        if name.startswith("ray://") and ":" not in name[len("ray://") :]:
+            raise ExecutorSpecError(f"executor {name!r}: expected ray://HOST:PORT")
+
         import_ray()  # the missing extra is named before anything else is tried
         return RayExecutor(None if name == "ray" else name, workers)
     raise ExecutorSpecError(

@@ -98,6 +98,8 @@ def test_ray_without_the_extra_is_an_error_naming_it(monkeypatch):
 def test_unknown_spec_lists_the_choices():
     with pytest.raises(ExecutorSpecError, match="local, ray, auto or ray://HOST:PORT"):
         open_executor("spark")
+    with pytest.raises(ExecutorSpecError, match="expected ray://HOST:PORT"):
+        open_executor("ray://head-node")
 
 
 def test_actors_asking_for_more_cpus_than_any_node_has_is_an_error(ray_cluster):
