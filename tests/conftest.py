@@ -1,8 +1,16 @@
-"""Shared fixtures: a real sandbox pool, the shared real-data folder, and a harness health check."""
+"""Shared fixtures: a real sandbox pool, the shared real-data folder, and a harness health check.
+
+`pytest --executor ray` (or APPSPLUS_TEST_EXECUTOR=ray) makes the `pool` fixture a Ray
+executor on a real two-node cluster on 127.0.0.1 (`ray_cluster`), e.g. to run the hostile
+suite through Ray: `pytest tests/execution/test_execution_hostile.py --executor ray`.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +31,88 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 SANDBOX_UID_BASE = 200000
 SANDBOX_SCRIPT_NAME = b"_sandbox.py"
 TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+# Processes other than this one whose sandbox workers the health check watches (Ray actors).
+SANDBOX_PARENTS: set[int] = set()
+
+# Ray reads these when imported. Without the first, a driver told 127.0.0.1 dials the
+# machine's outward address instead (where a loopback-only test cluster is not listening).
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+RAY_NODE = {"num_cpus": 1, "object_store_memory": 80 * 2**20, "node_ip_address": "127.0.0.1"}
+RAY_CLIENT: dict[str, int] = {}
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--executor",
+        choices=("local", "ray"),
+        default=os.environ.get("APPSPLUS_TEST_EXECUTOR", "local"),
+        help="where the `pool` fixture runs programs: local (default) or ray (a two-node "
+        "Ray cluster on 127.0.0.1; needs the ray extra). Env: APPSPLUS_TEST_EXECUTOR.",
+    )
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A real Ray cluster on 127.0.0.1: a head and a second node, 1 CPU each; RAY_ADDRESS set."""
+    pytest.importorskip("ray", reason='the ray extra is not installed (pip install -e ".[ray]")')
+    from ray.cluster_utils import Cluster
+
+    temp = tempfile.mkdtemp(prefix="ray-tests-")  # short: Ray's socket paths live under it
+    with socket.socket() as s:  # a free loopback port for the Ray Client server
+        s.bind(("127.0.0.1", 0))
+        RAY_CLIENT["port"] = s.getsockname()[1]
+    head = {
+        **RAY_NODE,
+        "include_dashboard": False,
+        "temp_dir": temp,
+        "ray_client_server_port": RAY_CLIENT["port"],
+    }
+    cluster = Cluster(initialize_head=True, head_node_args=head)
+    before = os.environ.get("RAY_ADDRESS")
+    try:
+        cluster.add_node(**RAY_NODE)
+        os.environ["RAY_ADDRESS"] = cluster.address
+        yield cluster
+    finally:
+        if before is None:
+            os.environ.pop("RAY_ADDRESS", None)
+        else:
+            os.environ["RAY_ADDRESS"] = before
+        cluster.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def ray_client_address(ray_cluster) -> str:
+    """`ray://127.0.0.1:PORT`: the Ray Client server on the head of `ray_cluster`."""
+    return f"ray://127.0.0.1:{RAY_CLIENT['port']}"
 
 
 @pytest.fixture(scope="module")
-def pool():
-    """Two real sandbox workers shared by the tests of one module."""
+def pool(request):
+    """Two real sandbox workers shared by the tests of one module (with `--executor ray`, or
+    in a module that sets POOL_EXECUTOR = "ray": two Ray actors of one worker each, one per
+    node of `ray_cluster`)."""
+    executor = getattr(request.module, "POOL_EXECUTOR", None)
+    if (executor or request.config.getoption("--executor")) == "ray":
+        request.getfixturevalue("ray_cluster")
+        from appsplus.execution import open_executor
+
+        with open_executor("ray") as p:
+            pids = {node.pid for node in p.nodes()}
+            SANDBOX_PARENTS.update(pids)
+            yield p
+            SANDBOX_PARENTS.difference_update(pids)
+        return
     with WorkerPool(2) as p:
         yield p
+
+
+@pytest.fixture
+def sandbox_parents() -> set[int]:
+    """Pids besides this process whose sandbox workers the health check watches (Ray actors)."""
+    return SANDBOX_PARENTS
 
 
 @pytest.fixture(scope="session")
@@ -79,8 +162,9 @@ def children(table: dict[int, Proc], pid: int) -> list[Proc]:
 
 
 def sandbox_launchers(table: dict[int, Proc]) -> list[Proc]:
-    """The sandbox workers (launcher processes) started by this test process."""
-    return [p for p in children(table, os.getpid()) if SANDBOX_SCRIPT_NAME in p.cmdline]
+    """The sandbox workers (launcher processes) started by this test process (or its actors)."""
+    parents = {os.getpid(), *SANDBOX_PARENTS}
+    return [p for p in table.values() if p.ppid in parents and SANDBOX_SCRIPT_NAME in p.cmdline]
 
 
 def process_problems() -> list[str]:

@@ -385,7 +385,12 @@ def run_many(
     """Run jobs on `workers` sandbox workers; results in job order, identical to serial runs.
 
     `progress(index, result)` is called from worker threads as each job finishes.
+    A pool with its own batched map (`map_jobs`, e.g. the Ray executor) is handed the jobs
+    as they come (read lazily, a bounded number in flight).
     """
+    mapper = getattr(pool, "map_jobs", None)
+    if mapper is not None:
+        return list(mapper(jobs, progress))
     jobs = list(jobs)
     own = pool is None
     pool = pool or WorkerPool(workers)
