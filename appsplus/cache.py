@@ -225,7 +225,13 @@ class CachedRunner:
             if self.on_done:
                 self.on_done(1)
 
-        fresh = run_many([unique[key] for key in todo], progress=done, pool=self)  # type: ignore[arg-type]
+        # A pool with its own batched map (Ray) gets the whole list; else this runner stands
+        # in for the pool job by job, so an abort stops the jobs not yet started.
+        batched = getattr(self.pool, "map_jobs", None) is not None
+        if batched and self._aborted.is_set():
+            raise SandboxError("build aborted after an earlier sandbox failure")
+        target = self.pool if batched else self
+        fresh = run_many([unique[key] for key in todo], progress=done, pool=target)  # type: ignore[arg-type]
         for key, result in zip(todo, fresh):
             job = unique[key]
             found[key] = compact(result, job.tests[0].kind if job.tests else "stdio")

@@ -122,7 +122,9 @@ class CodeRLConfig(BaseModel):
         None, ge=1, description="sandbox workers per process; null: CPUs / processes"
     )
     executor: str = Field(
-        "local", description="where programs run: local (this machine's sandbox workers)"
+        "local",
+        description="where programs run: local (this machine's sandbox workers), ray, auto "
+        "or ray://HOST:PORT (a Ray cluster; workers are then CPUs per node actor)",
     )
     # --- 2. critic
     critic_backbone: str | None = Field(None, description="AutoModel hub id/folder; default: model")

@@ -99,7 +99,9 @@ class StepCoderConfig(BaseModel):
         None, ge=1, description="sandbox workers per process; null: CPUs / processes"
     )
     executor: str = Field(
-        "local", description="where programs run: local (this machine's sandbox workers)"
+        "local",
+        description="where programs run: local (this machine's sandbox workers), ray, auto "
+        "or ray://HOST:PORT (a Ray cluster; workers are then CPUs per node actor)",
     )
     # --- PPO
     ppo_epochs: int = Field(4, ge=1, description="passes over each rollout batch")

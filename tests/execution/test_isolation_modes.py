@@ -22,6 +22,15 @@ from appsplus.execution import Isolation, StdioTest, run_tests
 from appsplus.execution.policy import ALLOW_UNISOLATED_ENV, IsolationUnavailable, check_isolation
 
 
+def test_full_isolation_where_the_machine_is_known_to_allow_it(pool):
+    """CI sets APPSPLUS_REQUIRE_FULL_ISOLATION=1: there a missing mechanism is a failure,
+    not a skip (the containment tests would otherwise skip silently)."""
+    if os.environ.get("APPSPLUS_REQUIRE_FULL_ISOLATION") != "1":
+        pytest.skip("APPSPLUS_REQUIRE_FULL_ISOLATION is not set (CI sets it)")
+    iso = pool.isolation()
+    assert iso.full, f"full isolation expected here, got {iso.mode}: {iso.cause}"
+
+
 def test_isolation_lists_every_mechanism_in_force(pool):
     iso = pool.isolation()
     if not iso.full:
