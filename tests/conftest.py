@@ -59,6 +59,10 @@ def ray_cluster():
     from ray.cluster_utils import Cluster
 
     temp = tempfile.mkdtemp(prefix="ray-tests-")  # short: Ray's socket paths live under it
+    # Ray also writes the cluster's address under $RAY_TMPDIR/ray (default /tmp/ray, which a
+    # fresh machine does not have): keep that in the test's folder too
+    os.makedirs(os.path.join(temp, "ray"), exist_ok=True)
+    os.environ["RAY_TMPDIR"] = temp
     with socket.socket() as s:  # a free loopback port for the Ray Client server
         s.bind(("127.0.0.1", 0))
         RAY_CLIENT["port"] = s.getsockname()[1]

@@ -362,9 +362,22 @@ class RayExecutor:
     # ------------------------------------------------------------------ Executor API
     def isolation(self) -> Isolation:
         """What every node's pool achieved (a mechanism counts only if all nodes have it)."""
-        infos = self.nodes()
-        fields = Isolation.model_fields
-        return Isolation(**{f: all(getattr(i.isolation, f) for i in infos) for f in fields})
+        isos = [i.isolation for i in self.nodes()]
+        if all(iso == isos[0] for iso in isos):
+            return isos[0]
+        flags = {  # nodes differ: the weakest of each mechanism, and say so
+            name: all(getattr(iso, name) for iso in isos)
+            for name, field in Isolation.model_fields.items()
+            if field.annotation is bool
+        }
+        modes = sorted({iso.mode for iso in isos})
+        return Isolation(
+            **flags,
+            mode="none" if "none" in modes else modes[0],
+            landlock_abi=min(iso.landlock_abi for iso in isos),
+            tmpfs_budget_mb=max(iso.tmpfs_budget_mb for iso in isos),
+            cause="nodes differ: " + "; ".join(f"{iso.mode}: {iso.cause}" for iso in isos),
+        )
 
     def run(self, job: Job) -> ExecutionResult:
         for result in self.map_jobs([job]):

@@ -285,7 +285,7 @@ def test_ray_client_addresses_give_the_same_results(ray_client_address, local_re
 def _build(out: Path, executor: str) -> None:
     from appsplus.cli import main
 
-    args = ["build", "--source", "sample", "--out", str(out), "--no-manifest-copy"]
+    args = ["build", "--source", "sample", "--out", str(out)]
     result = CliRunner().invoke(main, [*args, "--time-limit", "1", "--executor", executor])
     assert result.exit_code == 0, (result.output, result.exception)
 

@@ -172,7 +172,7 @@ def test_quality_command(built):
 def test_build_cli_quality_options(source, tmp_path):
     path, bench = source
     args = ["build", "--source", str(path), "--out", str(tmp_path / "o"), "--workers", "2"]
-    args += ["--time-limit", "2", "--no-manifest-copy", "--json", "--no-mutation", "--no-rerun"]
+    args += ["--time-limit", "2", "--json", "--no-mutation", "--no-rerun"]
     args += ["--min-tests", "4", "--decontaminate", str(bench), "--no-dedupe"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
@@ -182,6 +182,6 @@ def test_build_cli_quality_options(source, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text("[1, 2]\n")
     args = ["build", "--source", str(path), "--out", str(tmp_path / "p"), "--decontaminate"]
-    result = CliRunner().invoke(cli, [*args, str(bad), "--no-manifest-copy"])
+    result = CliRunner().invoke(cli, [*args, str(bad)])
     assert result.exit_code != 0 and "bad.jsonl" in result.output
     assert "Traceback" not in result.output
