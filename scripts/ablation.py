@@ -93,9 +93,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--sft-epochs",
         type=int,
-        default=6,
-        help="SFT epochs: chosen on the train split so the greedy start fails most train "
-        "problems (CodeRL's regime), never on held-out results",
+        default=35,
+        help="SFT epochs. 35 was chosen on the train split (greedy train pass@1 of seeds 0 "
+        "and 1: 21%% and 40%%; 25 epochs: ~1%%, 50: ~65%%) so that the greedy start fails most "
+        "train problems (CodeRL's regime); never chosen on held-out results",
     )
     parser.add_argument("--sft-lr", type=float, default=3e-3)
     parser.add_argument("--lr", type=float, default=1e-4, help="RL / actor learning rate")
