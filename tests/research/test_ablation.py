@@ -9,7 +9,16 @@ import sys
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "ablation.py"
-METHODS = ["SFT start", "vanilla PPO", "StepCoder", "w/o CCCS", "w/o FGO", "CE only", "CodeRL"]
+METHODS = [
+    "SFT start",
+    "vanilla PPO",
+    "StepCoder",
+    "w/o CCCS",
+    "w/o FGO",
+    "CE only",
+    "CE only, CodeRL's ce steps",
+    "CodeRL",
+]
 
 
 def test_quick_run_end_to_end(tmp_path):
