@@ -194,10 +194,32 @@ def evaluate(model: Path, records: list, args: argparse.Namespace, pool) -> dict
     return passed
 
 
+def warm_start(seed: int, args: argparse.Namespace, data: Path, train: list, folder: Path) -> Path:
+    """A tiny model (tokenizer trained on the train split's prompts and solutions) and its
+    SFT warm start on the train split; returns the SFT model folder."""
+    from trainers import sft
+    from trainers.model import build_tiny
+
+    corpus = [r.prompt() for r in train] + [r.canonical_solution for r in train]
+    tiny = build_tiny(folder / "tiny", corpus, args.vocab, args.hidden, args.layers, seed=seed)
+    cfg = sft.SFTConfig(
+        model=str(tiny),
+        data=str(data),
+        split="train",
+        output_dir=str(folder / "sft"),
+        epochs=args.sft_epochs,
+        batch_size=8,
+        learning_rate=args.sft_lr,
+        progress=False,
+        torch_threads=args.threads,
+        seed=seed,
+    )
+    return sft.train(cfg)
+
+
 def run_seed(seed: int, args: argparse.Namespace, data: Path, records: dict, pool) -> dict:
     """Every method of one seed: per-method, per-split problem passes and the CodeRL report."""
-    from trainers import coderl, sft, stepcoder
-    from trainers.model import build_tiny
+    from trainers import coderl, stepcoder
 
     folder = Path(args.out) / f"seed-{seed}"
     done = folder / "results.json"
@@ -221,32 +243,7 @@ def run_seed(seed: int, args: argparse.Namespace, data: Path, records: dict, poo
             for split, rows in records.items()
         }
 
-    corpus = [r.prompt() for r in records["train"]] + [
-        r.canonical_solution for r in records["train"]
-    ]
-    tiny = timed(
-        "tiny model",
-        build_tiny,
-        folder / "tiny",
-        corpus,
-        args.vocab,
-        args.hidden,
-        args.layers,
-        seed=seed,
-    )
-    start = timed(
-        "sft",
-        sft.train,
-        sft.SFTConfig(
-            model=str(tiny),
-            output_dir=str(folder / "sft"),
-            epochs=args.sft_epochs,
-            batch_size=8,
-            learning_rate=args.sft_lr,
-            progress=False,
-            **common,
-        ),
-    )
+    start = timed("tiny model and sft", warm_start, seed, args, data, records["train"], folder)
     measure("SFT start", start)
     rl = {
         "model": str(start),
