@@ -35,7 +35,7 @@ problems and passes none of the held-out ones; a larger train split generalizes 
 (validation pass@1 10% after 16 epochs on 1000 problems, chosen so):
 
     nice python scripts/ablation.py --out /tmp/ablation-large --train-per-tier 250 \
-        --sft-epochs 16 --iterations 60      # ~1000 samples per RL method, over an hour
+        --sft-epochs 16 --iterations 60      # ~1000 samples per RL method, ~20 min measured
 
 Outputs in OUT: data/ (the built synthetic dataset, with its manifest), seed-N/ (models,
 trainer outputs, results.json: per-problem passes), ablation.md (the table) and
