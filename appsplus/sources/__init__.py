@@ -121,6 +121,10 @@ def open_source(spec: str) -> Source:
 
         _, _, revision = spec.partition("@")
         return HubSource(revision=revision) if revision else HubSource()
+    if spec == "synthetic" or spec.startswith("synthetic:"):
+        from appsplus.sources.synthetic import SyntheticSource
+
+        return SyntheticSource(spec.removeprefix("synthetic").removeprefix(":"))
     if spec.startswith("stepcoder:"):
         from appsplus.sources.stepcoder import StepCoderSource
 

@@ -62,6 +62,10 @@ def test_stages_go_from_a_long_prefix_to_full_generation(records):
         assert prefixes[-1] == ""
         assert all(r.canonical_solution.startswith(p) for p in prefixes)
         assert [len(p) for p in prefixes] == sorted((len(p) for p in prefixes), reverse=True)
+        # a prefix ends before its last newline: the completion starts with newline + indent
+        assert not any(p.endswith("\n") for p in prefixes)
+        rest = [r.canonical_solution[len(p) :] for p in prefixes[:-1]]
+        assert all(x.startswith(("\n", "\r\n", "\r")) for x in rest) or not rest
     assert max(len(stages_of(r)) for r in records) > 2
 
 
