@@ -3,7 +3,8 @@
 Stage rule (paper: arXiv 2402.01391, section 3.2). Let p_1 < ... < p_E be the distinct
 line starts of the canonical solution's conditional statements (`appsplus.spans`), and
 p_0 = 0 the start of the program. With n = ceil(sqrt(E)) steps of s = ceil(E / n)
-statements, stage k (k = 0..n) gives the prefix code[:p_max(E - k*s, 0)]:
+statements, stage k (k = 0..n) gives the prefix code[:p_max(E - k*s, 0)], without the line
+break that ends it (the completion starts with it):
 
 * stage 0, the easiest, starts at the last conditional statement (little left to write);
 * each later stage moves the start back by s statements;
@@ -77,6 +78,14 @@ class Subtask(BaseModel):
     prompt: str
 
 
+def _line_break_before(code: str, offset: int) -> str:
+    """The line break that ends at `offset` of `code` ('' at the start or mid-line)."""
+    for brk in ("\r\n", "\n", "\r"):
+        if code.endswith(brk, 0, offset):
+            return brk
+    return ""
+
+
 def subtasks_for(
     record: dict,
     steps_rule: Callable[[int], int] = sqrt_steps,
@@ -86,7 +95,14 @@ def subtasks_for(
     code = record["canonical_solution"]
     offsets = stage_offsets(code, steps_rule, kinds)
     out = []
-    for stage, end in enumerate(offsets):
+    for stage, start in enumerate(offsets):
+        # The prefix stops before the line break that ends its last line, so the completion
+        # starts with that line break and the next line's indentation: tokenizers that merge
+        # a newline with the indentation after it (byte-level BPE) then see the tokens they
+        # were trained on, not a lone newline before indentation they never saw (measured on
+        # the synthetic family: 0 of 260 subtasks starting at an indented line passed with
+        # the newline in the prompt, 101 without it; scripts/cccs_boundary.py).
+        end = start - len(_line_break_before(code, start))
         prefix = code[:end]
         out.append(
             Subtask(
@@ -98,7 +114,7 @@ def subtasks_for(
                 n_stages=len(offsets),
                 prefix=prefix,
                 prefix_end=end,
-                prefix_lines=len(_NEWLINE.findall(prefix)),
+                prefix_lines=len(_NEWLINE.findall(prefix)) + bool(prefix),
                 prompt=build_prompt(
                     record["question"], record.get("starter_code") or "", record["kind"], prefix
                 ),

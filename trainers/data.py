@@ -102,20 +102,14 @@ def _sample_records() -> tuple[TaskRecord, ...]:
 def stages_of(record: TaskRecord) -> list[str]:
     """The record's CCCS prefixes, easiest (longest) first; the last is '' (full generation).
 
-    A prefix stops before the newline that ends its last line, so the completion starts
-    with that newline and the next line's indentation: tokenizers that merge a newline with
-    the indentation after it (byte-level BPE: one newline+spaces token) then see the tokens
-    they were trained on, not a lone newline followed by indentation they never saw (measured
-    on the synthetic family: 0 of 260 subtasks starting at an indented line passed with
-    the newline in the prompt, 101 without it).
-    A canonical solution without conditional spans (or one `ast` cannot parse) has the
-    single full-generation stage.
+    Each prefix stops before the line break that ends its last line (see
+    `appsplus.curriculum.subtasks_for`). A canonical solution without conditional spans (or
+    one `ast` cannot parse) has the single full-generation stage.
     """
     try:
-        prefixes = [s.prefix for s in subtasks_for(record.model_dump())]
+        return [s.prefix for s in subtasks_for(record.model_dump())]
     except SpanError:
         return [""]
-    return [p.removesuffix("\n") for p in prefixes]
 
 
 # --------------------------------------------------------------------------- tokens

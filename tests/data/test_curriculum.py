@@ -65,7 +65,8 @@ def check_subtasks(code: str) -> list:
     for s in subtasks:
         assert code.startswith(s.prefix)
         assert s.prefix + code[s.prefix_end :] == code
-        assert s.prefix_end == 0 or code[s.prefix_end - 1] in "\r\n", "prefixes end at a line start"
+        # a prefix ends where a line ends, before its line break (the completion starts with it)
+        assert s.prefix_end == 0 or code[s.prefix_end] in "\r\n", "prefixes end at a line end"
         assert s.n_stages == len(subtasks)
         assert s.prompt.endswith("ANSWER:\n" + s.prefix)
     assert [s.stage for s in subtasks] == list(range(len(subtasks)))
@@ -76,8 +77,8 @@ def test_subtasks_of_a_program_and_prompt_builder():
     code = "a = int(input())\nif a > 0:\n    print(a)\nelse:\n    print(-a)\n"
     subtasks = check_subtasks(code)
     assert [s.prefix for s in subtasks] == [
-        code[: code.index("else")],
-        code[: code.index("if")],
+        code[: code.index("else") - 1],
+        code[: code.index("if") - 1],
         "",
     ]
     assert subtasks[0].prompt == build_prompt("Add two numbers.", "", "stdio", subtasks[0].prefix)
@@ -85,7 +86,7 @@ def test_subtasks_of_a_program_and_prompt_builder():
     assert "Use Call-Based format" in build_prompt("q", "class Solution:\n    pass", "call")
 
 
-def test_crlf_prefixes_end_at_line_starts():
+def test_crlf_prefixes_end_before_their_line_break():
     check_subtasks("a = 1\r\nif a:\r\n    b = 2\r\nfor i in range(a):\r\n    pass\r\n")
 
 

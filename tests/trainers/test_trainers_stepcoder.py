@@ -188,7 +188,7 @@ def test_curriculum_advances_inside_the_trainer_and_prefix_tokens_never_enter_th
         "passes": 0,
     }
     # prefix masking: the stage-0 prompt carries the prefix, yet only the EOS is trained
-    prefix = "n = int(input())\nprint(n * 2)\n"
+    prefix = "n = int(input())\nprint(n * 2)"  # without its line break (see subtasks_for)
     assert [line["charts/loss_tokens"] for line in lines] == [1, 1, 1]
     assert [line["charts/response_tokens"] for line in lines] == [1, 1, 1]
     with_prefix = len(tokenizer(DOUBLE.prompt(prefix))["input_ids"])
@@ -242,16 +242,19 @@ def test_fgo_masks_the_untaken_branch_inside_the_trainer(tiny, tokenizer, tmp_pa
         assert line["charts/loss_tokens"] == len(target) - masked
         assert line["charts/fgo_masked_fraction"] == pytest.approx(masked / len(target))
 
-    # CCCS stage 0: the prefix ends where `else` starts, the completion is the else branch.
-    # Its code tokens are all masked (the prefix shift is right), the EOS is kept.
-    prefix, completion = code[:else_at], code[else_at:]
+    # CCCS stage 0: the prefix ends before the line break before `else`, the completion is
+    # that line break and the else branch. The else branch's tokens are all masked (the
+    # prefix shift is right); the line break ends the executed `print('pos')` line and is
+    # kept (this tokenizer spells it as one token), as is the EOS.
+    prefix, completion = code[: else_at - 1], code[else_at - 1 :]
     kwargs, target = spell(tokenizer, SIGN.prompt(prefix), completion)
     out = tmp_path / "stage0"
     train(config(tiny, out, generate_kwargs=kwargs, **base), records=[SIGN])
     (line,) = metrics_of(out)
     assert line["charts/stage_mean"] == 0.0 and line["charts/pass_rate"] == 1.0
-    assert line["charts/loss_tokens"] == 1
-    assert line["charts/fgo_masked_fraction"] == pytest.approx((len(target) - 1) / len(target))
+    assert tokenizer.convert_ids_to_tokens(target[0]) == "Ċ"  # the byte-level "\n" alone
+    assert line["charts/loss_tokens"] == 2
+    assert line["charts/fgo_masked_fraction"] == pytest.approx((len(target) - 2) / len(target))
 
 
 def test_cli_switches_off_both_components(tiny, tmp_path):
