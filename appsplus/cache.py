@@ -148,6 +148,7 @@ class _Keys:
                 "limits": job.limits.model_dump(),
                 "gate": job.stop_on_first_failure,
                 "trace": job.trace_lines,
+                "hash_seed": job.hash_seed,
                 "versions": self.versions,
                 "tests": digest,
             }

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from queue import Empty, SimpleQueue
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from appsplus.execution.compare import stdout_matches, values_match
 from appsplus.execution.models import (
@@ -46,7 +46,7 @@ from appsplus.execution.policy import check_isolation
 log = logging.getLogger(__name__)
 
 SANDBOX_SCRIPT = Path(__file__).with_name("_sandbox.py")
-EXECUTOR_VERSION = "1"
+EXECUTOR_VERSION = "2"  # 2: rootless isolation, shared 64 MB tmpfs, BOM programs run
 PREVIEW_CHARS = 2000
 _STARTUP_TIMEOUT_S = 30.0
 # No site hooks (slow, and they run user code); -P (3.11+) keeps the script's folder off
@@ -65,6 +65,9 @@ class Job(BaseModel):
     stop_on_first_failure: bool = False
     trace_lines: bool = False
     full_output: bool = False  # all of stdout/stderr (up to output_bytes), not a preview
+    hash_seed: int = Field(
+        0, ge=0, le=4294967295, description="PYTHONHASHSEED of the worker that runs the program"
+    )
 
 
 def _site_dirs() -> list[str]:
@@ -82,11 +85,12 @@ def _site_dirs() -> list[str]:
 class Worker:
     """One sandbox worker process and the pipes to it. Not thread-safe: one job at a time."""
 
-    def __init__(self, allow_unisolated: bool | None = None) -> None:
+    def __init__(self, allow_unisolated: bool | None = None, hash_seed: int = 0) -> None:
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the worker)
+        self.hash_seed = hash_seed
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "PYTHONHASHSEED": "0",
+            "PYTHONHASHSEED": str(hash_seed),
             "LANG": "C.UTF-8",
             "HOME": os.path.expanduser("~"),  # hidden from programs (rootless mode)
         }
@@ -293,7 +297,7 @@ class WorkerPool:
         the APPSPLUS_ALLOW_UNISOLATED environment variable decides; see `policy`)."""
         self.size = max(1, size or os.cpu_count() or 1)
         self.allow_unisolated = allow_unisolated
-        self._idle: SimpleQueue[Worker] = SimpleQueue()
+        self._idle: dict[int, SimpleQueue[Worker]] = {0: SimpleQueue()}  # by hash seed
         self._slots = threading.BoundedSemaphore(self.size)
         self._all: list[Worker] = []
         self._lock = threading.Lock()
@@ -301,12 +305,7 @@ class WorkerPool:
 
     def run(self, job: Job) -> ExecutionResult:
         with self._slots:
-            try:
-                worker = self._idle.get_nowait()
-            except Empty:
-                worker = Worker(self.allow_unisolated)
-                with self._lock:
-                    self._all.append(worker)
+            worker = self._take(job.hash_seed)
             try:
                 result = worker.run(job)
             except BaseException:  # the worker's state is unknown: never reuse it
@@ -314,19 +313,42 @@ class WorkerPool:
                 with self._lock:
                     self._all.remove(worker)
                 raise
-            self._idle.put(worker)
+            self._idle[worker.hash_seed].put(worker)
             return result
+
+    def _take(self, hash_seed: int = 0) -> Worker:
+        """An idle worker of that hash seed, or a new one (the caller holds a slot). A pool
+        stays within `size` workers: an idle worker of another seed makes room if needed."""
+        with self._lock:
+            idle = self._idle.setdefault(hash_seed, SimpleQueue())
+        try:
+            return idle.get_nowait()
+        except Empty:
+            pass
+        with self._lock:
+            full = len(self._all) >= self.size
+        if full:  # retire one idle worker of another seed (rare: quality reruns)
+            for seed, queue in list(self._idle.items()):
+                if seed == hash_seed:
+                    continue
+                try:
+                    old = queue.get_nowait()
+                except Empty:
+                    continue
+                with self._lock:
+                    self._all.remove(old)
+                old.close()
+                break
+        worker = Worker(self.allow_unisolated, hash_seed)
+        with self._lock:
+            self._all.append(worker)
+        return worker
 
     def isolation(self) -> Isolation:
         """The isolation the workers of this pool achieved (starts one worker if needed)."""
         with self._slots:
-            try:
-                worker = self._idle.get_nowait()
-            except Empty:
-                worker = Worker(self.allow_unisolated)
-                with self._lock:
-                    self._all.append(worker)
-            self._idle.put(worker)
+            worker = self._take()
+            self._idle[worker.hash_seed].put(worker)
             return worker.isolation
 
     def close(self) -> None:

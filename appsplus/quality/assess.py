@@ -23,7 +23,7 @@ valid inputs from a second draw become tests (expected: the canonical's output, 
 all verified solutions agree) and `mutation_score_augmented` counts the survivors those
 tests kill too. Flags: `weak_tests` (score below `weak_threshold`), `needs_checker`,
 `quoted_string_args`, `loose_expected_output` (`checks`), `nondeterministic` (the two
-canonical runs print different outputs on some test).
+canonical runs, under PYTHONHASHSEED 0 and 1, print different outputs on some test).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from appsplus.verify import (
 
 MIN_PROBES = 3
 CAPTURE = "\x00appsplus-capture\x00"
-RERUN_MARK = "\n# appsplus: second run of the canonical solution\n"
+RERUN_HASH_SEED = 1  # the second canonical run: another PYTHONHASHSEED than the first (0)
 
 
 class Assessed(BaseModel):
@@ -118,7 +118,14 @@ class _Plan:
         ]
         if self.q.nondeterminism:
             tests = self.capture_tests[: len(self.tests)]
-            jobs.append(Job(program=self.canonical + RERUN_MARK, tests=tests, limits=self.limits))
+            jobs.append(
+                Job(
+                    program=self.canonical,
+                    tests=tests,
+                    limits=self.limits,
+                    hash_seed=RERUN_HASH_SEED,
+                )
+            )
         jobs += [
             Job(program=m.program, tests=self.tests, limits=self.limits, stop_on_first_failure=True)
             for m in self.mutants

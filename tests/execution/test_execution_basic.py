@@ -555,3 +555,15 @@ def test_preamble_names_are_public_and_in_builtins_of_programs(pool):
     program = f"print(all(n in dir(__builtins__) or hasattr(__builtins__, n) for n in {names!r}))\n"
     result = run_tests(program, [StdioTest(input="", output="True")], pool=pool)
     assert result.passed, result.tests[0]
+
+
+def test_hash_seed_of_a_job_is_the_programs_pythonhashseed(pool):
+    from appsplus.execution import Job, run_many
+
+    program = "print(hash('appsplus'))"
+    jobs = [Job(program=program, tests=[StdioTest(input="", output="")], hash_seed=seed)
+            for seed in (0, 1, 0, 7)]  # fmt: skip
+    outs = [r.tests[0].output for r in run_many(jobs, pool=pool)]
+    assert outs[0] == outs[2]  # the same seed gives the same hashes
+    assert len({outs[0], outs[1], outs[3]}) == 3  # other seeds give other ones
+    assert run_tests(program, [StdioTest(input="", output=outs[0])], pool=pool).passed

@@ -174,6 +174,27 @@ def test_nondeterministic_and_loose_outputs_are_flagged(pool):
     assert steady_q.flags == []
 
 
+def test_output_that_depends_on_the_hash_seed_is_flagged(pool):
+    """Set order of strings changes with PYTHONHASHSEED: the rerun runs under another seed."""
+    runner = CachedRunner(pool)
+    words = " ".join(f"w{i}" for i in range(12))
+    program = "input()\nprint(*set(input().split()))\n"
+    first = run_tests(program, [StdioTest(input=f"1\n{words}\n", output="")], pool=pool)
+    expected = first.tests[0].output  # the seed-0 order (the one verification sees)
+    problem = Problem(
+        problem_id="apps/train/0005",
+        source_id=5,
+        split="train",
+        difficulty="introductory",
+        question="Print the words.",
+        kind="stdio",
+        tests=[StdioTest(input=f"1\n{words}\n", output=expected)],
+        solutions=[program],
+    )
+    (assessed,) = assess(verified([problem], runner), QualityConfig(mutation=False), VERIFY, runner)
+    assert "nondeterministic" in assessed.quality.flags
+
+
 @pytest.mark.parametrize("seed", ["a", "b"])
 def test_generated_inputs_keep_the_format(seed):
     tests = [
