@@ -105,6 +105,8 @@ def main() -> None:
     n_tests = sum(len(j.tests) for j in jobs)
     print(f"{len(jobs)} jobs, {n_tests} tests; {os.cpu_count()} CPUs on this machine")
     temp = tempfile.mkdtemp(prefix="ray-speed-")
+    os.makedirs(os.path.join(temp, "ray"), exist_ok=True)  # Ray writes its address there
+    os.environ["RAY_TMPDIR"] = temp  # (default /tmp/ray, absent on a fresh machine)
     head = {**NODE, "num_cpus": args.cpus, "include_dashboard": False, "temp_dir": temp}
     cluster = Cluster(initialize_head=True, head_node_args=head)
     os.environ["RAY_ADDRESS"] = cluster.address
