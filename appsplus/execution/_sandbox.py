@@ -307,19 +307,7 @@ class Zygote:
                 self.seccomp.install()
                 self.seccomp = None  # children inherit it
         # the text streams of fds 0-2, made once: every child starts with intact copies
-        sys.stdin = io.TextIOWrapper(
-            io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8"
-        )
-        sys.stdout = io.TextIOWrapper(
-            io.BufferedWriter(io.FileIO(1, "w", closefd=False), 1 << 16), encoding="utf-8"
-        )
-        sys.stderr = io.TextIOWrapper(
-            io.FileIO(2, "w", closefd=False),
-            encoding="utf-8",
-            errors="backslashreplace",
-            write_through=True,
-        )
-        self.streams = (sys.stdin, sys.stdout, sys.stderr)
+        self.streams = _new_std_streams()
 
     def make_memfds(self):
         """stdout, stderr and stdin files of the run's children (RLIMIT_FSIZE caps them)."""
@@ -864,19 +852,7 @@ class Child:
         # (seek(0) drops buffered input and points them at the new files); else make new.
         streams = (sys.stdin, sys.stdout, sys.stderr)
         if self.streams is None or streams != self.streams or not _rewind(streams):
-            sys.stdin = io.TextIOWrapper(
-                io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8"
-            )
-            sys.stdout = io.TextIOWrapper(
-                io.BufferedWriter(io.FileIO(1, "w", closefd=False), 1 << 16), encoding="utf-8"
-            )
-            sys.stderr = io.TextIOWrapper(
-                io.FileIO(2, "w", closefd=False),
-                encoding="utf-8",
-                errors="backslashreplace",
-                write_through=True,
-            )
-            self.streams = (sys.stdin, sys.stdout, sys.stderr)
+            self.streams = _new_std_streams()
         self.stdout = sys.stdout
         sys.__stdin__, sys.__stdout__, sys.__stderr__ = self.streams
 
@@ -966,6 +942,23 @@ class Child:
             except OSError:
                 return False
         return not restart
+
+
+def _new_std_streams() -> tuple:
+    """New text streams over fds 0-2, installed as sys.stdin/stdout/stderr (and returned)."""
+    sys.stdin = io.TextIOWrapper(
+        io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8"
+    )
+    sys.stdout = io.TextIOWrapper(
+        io.BufferedWriter(io.FileIO(1, "w", closefd=False), 1 << 16), encoding="utf-8"
+    )
+    sys.stderr = io.TextIOWrapper(
+        io.FileIO(2, "w", closefd=False),
+        encoding="utf-8",
+        errors="backslashreplace",
+        write_through=True,
+    )
+    return (sys.stdin, sys.stdout, sys.stderr)
 
 
 def _rewind(streams):

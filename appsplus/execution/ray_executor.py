@@ -109,6 +109,7 @@ def _actor_class() -> Any:
 
 # --------------------------------------------------------------------------- connection
 _conn_lock = threading.Lock()
+_CONNECT_TRIES = 3  # a Ray Client connection whose server fails to start is tried again
 _conn_users = 0  # executors sharing the connection this module opened
 _conn_ours = False  # whether this module called ray.init (and so calls ray.shutdown)
 
@@ -121,17 +122,25 @@ def _connect(address: str | None) -> Any:
         if ray.is_initialized():
             _conn_users += 1
             return ray
-        try:
-            ray.init(
-                address=address,
-                include_dashboard=False,
-                log_to_driver=False,
-                logging_level=logging.WARNING,
-                namespace="appsplus",
-            )
-        except (ConnectionError, RuntimeError, ValueError) as e:
-            where = address or "this machine's Ray (RAY_ADDRESS, `ray start`, or a new one)"
-            raise ExecutorSpecError(f"cannot join the Ray cluster at {where}: {e}") from e
+        for attempt in range(_CONNECT_TRIES):
+            try:
+                ray.init(
+                    address=address,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    logging_level=logging.WARNING,
+                    namespace="appsplus",
+                )
+                break
+            except ConnectionAbortedError as e:  # Ray Client: its per-client server did not
+                if attempt + 1 < _CONNECT_TRIES:  # start in time (seen on a loaded machine)
+                    log.warning("joining %s failed (%s); trying again", address, e)
+                    time.sleep(1.0 + attempt)
+                    continue
+                raise ExecutorSpecError(f"cannot join the Ray cluster at {address}: {e}") from e
+            except (ConnectionError, RuntimeError, ValueError) as e:
+                where = address or "this machine's Ray (RAY_ADDRESS, `ray start`, or a new one)"
+                raise ExecutorSpecError(f"cannot join the Ray cluster at {where}: {e}") from e
         _conn_users += 1
         _conn_ours = True
         return ray

@@ -226,26 +226,47 @@ def test_a_node_killed_mid_run_changes_nothing(ray_cluster, local_results):
         ray_cluster.add_node(**NODE)  # the next tests get two nodes again
 
 
+POISON_NAME = b"apx-poison"  # the process name the poison program gives itself
+
+
+def _actors_running(name: bytes) -> set[int]:
+    """Sandbox actors of this test's cluster with a descendant process called `name`."""
+    actors = set(_actor_pids())
+    parent, named = {}, []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{entry}/comm", "rb") as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        parent[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+        if comm == name:
+            named.append(int(entry))
+    return {a for a in actors for pid in named if _descends(parent, pid, a)}
+
+
 def test_a_job_that_keeps_killing_its_actor_is_a_sandbox_error_naming_it(ray_cluster):
     """Whatever actor runs job 1 dies (killed from outside while the program runs)."""
     fast = Job(program="print(1)", tests=[StdioTest(input="", output="1")])
-    slow = Job(
-        program="import time\ntime.sleep(30)\n",
+    slow = Job(  # names itself (prctl PR_SET_NAME) so the killer below finds its actor
+        program=f"import ctypes, time\nctypes.CDLL(None).prctl(15, {POISON_NAME!r}, 0, 0, 0)\n"
+        "time.sleep(30)\n",
         tests=[StdioTest(input="", output="")],
         limits=Limits(time_s=60),
     )
     stop = threading.Event()
     kills = []
 
-    def killer() -> None:  # an actor with a program running for 0.3 s+ (job 1) is killed
-        suspects: set[int] = set()
+    def killer() -> None:  # the actor whose sandbox runs job 1 is killed
         while not stop.is_set():
-            busy = {pid for pid, n in _actor_pids().items() if n >= 3}
-            for pid in busy & suspects:
+            for pid in _actors_running(POISON_NAME):
                 os.kill(pid, signal.SIGKILL)
                 kills.append(pid)
-            suspects = busy
-            time.sleep(0.3)
+            time.sleep(0.1)
 
     thread = threading.Thread(target=killer, daemon=True)
     thread.start()
