@@ -178,6 +178,7 @@ class _Actor:
     busy: int = 0  # jobs in flight on it, all callers together
     dead: bool = False
     replacement: bool = False  # started after another died (may wait for room for long)
+    suspect: bool = False  # runs a re-run alone: nothing else is sent until it returns
 
 
 @dataclass
@@ -313,11 +314,12 @@ class RayExecutor:
                 spare.replacement = True
                 self._actors.append(spare)
 
-    def _pick(self) -> _Actor | None:
-        """The started actor with the most room (None when all are full or starting)."""
+    def _pick(self, alone: bool = False) -> _Actor | None:
+        """The started actor with the most room (None when all are full or starting); with
+        `alone`, an idle one (a re-run must not share its actor: a crash would blame both)."""
         best, room = None, 0
         for a in self._actors:
-            if a.info is None or a.dead:
+            if a.info is None or a.dead or a.suspect or (alone and a.busy):
                 continue
             free = _DEPTH * self._batch(a) - a.busy
             if free > room:
@@ -446,17 +448,20 @@ class RayExecutor:
             with self._lock:
                 for batch in run.inflight.values():  # abandoned (an error or an early stop)
                     batch.actor.busy -= len(batch.indices)
+                    if batch.solo:
+                        batch.actor.suspect = False
 
     # ------------------------------------------------------------------ dispatch
     def _dispatch(self, run: _Run, source: Iterator[tuple[int, Job]], nxt: int) -> None:
         """Send batches to actors with room: re-runs first (alone), then fresh jobs."""
         while True:
             with self._lock:
-                actor = self._pick()
+                actor = self._pick(alone=bool(run.retry))
                 if actor is None:
                     return
                 if run.retry:
                     indices, solo = [run.retry.popleft()], True
+                    actor.suspect = True
                 else:
                     cap = sum(_DEPTH * self._batch(a) for a in self._actors if not a.dead)
                     if run.exhausted or run.read - nxt >= _WINDOW * cap:
@@ -483,6 +488,8 @@ class RayExecutor:
     ) -> None:
         with self._lock:
             batch.actor.busy -= len(batch.indices)
+            if batch.solo:
+                batch.actor.suspect = False
         try:
             outcomes = self._ray.get(ref)
         except _lost_errors(self._ray) as e:
