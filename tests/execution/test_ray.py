@@ -165,26 +165,6 @@ def _descends(parent: dict[int, int], pid: int, ancestor: int) -> bool:
     return pid == ancestor
 
 
-def _actor_pids() -> dict[int, int]:
-    """{pid: number of descendants} of the sandbox actors of this test process's cluster."""
-    parent, actors = {}, []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as f:
-                stat = f.read()
-            with open(f"/proc/{name}/cmdline", "rb") as f:
-                cmdline = f.read()
-        except OSError:
-            continue
-        parent[int(name)] = int(stat.rsplit(")", 1)[1].split()[1])
-        if cmdline.startswith(ACTOR_TITLE):
-            actors.append(int(name))
-    mine = [pid for pid in actors if _descends(parent, pid, os.getpid())]
-    return {pid: sum(_descends(parent, p, pid) for p in parent if p != pid) for pid in mine}
-
-
 def test_an_actor_killed_mid_run_changes_nothing(ray_cluster, local_results):
     jobs = mixed_jobs(40, sleep_s=0.05)
     expected = essence(local_results(jobs))
@@ -230,23 +210,26 @@ POISON_NAME = b"apx-poison"  # the process name the poison program gives itself
 
 
 def _actors_running(name: bytes) -> set[int]:
-    """Sandbox actors of this test's cluster with a descendant process called `name`."""
-    actors = set(_actor_pids())
-    parent, named = {}, []
+    """This test process's sandbox actors with a descendant process called `name`."""
+    parent, actors, named = {}, [], []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
                 stat = f.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
             with open(f"/proc/{entry}/comm", "rb") as f:
                 comm = f.read().strip()
         except OSError:
             continue
-        parent[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-        if comm == name:
-            named.append(int(entry))
-    return {a for a in actors for pid in named if _descends(parent, pid, a)}
+        pid = int(entry)
+        parent[pid] = int(stat.rsplit(")", 1)[1].split()[1])
+        actors += [pid] if cmdline.startswith(ACTOR_TITLE) else []
+        named += [pid] if comm == name else []
+    mine = [a for a in actors if _descends(parent, a, os.getpid())]
+    return {a for a in mine for pid in named if _descends(parent, pid, a)}
 
 
 def test_a_job_that_keeps_killing_its_actor_is_a_sandbox_error_naming_it(ray_cluster):

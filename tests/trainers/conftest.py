@@ -29,3 +29,11 @@ def _torchrun_cpu(*args: str, processes: int = 2) -> subprocess.CompletedProcess
 def torchrun_cpu():
     """Runs `python -m torch.distributed.run` on CPU with N processes (see _torchrun_cpu)."""
     return _torchrun_cpu
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tiny):
+    """The tokenizer of the test module's `tiny` model."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(tiny)

@@ -73,13 +73,6 @@ def tiny(tmp_path_factory):
     return build_tiny(folder, sample_corpus(), vocab_size=512, hidden_size=32, layers=1)
 
 
-@pytest.fixture(scope="module")
-def tokenizer(tiny):
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(tiny)
-
-
 def config(tiny, out, **overrides) -> CodeRLConfig:
     base = {
         "model": str(tiny),

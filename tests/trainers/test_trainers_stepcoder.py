@@ -64,13 +64,6 @@ def tiny(tmp_path_factory):
     return build_tiny(folder, sample_corpus(), vocab_size=512, hidden_size=64, layers=2)
 
 
-@pytest.fixture(scope="module")
-def tokenizer(tiny):
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(tiny)
-
-
 def config(tiny, out, **overrides) -> StepCoderConfig:
     base = {
         "model": str(tiny),
