@@ -13,8 +13,11 @@ Prints tests/s for each, the speed-up ratio and our overhead per program
 one child per program with no isolation at all (plain, and "warm" with the executor's
 pre-imported modules), our worker with full isolation, and our worker with one mechanism
 turned off at a time (the difference is that mechanism's cost); per program, the median
-wall time over interleaved rounds and the CPU time of driver + worker + children. Run it as
-root for the root mode and as an ordinary user for the rootless mode (see the README):
+wall time over interleaved rounds and the CPU time of driver + worker + children ("without
+the spare" forks each job's child when the job comes instead of ahead of it), and
+(e) the same with every core busy: programs per second of N bare warm workers against N of
+ours, in parallel (no idle core hides any cost). Run it as root for the root mode and as an
+ordinary user for the rootless mode (see the README):
 
     python scripts/executor_speed.py --only isolation [--rounds 5 --programs-per-round 200]
 """
@@ -320,6 +323,7 @@ def isolation_costs(rounds: int, per_round: int) -> None:
         "  without uid switch": lambda: OurWorker("uid"),
         "  without namespaces+mounts": lambda: OurWorker("namespaces"),
         "  nothing (rlimits only)": lambda: OurWorker("namespaces,landlock,seccomp,uid"),
+        "  without the spare": lambda: OurWorker("spare"),
     }
     workers = {name: make() for name, make in configs.items()}
     full = workers["ours, full isolation"].isolation
@@ -358,11 +362,52 @@ def isolation_costs(rounds: int, per_round: int) -> None:
     print("mechanism cost = full - without it (ms per program; negative = noise):")
     for name, mech in (("  without seccomp", "seccomp"), ("  without landlock", "landlock"),
                        ("  without uid switch", "uid switch"),
-                       ("  without namespaces+mounts", "namespaces+mounts")):  # fmt: skip
+                       ("  without namespaces+mounts", "namespaces+mounts"),
+                       ("  without the spare", "spare (fork ahead)")):  # fmt: skip
         print(
             f"  {mech:20s} wall {med[base] - med[name]:+7.3f}  cpu {cpu_ms[base] - cpu_ms[name]:+7.3f}"
         )
     harness_parts()
+    saturated(rounds)
+
+
+def saturated(rounds: int, workers: int | None = None, per_worker: int = 300) -> None:
+    """(e) Throughput with every core busy: `workers` bare warm workers against `workers` of
+    ours (full isolation), driven in parallel, interleaved round by round. With no idle core
+    the spare's head start is gone: this is the per-program CPU cost that decides how many
+    programs a node judges per second."""
+    workers = workers or os.cpu_count() or 2
+    make = {
+        "bare fork, warm": lambda: BareWorker(warm=True),
+        "ours, full isolation": lambda: OurWorker(""),
+    }
+    pools = {name: [m() for _ in range(workers)] for name, m in make.items()}
+    rates = {name: [] for name in pools}
+
+    def drive(w) -> None:
+        for _ in range(per_worker):
+            w.run()
+
+    try:
+        with ThreadPoolExecutor(workers) as ex:
+            for _ in range(rounds):
+                for name, ws in pools.items():
+                    t0 = time.perf_counter()
+                    list(ex.map(drive, ws))
+                    rates[name].append(workers * per_worker / (time.perf_counter() - t0))
+    finally:
+        for ws in pools.values():
+            for w in ws:
+                w.close()
+    med = {name: statistics.median(r) for name, r in rates.items()}
+    base = med["bare fork, warm"]
+    print(
+        f"\n== (e) saturated: {workers} workers in parallel, {rounds} rounds x {per_worker} `print(1)` each"
+    )
+    for name in pools:
+        print(
+            f"{name:30s} {med[name]:8.0f} programs/s  {base / med[name]:5.2f}x the time per program"
+        )
 
 
 def harness_parts(n: int = 2000) -> None:

@@ -30,6 +30,7 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 # Sandboxed programs run as uid SANDBOX_UID_BASE + (pid of their worker's launcher).
 SANDBOX_UID_BASE = 200000
 SANDBOX_SCRIPT_NAME = b"_sandbox.py"
+SPARE_NAME = "appsplus-spare"  # the zygote's child that waits for the next job
 TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 # Processes other than this one whose sandbox workers the health check watches (Ray actors).
 SANDBOX_PARENTS: set[int] = set()
@@ -136,6 +137,7 @@ class Proc:
     ppid: int
     uids: tuple[int, ...]  # real, effective, saved, filesystem
     cmdline: bytes
+    name: str = ""  # the process name (comm)
 
 
 def process_table() -> dict[int, Proc]:
@@ -157,7 +159,7 @@ def process_table() -> dict[int, Proc]:
             uids = tuple(int(u) for u in fields["Uid"].split())
         except (KeyError, ValueError):
             continue
-        table[int(name)] = Proc(int(name), ppid, uids, cmdline)
+        table[int(name)] = Proc(int(name), ppid, uids, cmdline, fields.get("Name", "").strip())
     return table
 
 
@@ -175,8 +177,9 @@ def process_problems() -> list[str]:
     """Why the sandbox's process state is not clean (empty list when it is).
 
     Clean means: every worker launcher has exactly one child (its zygote), every zygote has
-    none (no program process outlives its run), and no process runs as a sandbox uid that
-    belongs to one of our workers or to a worker that no longer exists.
+    at most one, its spare (the next run's child, named appsplus-spare, waiting for its job,
+    with no process of its own): no program process outlives its run; and no process runs
+    as a sandbox uid that belongs to one of our workers or to a worker that no longer exists.
     """
     table = process_table()
     problems = []
@@ -188,6 +191,9 @@ def process_problems() -> list[str]:
             problems.append(f"launcher {launcher.pid} has children {[k.pid for k in kids]}")
         for zygote in kids:
             grandkids = children(table, zygote.pid)
+            spares = [g for g in grandkids if g.name == SPARE_NAME and not children(table, g.pid)]
+            if len(spares) == 1:
+                grandkids.remove(spares[0])
             if grandkids:
                 problems.append(
                     f"zygote {zygote.pid} still has children {[g.pid for g in grandkids]}"

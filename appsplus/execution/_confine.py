@@ -385,17 +385,20 @@ def landlock_writes_only_under(conf, dirs):
         os.close(ruleset)
 
 
-def scope_child(abi):
-    """Per program (Landlock ABI >= 6): no signals or abstract sockets beyond its own domain.
-
-    The zygote and everything outside the program's processes become unreachable by
-    kill(), even without a pid namespace. Two syscalls."""
+def scope_ruleset(abi):
+    """A ruleset (made once per worker) whose domain scopes signals and abstract sockets:
+    each child that enforces it (`scope_child`, one syscall, Landlock ABI >= 6) gets a new
+    domain of its own, so the zygote and everything outside the program's processes become
+    unreachable by kill(), even without a pid namespace. None where scopes do not exist."""
     if abi < 6:
-        return
+        return None
     ruleset = _ruleset(abi, 0, LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL)
-    if ruleset >= 0:
-        libc.syscall(SYS_LANDLOCK_RESTRICT, ruleset, 0)
-        os.close(ruleset)
+    return ruleset if ruleset >= 0 else None
+
+
+def scope_child(ruleset):
+    if ruleset is not None and libc.syscall(SYS_LANDLOCK_RESTRICT, ruleset, 0) != 0:
+        raise OSError(ctypes.get_errno(), "landlock_restrict_self failed")
 
 
 # --------------------------------------------------------------------------- seccomp

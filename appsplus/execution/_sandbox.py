@@ -6,13 +6,22 @@ Processes (one worker):
 
     launcher (this script)  sets up namespaces, forks the zygote, waits for it
       zygote                pid 1 of a new pid namespace when possible; reads jobs from
-                            the parent, forks one child per program run, kills and reaps
-        child               drops privileges, applies rlimits, runs the program's tests
+                            the parent, hands each to a child, kills and reaps it
+        child               forked *before* its job arrives (a spare): it does the setup
+                            that needs no job, then waits; given a job it applies the
+                            job's limits, drops privileges and runs the program's tests
 
+The zygote forks the next spare while a child reads and compiles its job, and the spare
+prepares itself while that program runs: with an idle core, fork and setup are off the
+path of a job. Every program still gets a fresh child, and starts only when everything of
+the previous run is gone: the zygote knows from the last pid given out in the namespace
+whether the program made any process (then it kills them all, the spare too).
 The zygote never sees expected outputs: the parent (the judge) compares what the program
-printed or returned. Frames on the parent pipes are a 4-byte big-endian length plus JSON.
-Messages from the child to the zygote are JSON lines on fd 3; with a gate (used for
-stop-on-first-failure) the child waits for one byte on fd 4 after each test.
+printed or returned. Frames on the parent pipes are a 4-byte big-endian length plus JSON;
+a job is two frames, a header the zygote reads and a body it hands to the child unread
+(through a memfd). Messages from the child to the zygote are JSON lines on fd 3; on fd 4
+the child reads its go frame (which test to start from, where to work) and, with a gate
+(used for stop-on-first-failure), one byte after each test.
 """
 
 import ast
@@ -32,12 +41,15 @@ import sys
 import time
 
 PROGRAM_FILENAME = "<program>"
-STATUS_FD, GATE_FD, OUT_FD, ERR_FD = 3, 4, 5, 6
+# fds of the zygote and its children: 0-2 and 5-7 the run's stdin/stdout/stderr files (the
+# harness keeps 5-7 when a program replaces 0-2), 8 the job; the zygote's own from 9 on.
+STATUS_FD, GATE_FD, OUT_FD, ERR_FD, STDIN_FD, JOB_FD = 3, 4, 5, 6, 7, 8
+DIAG_FD, PROTO_IN_FD, PROTO_OUT_FD = 9, 10, 11  # the worker's stderr, and the parent pipes
 STDERR_PREVIEW = 4096
 HARNESS_DISRUPTED = 70  # exit status of a child whose harness code failed
 PR_SET_PDEATHSIG, PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE = 1, 8, 38, 4
+PR_SET_NAME = 15
 CAP_DAC_READ_SEARCH = 2
-STDIN_FD = 7  # the children's stdin memfd (made before the seccomp filter forbids memfds)
 MAX_MESSAGE_BYTES = 64 * 2**20
 MAX_PROGRAM_CHARS = 1_000_000
 RESERVE_BYTES = 4 << 20  # memory set aside so the harness can report a MemoryError
@@ -214,7 +226,9 @@ def main():
     site_dirs = json.loads(sys.argv[1]) if len(sys.argv) > 1 else []
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if p != here] + list(site_dirs)
-    proto_in, proto_out = os.dup(0), os.dup(1)
+    # the parent pipes and the worker's stderr move to fixed fds above the children's
+    for fd, target in ((0, PROTO_IN_FD), (1, PROTO_OUT_FD), (2, DIAG_FD)):
+        os.dup2(fd, target, inheritable=False)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
@@ -246,15 +260,16 @@ def main():
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         code = 0
         try:
-            Zygote(proto_in, proto_out, conf, uid, shared_base, off).serve()
+            Zygote(conf, uid, shared_base, off).serve()
         except BaseException:
             import traceback
 
-            traceback.print_exc()
+            with open(DIAG_FD, "w", closefd=False) as diag:
+                traceback.print_exc(file=diag)
             code = 1
         os._exit(code)
-    os.close(proto_in)
-    os.close(proto_out)
+    os.close(PROTO_IN_FD)
+    os.close(PROTO_OUT_FD)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _, status = os.waitpid(pid, 0)
     if shared_base:
@@ -263,9 +278,16 @@ def main():
 
 
 # --------------------------------------------------------------------------- zygote
+class Spare:
+    """A forked child waiting for its job: pid, the zygote's ends of its pipes, a pidfd."""
+
+    def __init__(self, pid, status_r, gate_w, pidfd):
+        self.pid, self.status_r, self.gate_w, self.pidfd = pid, status_r, gate_w, pidfd
+        self.reaped = False
+
+
 class Zygote:
-    def __init__(self, proto_in, proto_out, conf, uid, shared_base, off):
-        self.proto_in, self.proto_out = proto_in, proto_out
+    def __init__(self, conf, uid, shared_base, off):
         self.conf, self.uid, self.off = conf, uid, off
         self.root = conf.mode == "root"
         self.pid_ns = conf.pid_namespace and os.getpid() == 1
@@ -275,10 +297,14 @@ class Zygote:
         self.switch_uid = self.root and conf.unprivileged_user and "uid" not in off
         conf.unprivileged_user = self.switch_uid
         self.seccomp = None
-        self.out_fd = self.err_fd = self.in_fd = None
+        self.spare = None
+        self.to_reap, self.old_workdirs = [], []
+        self.dirty, self.cleared_after, self.last_pid_fd = False, None, None
+        self.clean_tmp = None
+        self.workdir = self.workdir_path()
 
     def confine(self):
-        """Once per worker: /proc, Landlock, the seccomp filter, capabilities."""
+        """Once per worker: /proc, Landlock, the seccomp filter, capabilities, fixed fds."""
         conf, off = self.conf, self.off
         _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # inherited: no child gains privileges
         _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # children cannot open our /proc/1/mem
@@ -299,20 +325,42 @@ class Zygote:
         # Landlock scopes per child (two syscalls): no signal reaches a process outside the
         # program's own, not even the zygote (which, as pid 1, would drop it anyway).
         self.scope_abi = conf.landlock_abi if "landlock" not in off else 0
-        if self.pid_ns:
-            # every process of a run dies with it: one set of memfds for the worker's life,
-            # made before the filter (which forbids memfds) goes onto the zygote itself
-            self.make_memfds()
-            if self.seccomp is not None:
-                self.seccomp.install()
-                self.seccomp = None  # children inherit it
+        self.move_fd(os.memfd_create("job"), JOB_FD)
+        for fd in (STATUS_FD, GATE_FD):  # hold the places of each child's pipes (new pipes
+            os.dup2(JOB_FD, fd, inheritable=False)  # get fds from 12 on)
+        # every process of a run dies with it (pid namespace): one set of memfds for the
+        # worker's life, made before the filter (which forbids memfds) goes onto the zygote
+        self.make_memfds()
+        if self.pid_ns and self.seccomp is not None:
+            self.seccomp.install()
+            self.seccomp = None  # children inherit it
+        self.scope_fd = _confine.scope_ruleset(self.scope_abi)  # fd >= 12: children close it
+        # address space held back for the harness (RLIMIT_AS counts it), untouched: free
+        self.reserve = mmap.mmap(-1, RESERVE_BYTES, flags=mmap.MAP_PRIVATE)
+        if self.pid_ns:  # tells whether a run made processes (see `only_child_ran`)
+            try:
+                self.last_pid_fd = os.open("/proc/sys/kernel/ns_last_pid", os.O_RDONLY)
+            except OSError:
+                self.last_pid_fd = None  # then every run ends with a sweep
         # the text streams of fds 0-2, made once: every child starts with intact copies
         self.streams = _new_std_streams()
+        sys.__stdin__, sys.__stdout__, sys.__stderr__ = self.streams
+
+    @staticmethod
+    def move_fd(fd, target):
+        if fd != target:
+            os.dup2(fd, target, inheritable=False)
+            os.close(fd)
 
     def make_memfds(self):
-        """stdout, stderr and stdin files of the run's children (RLIMIT_FSIZE caps them)."""
-        self.out_fd, self.err_fd = os.memfd_create("stdout"), os.memfd_create("stderr")
-        self.in_fd = os.memfd_create("stdin")
+        """stdin, stdout and stderr files of the run's children (RLIMIT_FSIZE caps them) on
+        fds 7, 5 and 6, and on 0-2 for the programs. Kept for the worker's life when every
+        process of a run dies with it (pid namespace); else fresh per run, so that no
+        survivor can write into the next one."""
+        for name, fd, std in (("stdin", STDIN_FD, 0), ("stdout", OUT_FD, 1), ("stderr", ERR_FD, 2)):
+            self.move_fd(os.memfd_create(name), fd)
+            os.dup2(fd, std)
+        self.stdin_ino = os.fstat(STDIN_FD).st_ino
 
     def seccomp_works(self):
         """Install the filter in a throwaway child: it must load and forbid memfd_create."""
@@ -355,69 +403,192 @@ class Zygote:
         ready = {"type": "ready", "isolation": self.conf.report(), "pid": os.getpid()}
         if not self.conf.private_tmp:  # the driver removes it if it has to kill the worker
             ready["work_root"] = self.tmp_base
-        write_frame(self.proto_out, ready)
+        write_frame(PROTO_OUT_FD, ready)
+        self.make_workdir()
+        self.spare = None if "spare" in self.off else self.fork_child()
         while True:
+            self.reap_while_idle()
             try:
-                job = read_frame(self.proto_in)
+                header = read_frame(PROTO_IN_FD)
+                (size,) = struct.unpack(">I", read_exact(PROTO_IN_FD, 4))
+                os.ftruncate(JOB_FD, 0)  # the body goes to the child unread
+                os.lseek(JOB_FD, 0, os.SEEK_SET)
+                while size:
+                    data = os.read(PROTO_IN_FD, min(size, 1 << 20))
+                    if not data:
+                        raise EOFError
+                    os.write(JOB_FD, data)
+                    size -= len(data)
             except EOFError:
                 return
-            self.run_job(job)
+            self.run_job(header)
+
+    def fork_child(self):
+        """A new child; it prepares what needs no job and waits for its go frame."""
+        status_r, status_w = os.pipe()
+        gate_r, gate_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # ------------------------------------------------------ child
+            exit_code = HARNESS_DISRUPTED
+            try:
+                Child(self, status_w, gate_r).run()
+                exit_code = 0
+            finally:
+                _real_exit(exit_code)
+        os.close(status_w)
+        os.close(gate_r)
+        try:
+            pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            pidfd = None
+        return Spare(pid, status_r, gate_w, pidfd)
 
     # one program, all of its tests --------------------------------------------
     def run_job(self, job):
-        n = len(job["inputs"])
-        try:
-            code = compile_program(job["program"], job["kind"])
-        except (
-            BaseException
-        ) as e:  # SyntaxError, ValueError (NUL bytes), MemoryError, RecursionError
-            write_frame(
-                self.proto_out,
-                {"type": "compile_error", "error": f"{type(e).__name__}: {e}"[:4000]},
-            )
-            write_frame(self.proto_out, {"type": "done"})
-            return
-        self.gated, self.pending, self.to_reap = job["gate"], [], []
-        # stdout and stderr of the run's children: memfds (RLIMIT_FSIZE caps them) that the
-        # children empty before each test; the zygote reads them if a child dies mid-test.
-        # Kept for the worker's life when every process of a run dies with it (pid
-        # namespace); else fresh per run, so that no survivor can write into the next one.
-        if self.out_fd is None:
-            self.make_memfds()
-        workdir = self.make_workdir()
+        n = job["n"]
+        self.gated, self.pending = job["gate"], []
+        run = None
         try:
             start = 0
             while 0 <= start < n:
-                start = ChildRun(self, job, code, workdir, start).run()
+                if run is not None:  # a test to go on from in a new child
+                    self.release(run.child)
+                run = ChildRun(self, job, start)
+                start = run.run()
         finally:
-            # answer first, clean up while the parent judges: the next job waits for this
-            write_frame(self.proto_out, {"type": "done", "tests": self.pending})
-            for pid in self.to_reap:
-                self.reap(pid)
-            if not self.pid_ns:
-                for fd in (self.out_fd, self.err_fd, self.in_fd):
-                    os.close(fd)
-                self.out_fd = self.err_fd = self.in_fd = None
+            # answer first, clean up while the parent judges and sends the next job
+            write_frame(PROTO_OUT_FD, {"type": "done", "tests": self.pending})
+            if run is not None and run.child is not None:
+                self.release(run.child)
+            self.end_run()
+
+    def end_run(self):
+        """The run's processes are killed (`release`); what is left is done by `prepare_run`
+        while the next child reads its job."""
+        self.dirty = True
+        if not self.conf.private_tmp:  # a fresh work folder in the shared temp dir
+            self.old_workdirs.append(self.workdir)
+            self.workdir = self.workdir_path()
+        if not self.pid_ns:
+            # fresh files, so that no survivor of this run writes into the next; the spare
+            # is forked after them (every run's processes die with it only in a pid namespace)
+            self.make_memfds()
+            if self.spare is not None:
+                self.release(self.spare)
+            self.spare = None if "spare" in self.off else self.fork_child()
+
+    def prepare_run(self):
+        """Before a child may start its program: the last run's processes are gone, the
+        temp dirs empty, the work folder made; then (as pid 1) note the last pid."""
+        while self.to_reap:
+            self.reap_one(*self.to_reap[-1])
+        if self.dirty and (self.clean_tmp is None or self.tmp_state() != self.clean_tmp):
             for d in self.conf.private_dirs:  # also clears what programs left in /tmp
                 _empty_dir(d, self.conf.kept_in_tmp)
-            if not self.conf.private_tmp:  # the work folder is in a shared temp dir
-                _remove_tree(workdir)
+            for old in self.old_workdirs:  # the work folders in a shared temp dir
+                _remove_tree(old)
+            self.old_workdirs = []
+            self.make_workdir()
+        self.dirty = False
+        self.cleared_after = self.last_pid() if self.pid_ns else None
+
+    def last_pid(self):
+        """The last pid given out in our pid namespace (threads count too)."""
+        try:
+            return int(os.pread(self.last_pid_fd, 32, 0))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def take_child(self):
+        """The spare (if it is still alive), else a new child."""
+        child, self.spare = self.spare, None
+        if child is not None:
+            try:
+                done, _ = os.waitpid(child.pid, os.WNOHANG)
+            except ChildProcessError:
+                done = True
+            if not done:
+                return child
+            self.release(child)
+        return self.fork_child()
+
+    def fork_spare(self):
+        """Fork the next spare while the child reads its job (as pid 1; without a pid
+        namespace it is forked after the run, with the next run's files)."""
+        if self.pid_ns and self.spare is None and "spare" not in self.off:
+            self.spare = self.fork_child()
+
+    def only_child_ran(self):
+        """As pid 1: no process or thread was made since the program was cleared to run
+        (the last pid given out is the same), so killing the child was enough. Else every
+        process of the namespace must be swept (the spare with it).
+
+        Pids wrap around, but the last pid at clearing time is the spare's (or the child's)
+        and stays in use until this check: no later fork can be given it again. Programs
+        cannot set the last pid (that needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE)."""
+        return self.cleared_after is not None and self.last_pid() == self.cleared_after
+
+    def release(self, child):
+        """Kill a child and everything it made (reaped later); close our ends of its pipes."""
+        self.terminate(child.pid)  # reaped or not: what it made may live on
+        if not child.reaped:
+            self.to_reap.append((child.pid, child.pidfd))
+        elif child.pidfd is not None:
+            os.close(child.pidfd)
+        for fd in (child.status_r, child.gate_w):
+            os.close(fd)
+
+    def reap_one(self, pid, pidfd):
+        self.reap(pid)
+        if pidfd is not None:
+            os.close(pidfd)
+        self.to_reap.remove((pid, pidfd))
+
+    def reap_while_idle(self):
+        """Reap the killed children as they die, until the next job comes (which never
+        waits for this: `prepare_run` reaps the rest)."""
+        while self.to_reap:
+            pidfds = {fd: (pid, fd) for pid, fd in self.to_reap if fd is not None}
+            if not pidfds:
+                return
+            ready = select.select([PROTO_IN_FD, *pidfds], [], [])[0]
+            if PROTO_IN_FD in ready:
+                return
+            for fd in ready:
+                self.reap_one(*pidfds[fd])
+
+    def workdir_path(self):
+        """The run's work folder: fixed in the private /tmp (emptied after each run), random
+        in a shared temp dir (that may hold the folders of a killed worker; removed after)."""
+        name = "appsplus-run" if self.conf.private_tmp else f"appsplus-run-{os.urandom(8).hex()}"
+        return os.path.join(self.tmp_base, name)
 
     def make_workdir(self):
-        """The run's work folder (emptied with the private temp dirs, or removed, after it).
-        Random in a shared temp dir: that may hold the folders of a killed worker."""
-        name = "appsplus-run" if self.conf.private_tmp else f"appsplus-run-{os.urandom(8).hex()}"
-        workdir = os.path.join(self.tmp_base, name)
-        os.mkdir(workdir, 0o700)
+        os.mkdir(self.workdir, 0o700)
         if self.switch_uid:
-            os.chown(workdir, self.uid, self.uid)
-        return workdir
+            os.chown(self.workdir, self.uid, self.uid)
+        self.clean_tmp = self.tmp_state() if self.conf.private_tmp else None
+
+    def tmp_state(self):
+        """How the private temp dirs and the work folder look: inode, size, mode, owner.
+        On tmpfs a folder's size grows by 20 bytes per entry, so a run that leaves them as
+        they were (nothing made, or all of it removed) needs no emptying: a folder it
+        replaced has another inode, and one entry swapped for another changes the work
+        folder (the one entry /tmp may lose besides mount points)."""
+        state = []
+        for d in (*self.conf.private_dirs, self.workdir):
+            try:
+                st = os.lstat(d)
+            except OSError:
+                return None
+            state.append((st.st_ino, st.st_size, st.st_mode, st.st_uid, st.st_gid))
+        return state
 
     def pass_gate(self, gate, done, n, gate_w):
         """After `done` tests: ask the parent whether to go on (only with a gate, never after the last)."""
         if not gate or done >= n:
             return True
-        go = bool(read_frame(self.proto_in).get("continue"))
+        go = bool(read_frame(PROTO_IN_FD).get("continue"))
         if gate_w is not None:
             try:
                 os.write(gate_w, b"c" if go else b"s")
@@ -433,7 +604,7 @@ class Zygote:
             return None  # junk written on the channel by the program: ignore it
         if kind == "compile_error":
             write_frame(
-                self.proto_out, {"type": "compile_error", "error": str(msg.get("error"))[:4000]}
+                PROTO_OUT_FD, {"type": "compile_error", "error": str(msg.get("error"))[:4000]}
             )
             return "compile_error"
         if kind != "test" or msg.get("i") != current:
@@ -487,8 +658,8 @@ class Zygote:
     def read_outputs(self, workdir, job, duration):
         """Observation of a test whose child died: read what it left in its files."""
         data = [
-            os.pread(self.out_fd, job["limits"]["output_bytes"] + 1, 0),
-            os.pread(self.err_fd, STDERR_PREVIEW, 0),
+            os.pread(OUT_FD, job["limits"]["output_bytes"] + 1, 0),
+            os.pread(ERR_FD, STDERR_PREVIEW, 0),
         ]
         out, err = (d.decode("utf-8", errors="replace") for d in data)
         return self.observe(job, duration, out, len(data[0]), err)
@@ -508,98 +679,111 @@ class Zygote:
         obs["type"] = "test"
         obs["i"] = i
         if self.gated:
-            write_frame(self.proto_out, obs)
+            write_frame(PROTO_OUT_FD, obs)
         else:
             self.pending.append(obs)
 
-    def kill_all(self, pid):
-        """Kill the child and everything it started; reap them all."""
-        self.terminate(pid)
-        self.reap(pid)
+    def kill_all(self, child):
+        """Kill the child and everything it made, and reap it."""
+        self.terminate(child.pid)
+        self.reap(child.pid)
+        child.reaped = True
 
     def terminate(self, pid):
-        """SIGKILL the child, its process group and (as pid 1) every process of the namespace."""
-        for target, kill in (
-            (pid, os.killpg),
-            (pid, os.kill),
-            (-1, os.kill if self.pid_ns else None),
-        ):
-            if kill is not None:
-                try:
-                    kill(target, signal.SIGKILL)
-                except OSError:
-                    pass
+        """SIGKILL the child and its process group; as pid 1, unless the child made no
+        process, every process of the namespace too (the spare among them: a new one is
+        forked for the next run). Nothing made by the killed processes outlives this: the
+        kernel fails a fork whose parent has a pending SIGKILL."""
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if self.pid_ns and not self.only_child_ran():
+            self.sweep()
+
+    def sweep(self):
+        """As pid 1: kill and reap every other process of the namespace."""
+        spare, self.spare = self.spare, None
+        if spare is not None:
+            for fd in (spare.status_r, spare.gate_w, spare.pidfd):
+                if fd is not None:
+                    os.close(fd)
+        while True:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except OSError:
+                pass
+            try:
+                os.waitpid(-1, 0)
+            except ChildProcessError:
+                break
+        for _, pidfd in self.to_reap:
+            if pidfd is not None:
+                os.close(pidfd)
+        self.to_reap = []
 
     def reap(self, pid):
-        """Wait for the killed processes to be gone."""
-        if self.pid_ns:
-            # pid 1 of the namespace: kill(-1) reaches every other process in it, escaped
-            # daemons and fork bombs included; repeat until nothing is left to reap.
-            while True:
-                try:
-                    os.kill(-1, signal.SIGKILL)
-                except OSError:
-                    pass
-                try:
-                    os.waitpid(-1, 0)
-                except ChildProcessError:
-                    return
-        else:
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
+        """Wait for a killed child to be gone."""
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
 
 
 class ChildRun:
-    """One forked child running tests start..n-1 of a job, watched by the zygote.
+    """One child running tests start..n-1 of a job, watched by the zygote.
 
     `run()` returns the test to start the next child from (n when all ran), or -1 to stop.
-    Steps: fork, then `watch` the status channel and the child until every test reported
-    (`take_messages`), the deadline passed, or the child died; then `conclude` the test it
-    was in (timeout, signal, exit code), and always `release` the child.
+    Steps: `begin` (the spare, or a new child, gets its go frame), then `watch` the status
+    channel and the child until every test reported (`take_messages`), the deadline
+    passed, or the child died; then `conclude` the test it was in (timeout, signal, exit
+    code), and always `release` the child.
     """
 
-    def __init__(self, zygote, job, code, workdir, start):
-        self.z, self.job, self.code, self.workdir = zygote, job, code, workdir
-        self.limits, self.gate, self.n = job["limits"], job["gate"], len(job["inputs"])
+    def __init__(self, zygote, job, start):
+        self.z, self.job, self.workdir = zygote, job, zygote.workdir
+        self.limits, self.gate, self.n = job["limits"], job["gate"], job["n"]
         self.start = self.current = start
         self.buf, self.scanned, self.received = bytearray(), 0, 0
         self.exit_status, self.killed_for, self.channel_open = None, None, True
-        self.pid = self.pidfd = None
+        self.child = None
 
     def run(self):
-        self.fork()
-        try:
-            nxt = self.watch()
-            if nxt is not None:
-                return nxt
-            return self.conclude()
-        finally:
-            self.release()
+        """The test to go on from (the caller releases the child)."""
+        self.begin()
+        nxt = self.watch()
+        if nxt is not None:
+            return nxt
+        return self.conclude()
 
-    def fork(self):
-        status_r, status_w = os.pipe()
-        gate_r, gate_w = os.pipe() if self.gate else (None, None)
-        pid = os.fork()
-        if pid == 0:  # ------------------------------------------------------ child
-            exit_code = HARNESS_DISRUPTED
+    def begin(self):
+        """The spare (or a new child) gets its go frame and reads and compiles the job while
+        the zygote cleans up after the last run; then it is cleared to run the program."""
+        z = self.z
+        go = {"start": self.start, "workdir": z.workdir}
+        for _ in range(3):  # a spare that died waiting gets no job: try a new child
+            self.child = z.take_child()
             try:
-                os.close(status_r)
-                if gate_w is not None:
-                    os.close(gate_w)
-                Child(self.z, self.job, self.workdir, self.start, status_w, gate_r).run(self.code)
-                exit_code = 0
-            finally:
-                _real_exit(exit_code)
-        os.close(status_w)
-        if gate_r is not None:
-            os.close(gate_r)
-        self.pid, self.status_r, self.gate_w = pid, status_r, gate_w
+                write_frame(self.child.gate_w, go)
+                break
+            except OSError:
+                z.release(self.child)
+                self.child = None
+        else:
+            raise RuntimeError("no child could be started for the job")
+        z.fork_spare()
+        z.prepare_run()
         try:
-            self.pidfd = os.pidfd_open(pid)
-        except (AttributeError, OSError):
-            self.pidfd = None
+            os.write(self.child.gate_w, b"g")
+        except OSError:
+            pass  # it ended already (a compile error): its messages and status tell
+        self.pid, self.status_r, self.gate_w = (
+            self.child.pid,
+            self.child.status_r,
+            self.child.gate_w,
+        )
+        self.pidfd = self.child.pidfd
         self.restart_clock()
 
     def restart_clock(self):
@@ -628,7 +812,7 @@ class ChildRun:
             if self.current < self.n and (self.pidfd is None or self.pidfd in ready):
                 done, status = os.waitpid(self.pid, os.WNOHANG)
                 if done:
-                    self.exit_status = status
+                    self.exit_status, self.child.reaped = status, True
                     while self.channel_open and select.select([self.status_r], [], [], 0)[0]:
                         self.read_channel()
                     return self.take_messages()
@@ -672,7 +856,7 @@ class ChildRun:
         z, limits, current = self.z, self.limits, self.current
         elapsed = time.monotonic() - self.t_start
         if self.exit_status is None:
-            z.kill_all(self.pid)
+            z.kill_all(self.child)
         obs = z.read_outputs(self.workdir, self.job, elapsed)
         if self.job["kind"] == "call" and obs["status"] != "output_limit":
             obs["output"] = None  # it ended before returning a value
@@ -688,15 +872,6 @@ class ChildRun:
             obs.update(_exit_observation(self.exit_status))
         z.send_test(current, obs)
         return current + 1 if z.pass_gate(self.gate, current + 1, self.n, None) else -1
-
-    def release(self):
-        self.z.terminate(self.pid)  # reaped after the parent has its answer (see run_job)
-        self.z.to_reap.append(self.pid)
-        os.close(self.status_r)
-        if self.gate_w is not None:
-            os.close(self.gate_w)
-        if self.pidfd is not None:
-            os.close(self.pidfd)
 
 
 def _exit_observation(exit_status):
@@ -759,44 +934,64 @@ def _jsonable(obj):
 
 
 class Child:
-    def __init__(self, zygote, job, workdir, start, status_w, gate_r):
-        self.z, self.job, self.workdir, self.start = zygote, job, workdir, start
-        self.reserve = None
-        self.streams = zygote.streams
-        self.status_w, self.gate_r = status_w, gate_r
+    """A child of the zygote. `run`: `prepare` what needs no job (as a spare), wait for the
+    go frame, read and compile the job, `apply_limits`, then run tests start..n-1."""
 
-    def run(self, code):
-        self.setup_fds()
+    def __init__(self, zygote, status_w, gate_r):
+        self.z, self.status_w, self.gate_r = zygote, status_w, gate_r
+        self.reserve = zygote.reserve  # the zygote's mapping: this child's copy
+        self.streams = zygote.streams
+        self.stdout = sys.stdout
+
+    def run(self):
+        self.prepare()
+        try:
+            go = read_frame(GATE_FD)
+        except EOFError:
+            return  # the worker is closing
+        job = self.read_job()
+        try:
+            code = compile_program(job["program"], job["kind"])
+        except BaseException as e:  # SyntaxError, ValueError (NUL bytes), MemoryError...
+            self.send({"type": "compile_error", "error": f"{type(e).__name__}: {e}"[:4000]})
+            return
+        self.job, self.start = job, go["start"]
         self.apply_limits()
-        self.confine()
-        for i in range(self.start, len(self.job["inputs"])):
+        if os.read(GATE_FD, 1) != b"g":  # cleared to run (the last run is cleaned up)
+            return
+        os.chdir(go["workdir"])
+        for i in range(self.start, len(job["inputs"])):
             if not self.run_test(code, i):
                 return
 
-    def setup_fds(self):
-        """Keep only fds 3 (status), 4 (gate), 5, 6 and 7 (the zygote's stdout, stderr and
-        stdin memfds)."""
-        wanted = [
-            (self.status_w, STATUS_FD),
-            (self.gate_r, GATE_FD),
-            (self.z.out_fd, OUT_FD),
-            (self.z.err_fd, ERR_FD),
-            (self.z.in_fd, STDIN_FD),
-        ]
-        copies = [(os.dup(fd) if fd is not None else None, target) for fd, target in wanted]
-        for fd, target in copies:
-            if fd is not None:
-                os.dup2(fd, target, inheritable=False)
-            elif _fd_open(target):
-                os.close(target)
-        os.closerange(STDIN_FD + 1, 1 << 16)
-        self.stdin_ino = os.fstat(STDIN_FD).st_ino
+    def prepare(self):
+        """Keep fds 0-2 and 5-8 (the run's files and the job), 3 (status) and 4 (gate); a
+        process group of its own; Landlock scopes, and the seccomp filter unless the zygote
+        has it already."""
+        os.dup2(self.status_w, STATUS_FD, inheritable=False)
+        os.dup2(self.gate_r, GATE_FD, inheritable=False)
+        _confine.scope_child(self.z.scope_fd)
+        os.closerange(JOB_FD + 1, 1 << 16)
+        os.setpgid(0, 0)
+        _libc.prctl(PR_SET_NAME, b"appsplus-spare", 0, 0, 0)
+        if self.z.seccomp is not None and not self.z.seccomp.install():
+            raise RuntimeError("the seccomp filter did not load")
+
+    def read_job(self):
+        chunks, offset = [], 0
+        while True:
+            data = os.pread(JOB_FD, 1 << 24, offset)
+            if not data:
+                break
+            chunks.append(data)
+            offset += len(data)
+        os.close(JOB_FD)
+        return json.loads(b"".join(chunks))
 
     def apply_limits(self):
         lim = self.job["limits"]
         n_left = len(self.job["inputs"]) - self.start
-        os.setpgid(0, 0)
-        os.chdir(self.workdir)
+        _libc.prctl(PR_SET_NAME, b"appsplus-run", 0, 0, 0)
         mem = lim["memory_mb"] * 2**20
         cpu = int(lim["time_s"] * n_left) + 2
         for res, value in (
@@ -818,12 +1013,6 @@ class Child:
             resource.setrlimit(resource.RLIMIT_NPROC, (nproc + 2, nproc + 2))
         self.pid = os.getpid()
 
-    def confine(self):
-        """Last step before the program: Landlock scopes, then the seccomp filter."""
-        _confine.scope_child(self.z.scope_abi)
-        if self.z.seccomp is not None and not self.z.seccomp.install():
-            raise RuntimeError("the seccomp filter did not load")
-
     def send(self, msg):
         data = (json.dumps(msg) + "\n").encode()
         view = memoryview(data)
@@ -833,7 +1022,7 @@ class Child:
     def bind_stdio(self, i):
         # stdin: this child's memfd (fd 7) holding this test's input (empty for call-based
         # tests), on fd 0 (the program may have closed it: `open(0)` does when collected).
-        if os.fstat(STDIN_FD).st_ino != self.stdin_ino:
+        if os.fstat(STDIN_FD).st_ino != self.z.stdin_ino:
             raise RuntimeError("the program replaced the harness's stdin file")
         os.ftruncate(STDIN_FD, 0)
         if self.job["kind"] == "stdio":
@@ -856,13 +1045,30 @@ class Child:
         self.stdout = sys.stdout
         sys.__stdin__, sys.__stdout__, sys.__stderr__ = self.streams
 
+    def first_stdio(self, i):
+        """The first test of a child: fds 0-2 and their text streams are the zygote's,
+        untouched; only the files' contents are the last run's."""
+        os.ftruncate(OUT_FD, 0)
+        os.lseek(OUT_FD, 0, os.SEEK_SET)
+        os.ftruncate(ERR_FD, 0)
+        os.lseek(ERR_FD, 0, os.SEEK_SET)
+        os.ftruncate(STDIN_FD, 0)
+        if self.job["kind"] == "stdio":
+            data = self.job["inputs"][i].encode("utf-8", "surrogateescape")
+            view, offset = memoryview(data), 0
+            while offset < len(data):
+                offset += os.pwrite(STDIN_FD, view[offset:], offset)
+        os.lseek(STDIN_FD, 0, os.SEEK_SET)
+
     def run_test(self, code, i):
         """Run test i; return False when this child must not run further tests."""
         job = self.job
-        if i > self.start:  # fresh builtins for every test (the first one finds them pristine)
+        if i > self.start:  # fresh builtins, files and streams (the first test finds them so)
             self.z.restore_builtins()
-        self.bind_stdio(i)
-        sys.setrecursionlimit(1000)
+            self.bind_stdio(i)
+            sys.setrecursionlimit(1000)
+        else:
+            self.first_stdio(i)
         random.seed(0)
         g = {
             "__name__": "__main__" if job["kind"] == "stdio" else "solution",
@@ -926,16 +1132,16 @@ class Child:
         msg["duration"] = time.perf_counter() - t0
         g.clear()  # release the program's data before the harness needs memory again
         cap = job["limits"]["output_bytes"]
-        out_bytes = os.pread(OUT_FD, min(os.fstat(OUT_FD).st_size, cap + 1), 0)
+        out_bytes = os.pread(OUT_FD, min(os.lseek(OUT_FD, 0, os.SEEK_END), cap + 1), 0)
         msg["out_size"] = len(out_bytes)
         msg["out"] = out_bytes.decode("utf-8", "replace")
         msg["err"] = os.pread(ERR_FD, STDERR_PREVIEW, 0).decode("utf-8", "replace")
         if lines is not None:
             msg["lines"] = sorted(lines)
-        restart = _thread_count() > 1  # leftover threads: the next test gets a fresh child
+        restart = _threads_left()  # leftover threads: the next test gets a fresh child
         msg["restart"] = restart
         self.send(msg)
-        if self.gate_r is not None and i < len(job["inputs"]) - 1:
+        if job["gate"] and i < len(job["inputs"]) - 1:
             try:
                 if os.read(GATE_FD, 1) != b"c":
                     return False
@@ -970,20 +1176,13 @@ def _rewind(streams):
         return False
 
 
-def _fd_open(fd):
+def _threads_left():
+    """Threads besides the main one (a /proc/self/task folder links to each: 2 + threads)."""
     try:
-        os.fstat(fd)
-        return True
-    except OSError:
-        return False
-
-
-def _thread_count():
-    try:
-        return len(os.listdir("/proc/self/task"))
+        return os.stat("/proc/self/task").st_nlink > 3
     except OSError:
         threading = sys.modules.get("threading")
-        return threading.active_count() if threading else 1
+        return threading is not None and threading.active_count() > 1
 
 
 def _call(g, fn_name, args):

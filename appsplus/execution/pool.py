@@ -137,10 +137,12 @@ class Worker:
         (size,) = struct.unpack(">I", self._read_exact(4, deadline))
         return json.loads(self._read_exact(size, deadline))
 
-    def _write(self, obj: dict) -> None:
-        data = json.dumps(obj).encode()
+    def _write(self, *frames: dict) -> None:
+        data = b"".join(
+            struct.pack(">I", len(part)) + part for part in (json.dumps(f).encode() for f in frames)
+        )
         try:
-            self.proc.stdin.write(struct.pack(">I", len(data)) + data)
+            self.proc.stdin.write(data)
             self.proc.stdin.flush()
         except (BrokenPipeError, ValueError) as e:
             raise SandboxError("sandbox worker is gone" + self._diagnostics()) from e
@@ -172,7 +174,14 @@ class Worker:
             [t.input for t in tests] if kind == "stdio" else [json.dumps(t.args) for t in tests]
         )
         limits = job.limits
+        # two frames: a header for the worker, the body for the child that runs the program
         self._write(
+            {
+                "n": n,
+                "kind": kind,
+                "limits": limits.model_dump(),
+                "gate": job.stop_on_first_failure,
+            },
             {
                 "program": job.program,
                 "kind": kind,
@@ -181,7 +190,7 @@ class Worker:
                 "limits": limits.model_dump(),
                 "gate": job.stop_on_first_failure,
                 "trace": job.trace_lines,
-            }
+            },
         )
         deadline = time.monotonic() + n * (limits.time_s + 2.0) + 10.0
         results: list[TestResult | None] = [None] * n

@@ -321,7 +321,12 @@ def test_killing_the_parent_or_everything(judge, isolation, kill):
         result = judge(program, [stdio(out="1"), stdio(out="1")])
     except SandboxError as e:  # pragma: no cover - the failure we guard against
         pytest.fail(f"a hostile program broke the sandbox: {e}")
-    assert result.verdicts == [RE, RE]
+    if kill == "os.kill(-1, 9)":
+        # Nothing it may signal: ESRCH when it is alone in the namespace, success that
+        # signals no one when the worker's next child (the spare) exists but is out of reach.
+        assert result.verdicts in ([RE, RE], [P, P])
+    else:
+        assert result.verdicts == [RE, RE]
     # Swallowing the error: the program survives and is judged on its output.
     survived = judge(
         f"import os\ntry:\n    {kill}\nexcept OSError:\n    pass\nprint(1)\n", [stdio(out="1")]
