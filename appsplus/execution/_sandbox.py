@@ -301,6 +301,7 @@ class Zygote:
         self.to_reap, self.old_workdirs = [], []
         self.dirty, self.cleared_after, self.last_pid_fd = False, None, None
         self.clean_tmp = None
+        self.want_spare = "spare" not in off
         self.workdir = self.workdir_path()
 
     def confine(self):
@@ -447,6 +448,8 @@ class Zygote:
     def run_job(self, job):
         n = job["n"]
         self.gated, self.pending = job["gate"], []
+        # fork ahead only when the parent says a core is idle (else it costs more than it hides)
+        self.want_spare = job.get("spare", True) and "spare" not in self.off
         run = None
         try:
             start = 0
@@ -475,7 +478,12 @@ class Zygote:
             self.make_memfds()
             if self.spare is not None:
                 self.release(self.spare)
-            self.spare = None if "spare" in self.off else self.fork_child()
+            self.spare = self.fork_child() if self.want_spare else None
+        if not self.want_spare:
+            # a busy machine: wait for the run's processes to be gone now, so that the work
+            # on the next job writes to pages no child shares (no copy-on-write copies)
+            while self.to_reap:
+                self.reap_one(*self.to_reap[-1])
 
     def prepare_run(self):
         """Before a child may start its program: the last run's processes are gone, the
@@ -515,7 +523,7 @@ class Zygote:
     def fork_spare(self):
         """Fork the next spare while the child reads its job (as pid 1; without a pid
         namespace it is forked after the run, with the next run's files)."""
-        if self.pid_ns and self.spare is None and "spare" not in self.off:
+        if self.pid_ns and self.spare is None and self.want_spare:
             self.spare = self.fork_child()
 
     def only_child_ran(self):

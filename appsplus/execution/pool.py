@@ -51,6 +51,7 @@ PREVIEW_CHARS = 2000
 _STARTUP_TIMEOUT_S = 30.0
 # No site hooks (slow, and they run user code); -P (3.11+) keeps the script's folder off
 # sys.path. Not -I/-E: PYTHONHASHSEED=0 must reach the worker for reproducible runs.
+_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 _FLAGS = ["-S", "-s", "-B"] + (["-P"] if sys.version_info >= (3, 11) else [])
 
 
@@ -159,7 +160,9 @@ class Worker:
         )
 
     # ---------------------------------------------------------------- judge
-    def run(self, job: Job) -> ExecutionResult:
+    def run(self, job: Job, spare: bool = True) -> ExecutionResult:
+        """Run one job. `spare`: fork the next job's child while this one runs (worth it
+        only with a core to spare: on a busy machine it costs more than it hides)."""
         tests = job.tests
         n = len(tests)
         if n == 0:
@@ -174,20 +177,22 @@ class Worker:
             [t.input for t in tests] if kind == "stdio" else [json.dumps(t.args) for t in tests]
         )
         limits = job.limits
+        wire_limits = limits.model_dump()
         # two frames: a header for the worker, the body for the child that runs the program
         self._write(
             {
                 "n": n,
                 "kind": kind,
-                "limits": limits.model_dump(),
+                "limits": wire_limits,
                 "gate": job.stop_on_first_failure,
+                "spare": spare,
             },
             {
                 "program": job.program,
                 "kind": kind,
                 "fn_name": tests[0].fn_name if kind == "call" else None,
                 "inputs": inputs,
-                "limits": limits.model_dump(),
+                "limits": wire_limits,
                 "gate": job.stop_on_first_failure,
                 "trace": job.trace_lines,
             },
@@ -311,17 +316,24 @@ class WorkerPool:
         self._all: list[Worker] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._busy = 0  # jobs running now
 
     def run(self, job: Job) -> ExecutionResult:
         with self._slots:
             worker = self._take(job.hash_seed)
+            with self._lock:
+                self._busy += 1
+                spare = self._busy < _CPUS  # a core is idle: fork ahead to hide the latency
             try:
-                result = worker.run(job)
+                result = worker.run(job, spare=spare)
             except BaseException:  # the worker's state is unknown: never reuse it
                 worker.kill()
                 with self._lock:
                     self._all.remove(worker)
                 raise
+            finally:
+                with self._lock:
+                    self._busy -= 1
             self._idle[worker.hash_seed].put(worker)
             return result
 

@@ -338,6 +338,43 @@ print(hash("appsplus"))
 """
 
 
+def test_a_large_job_reaches_its_child_whole(pool):
+    big = "".join(f"{i}\n" for i in range(1_000_000))  # ~6.9 MB of input
+    program = "import sys\ndata = sys.stdin.read().split()\nprint(len(data), data[-1])\n"
+    result = run_tests(program, [stdio(big, "1000000 999999"), stdio("1\n", "1 1")], pool=pool)
+    assert result.verdicts == [Verdict.PASSED, Verdict.PASSED]
+
+
+SPARE_CASES = [
+    ("print(int(input()) * 2)\n", [stdio("1\n", "2"), stdio("2\n", "4"), stdio("3\n", "5")], {}),
+    ("import os\nif input() == '2':\n    os._exit(3)\nprint(1)\n", [stdio("1\n", "1"), stdio("2\n", "1"), stdio("3\n", "1")], {}),
+    ("import threading, time\nthreading.Thread(target=time.sleep, args=(0.05,), daemon=True).start()\nprint(1)\n", [stdio("", "1")] * 3, {}),
+    ("while input() == '2':\n    pass\nprint(1)\n", [stdio("1\n", "1"), stdio("2\n", "1"), stdio("3\n", "1")], {"limits": Limits(time_s=0.5)}),
+    ("print(int(input()) - 1)\n", [stdio("1\n", "0"), stdio("2\n", "9"), stdio("3\n", "2")], {"stop_on_first_failure": True}),
+    ("import os\nif os.fork() == 0:\n    os._exit(0)\nos.wait()\nprint(input())\n", [stdio("a\n", "a"), stdio("b\n", "b")], {}),
+    ("def f(:\n", [stdio("", "1")], {}),
+]  # fmt: skip
+
+
+def test_forking_ahead_or_not_gives_the_same_verdicts(pool):
+    """A worker forks the next job's child ahead only when a core is idle; both ways must
+    judge alike (crashes, timeouts, restarts after threads, a gate, forks, compile errors)."""
+    from appsplus.execution.pool import Worker
+
+    worker = Worker()
+    try:
+        for program, tests, opts in SPARE_CASES:
+            job = Job(program=program, tests=tests, **opts)
+            runs = [worker.run(job, spare=spare) for spare in (True, False, True, True, False)]
+            verdicts = [[t.verdict for t in r.tests] for r in runs]
+            outputs = [[t.output for t in r.tests] for r in runs]
+            assert all(v == verdicts[0] for v in verdicts), (program, verdicts)
+            assert all(o == outputs[0] for o in outputs), (program, outputs)
+            assert run_tests(program, tests, pool=pool, **opts).verdicts == verdicts[0]
+    finally:
+        worker.close()
+
+
 def test_runs_are_deterministic(pool):
     first = run_tests(DETERMINISM, [stdio(out="")] * 2, pool=pool)
     with WorkerPool(1) as fresh:

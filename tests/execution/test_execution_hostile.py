@@ -414,6 +414,30 @@ def test_tmp_writes_do_not_leak_into_the_next_program(judge, isolation):
     assert result.verdicts == [P], result.tests[0].output
 
 
+# Ways a program can leave the private temp dirs looking almost untouched: the worker's
+# quick check (entry counts, inodes, modes) must see each, and the next program must find
+# /tmp holding only its work folder, empty, its own to write in.
+TAMPERING = {
+    "made-and-removed": "open('/tmp/x', 'w').close()\nos.remove('/tmp/x')\n",
+    "work-folder-swapped": "os.chdir('/')\nos.rmdir('/tmp/appsplus-run')\nopen('/tmp/y', 'w').close()\n",
+    "work-folder-replaced": "os.chdir('/')\nos.rmdir('/tmp/appsplus-run')\nos.mkdir('/tmp/appsplus-run')\n",
+    "work-folder-locked": "os.chmod('.', 0)\n",
+    "file-in-work-folder": "open('f', 'w').write('left')\n",
+}
+CHECK_TMP = (
+    "import os\nprint(sorted(os.listdir('/tmp')), os.listdir('.'), os.getcwd())\n"
+    "open('mine', 'w').write('ok')\nprint(open('mine').read())\n"
+)
+
+
+@pytest.mark.parametrize("tamper", list(TAMPERING), ids=list(TAMPERING))
+def test_tampering_with_the_work_folder_does_not_reach_the_next_program(judge, isolation, tamper):
+    require_full(isolation)
+    judge("import os\n" + TAMPERING[tamper] + "print(1)\n", [stdio(out="1")])
+    result = judge(CHECK_TMP, [stdio(out="['appsplus-run'] [] /tmp/appsplus-run\nok")])
+    assert result.verdicts == [P], result.tests[0].output + result.tests[0].stderr
+
+
 def test_deleting_the_users_files_fails(judge, isolation):
     require_full(isolation)
     sentinels = [TESTS_DIR / f".sentinel-{secrets.token_hex(8)}", Path.home() / f".appsplus-sentinel-{secrets.token_hex(8)}"]  # fmt: skip
