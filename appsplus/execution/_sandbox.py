@@ -582,9 +582,11 @@ class Zygote:
         On tmpfs a folder's size grows by 20 bytes per entry, so a run that leaves them as
         they were (nothing made, or all of it removed) needs no emptying: a folder it
         replaced has another inode, and one entry swapped for another changes the work
-        folder (the one entry /tmp may lose besides mount points)."""
+        folder (the one entry /tmp may lose besides mount points and the folders above
+        code bound back into /tmp, which are checked the same way)."""
         state = []
-        for d in (*self.conf.private_dirs, self.workdir):
+        # with code bound back into /tmp, the folders above it are on the tmpfs too
+        for d in (*self.conf.private_dirs, *sorted(self.conf.kept_in_tmp), self.workdir):
             try:
                 st = os.lstat(d)
             except OSError:
