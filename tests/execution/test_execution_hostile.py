@@ -310,6 +310,19 @@ def test_escaped_daemons_are_killed(judge, isolation, program):
     assert result.verdicts == [P, P]
 
 
+def test_program_cannot_set_the_namespaces_last_pid(judge, isolation):
+    """The worker tells a run that made no process by the namespace's last pid: a program
+    must not be able to set it back."""
+    if not isolation.pid_namespace:
+        pytest.skip("no pid namespace of the worker's own")
+    program = (
+        "try:\n    open('/proc/sys/kernel/ns_last_pid', 'w').write('2')\n    print('set')\n"
+        "except OSError as e:\n    print(type(e).__name__)\n"
+    )
+    result = judge(program, [stdio(out="PermissionError")])
+    assert result.verdicts == [P], result.tests[0].output
+
+
 @pytest.mark.parametrize(
     "kill",
     ["os.kill(os.getppid(), 9)", "os.kill(-1, 9)", "os.killpg(0, 9)"],
