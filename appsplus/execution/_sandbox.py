@@ -7,15 +7,17 @@ Processes (one worker):
     launcher (this script)  sets up namespaces, forks the zygote, waits for it
       zygote                pid 1 of a new pid namespace when possible; reads jobs from
                             the parent, hands each to a child, kills and reaps it
-        child               forked *before* its job arrives (a spare): it does the setup
-                            that needs no job, then waits; given a job it applies the
-                            job's limits, drops privileges and runs the program's tests
+        child               does the setup that needs no job, waits for its go frame,
+                            reads and compiles the job while the zygote cleans up after
+                            the last run, applies the job's limits, drops privileges and,
+                            cleared to run, runs the program's tests
 
-The zygote forks the next spare while a child reads and compiles its job, and the spare
-prepares itself while that program runs: with an idle core, fork and setup are off the
-path of a job. Every program still gets a fresh child, and starts only when everything of
-the previous run is gone: the zygote knows from the last pid given out in the namespace
-whether the program made any process (then it kills them all, the spare too).
+While a core is idle (the parent says so with each job) the zygote forks the next job's
+child ahead, a spare, while the current child reads its job, and the spare prepares while
+that program runs: fork and setup are then off the path of a job. On a busy machine the
+child is forked when its job comes. Every program gets a fresh child and starts only when
+everything of the previous run is gone: the zygote knows from the last pid given out in
+the namespace whether the program made any process (then it kills them all, spare too).
 The zygote never sees expected outputs: the parent (the judge) compares what the program
 printed or returned. Frames on the parent pipes are a 4-byte big-endian length plus JSON;
 a job is two frames, a header the zygote reads and a body it hands to the child unread
