@@ -1,7 +1,8 @@
 """Confinement of one sandbox worker: namespaces, mounts, Landlock, seccomp (stdlib only).
 
 Loaded by `_sandbox.py` inside the worker (never imported by the driver). Everything here
-runs once per worker, except `restrict_child` (a few syscalls per program). Two modes:
+runs once per worker, except `scope_child` and, without a pid namespace, the seccomp
+install (one syscall each per child). Two modes:
 
     root      new mount, pid, network and IPC namespaces; programs run as a per-worker uid
     rootless  a new user namespace (the caller mapped to root inside, nothing else mapped)
