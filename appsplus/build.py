@@ -50,7 +50,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from appsplus import __version__
 from appsplus.cache import CachedRunner, ResultCache
-from appsplus.execution import COMPARATOR_VERSION, EXECUTOR_VERSION, Executor, open_executor
+from appsplus.execution import (
+    COMPARATOR_VERSION,
+    EXECUTOR_VERSION,
+    Executor,
+    ExecutorSpecError,
+    open_executor,
+)
 from appsplus.filters import STATIC_FILTERS, apply_filters, duplicate_id_filter
 from appsplus.manifest import (
     CARD_FILE,
@@ -459,8 +465,8 @@ def build(
         return _build(
             config, out, source, workers, batch_problems, manifest_dir, executor, pool, progress
         )
-    except SourceError:
-        if was_empty:  # leave nothing behind for a source that is not what it claims
+    except (SourceError, ExecutorSpecError):
+        if was_empty:  # leave nothing behind for a source or an executor that cannot be used
             for scratch in (out / ".cache", out / SPOOL_DIR):
                 shutil.rmtree(scratch, ignore_errors=True)
             if created and not any(out.iterdir()):

@@ -83,16 +83,18 @@ def ray_ex(ray_cluster):
 
 
 # --------------------------------------------------------------------------- choosing Ray
-def test_ray_without_the_extra_is_an_error_naming_it(monkeypatch):
+def test_ray_without_the_extra_is_an_error_naming_it(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "ray", None)  # what an environment without ray sees
     for spec in ("ray", "auto", "ray://127.0.0.1:10001"):
         with pytest.raises(ExecutorSpecError, match=r"appsplus\[ray\]"):
             open_executor(spec)
     from appsplus.cli import main
 
-    result = CliRunner().invoke(main, ["build", "--out", "x", "--executor", "ray"])
+    out = tmp_path / "x"
+    result = CliRunner().invoke(main, ["build", "--out", str(out), "--executor", "ray"])
     assert result.exit_code != 0
     assert "appsplus[ray]" in result.output and "Traceback" not in result.output
+    assert not out.exists()  # a build that cannot start leaves no folder behind
 
 
 def test_unknown_spec_lists_the_choices():
