@@ -163,6 +163,12 @@ def process_table() -> dict[int, Proc]:
     return table
 
 
+@pytest.fixture
+def processes():
+    """`process_table`, for tests that look for processes of their own."""
+    return process_table
+
+
 def children(table: dict[int, Proc], pid: int) -> list[Proc]:
     return [p for p in table.values() if p.ppid == pid]
 

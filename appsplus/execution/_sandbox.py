@@ -281,11 +281,20 @@ def main():
 
 # --------------------------------------------------------------------------- zygote
 class Spare:
-    """A forked child waiting for its job: pid, the zygote's ends of its pipes, a pidfd."""
+    """A forked child (a spare until it gets a job): pid, the zygote's ends of its pipes,
+    a pidfd (None where the kernel has none)."""
 
     def __init__(self, pid, status_r, gate_w, pidfd):
         self.pid, self.status_r, self.gate_w, self.pidfd = pid, status_r, gate_w, pidfd
         self.reaped = False
+
+    def close_pipes(self):
+        os.close(self.status_r)
+        os.close(self.gate_w)
+
+    def close_pidfd(self):
+        if self.pidfd is not None:
+            os.close(self.pidfd)
 
 
 class Zygote:
@@ -408,7 +417,7 @@ class Zygote:
             ready["work_root"] = self.tmp_base
         write_frame(PROTO_OUT_FD, ready)
         self.make_workdir()
-        self.spare = None if "spare" in self.off else self.fork_child()
+        self.spare = self.fork_child() if self.want_spare else None
         while True:
             self.reap_while_idle()
             try:
@@ -484,14 +493,12 @@ class Zygote:
         if not self.want_spare:
             # a busy machine: wait for the run's processes to be gone now, so that the work
             # on the next job writes to pages no child shares (no copy-on-write copies)
-            while self.to_reap:
-                self.reap_one(*self.to_reap[-1])
+            self.reap_killed()
 
     def prepare_run(self):
         """Before a child may start its program: the last run's processes are gone, the
         temp dirs empty, the work folder made; then (as pid 1) note the last pid."""
-        while self.to_reap:
-            self.reap_one(*self.to_reap[-1])
+        self.reap_killed()
         if self.dirty and (self.clean_tmp is None or self.tmp_state() != self.clean_tmp):
             for d in self.conf.private_dirs:  # also clears what programs left in /tmp
                 _empty_dir(d, self.conf.kept_in_tmp)
@@ -541,31 +548,33 @@ class Zygote:
     def release(self, child):
         """Kill a child and everything it made (reaped later); close our ends of its pipes."""
         self.terminate(child.pid)  # reaped or not: what it made may live on
-        if not child.reaped:
-            self.to_reap.append((child.pid, child.pidfd))
-        elif child.pidfd is not None:
-            os.close(child.pidfd)
-        for fd in (child.status_r, child.gate_w):
-            os.close(fd)
+        child.close_pipes()
+        if child.reaped:
+            child.close_pidfd()
+        else:
+            self.to_reap.append(child)
 
-    def reap_one(self, pid, pidfd):
-        self.reap(pid)
-        if pidfd is not None:
-            os.close(pidfd)
-        self.to_reap.remove((pid, pidfd))
+    def reap_one(self, child):
+        self.reap(child.pid)
+        child.close_pidfd()
+        self.to_reap.remove(child)
+
+    def reap_killed(self):
+        while self.to_reap:
+            self.reap_one(self.to_reap[-1])
 
     def reap_while_idle(self):
         """Reap the killed children as they die, until the next job comes (which never
         waits for this: `prepare_run` reaps the rest)."""
         while self.to_reap:
-            pidfds = {fd: (pid, fd) for pid, fd in self.to_reap if fd is not None}
-            if not pidfds:
+            by_fd = {c.pidfd: c for c in self.to_reap if c.pidfd is not None}
+            if not by_fd:
                 return
-            ready = select.select([PROTO_IN_FD, *pidfds], [], [])[0]
+            ready = select.select([PROTO_IN_FD, *by_fd], [], [])[0]
             if PROTO_IN_FD in ready:
                 return
             for fd in ready:
-                self.reap_one(*pidfds[fd])
+                self.reap_one(by_fd[fd])
 
     def workdir_path(self):
         """The run's work folder: fixed in the private /tmp (emptied after each run), random
@@ -718,9 +727,8 @@ class Zygote:
         """As pid 1: kill and reap every other process of the namespace."""
         spare, self.spare = self.spare, None
         if spare is not None:
-            for fd in (spare.status_r, spare.gate_w, spare.pidfd):
-                if fd is not None:
-                    os.close(fd)
+            spare.close_pipes()
+            spare.close_pidfd()
         while True:
             try:
                 os.kill(-1, signal.SIGKILL)
@@ -730,9 +738,8 @@ class Zygote:
                 os.waitpid(-1, 0)
             except ChildProcessError:
                 break
-        for _, pidfd in self.to_reap:
-            if pidfd is not None:
-                os.close(pidfd)
+        for child in self.to_reap:
+            child.close_pidfd()
         self.to_reap = []
 
     def reap(self, pid):
@@ -1036,17 +1043,8 @@ class Child:
         # tests), on fd 0 (the program may have closed it: `open(0)` does when collected).
         if os.fstat(STDIN_FD).st_ino != self.z.stdin_ino:
             raise RuntimeError("the program replaced the harness's stdin file")
-        os.ftruncate(STDIN_FD, 0)
-        if self.job["kind"] == "stdio":
-            data = self.job["inputs"][i].encode("utf-8", "surrogateescape")
-            view, offset = memoryview(data), 0
-            while offset < len(data):
-                offset += os.pwrite(STDIN_FD, view[offset:], offset)
-        os.lseek(STDIN_FD, 0, os.SEEK_SET)
+        self.reset_files(i)
         os.dup2(STDIN_FD, 0)
-        for fd in (OUT_FD, ERR_FD):
-            os.ftruncate(fd, 0)
-            os.lseek(fd, 0, os.SEEK_SET)
         os.dup2(OUT_FD, 1)
         os.dup2(ERR_FD, 2)
         # Reuse the text wrappers of the previous test when the program left them intact
@@ -1057,20 +1055,19 @@ class Child:
         self.stdout = sys.stdout
         sys.__stdin__, sys.__stdout__, sys.__stderr__ = self.streams
 
-    def first_stdio(self, i):
-        """The first test of a child: fds 0-2 and their text streams are the zygote's,
-        untouched; only the files' contents are the last run's."""
-        os.ftruncate(OUT_FD, 0)
-        os.lseek(OUT_FD, 0, os.SEEK_SET)
-        os.ftruncate(ERR_FD, 0)
-        os.lseek(ERR_FD, 0, os.SEEK_SET)
-        os.ftruncate(STDIN_FD, 0)
+    def reset_files(self, i):
+        """Empty stdout and stderr, put test i's input in stdin (empty for call-based
+        tests); all at offset 0. The first test of a child needs only this: its fds 0-2 and
+        their text streams are the zygote's, untouched."""
+        for fd in (OUT_FD, ERR_FD, STDIN_FD):
+            os.ftruncate(fd, 0)
         if self.job["kind"] == "stdio":
             data = self.job["inputs"][i].encode("utf-8", "surrogateescape")
             view, offset = memoryview(data), 0
             while offset < len(data):
                 offset += os.pwrite(STDIN_FD, view[offset:], offset)
-        os.lseek(STDIN_FD, 0, os.SEEK_SET)
+        for fd in (OUT_FD, ERR_FD, STDIN_FD):
+            os.lseek(fd, 0, os.SEEK_SET)
 
     def run_test(self, code, i):
         """Run test i; return False when this child must not run further tests."""
@@ -1080,7 +1077,7 @@ class Child:
             self.bind_stdio(i)
             sys.setrecursionlimit(1000)
         else:
-            self.first_stdio(i)
+            self.reset_files(i)
         random.seed(0)
         g = {
             "__name__": "__main__" if job["kind"] == "stdio" else "solution",

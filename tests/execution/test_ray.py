@@ -208,37 +208,23 @@ def test_a_node_killed_mid_run_changes_nothing(ray_cluster, local_results):
         ray_cluster.add_node(**NODE)  # the next tests get two nodes again
 
 
-POISON_NAME = b"apx-poison"  # the process name the poison program gives itself
+POISON_NAME = "apx-poison"  # the process name the poison program gives itself
 
 
-def _actors_running(name: bytes) -> set[int]:
+def _actors_running(table, name: str) -> set[int]:
     """This test process's sandbox actors with a descendant process called `name`."""
-    parent, actors, named = {}, [], []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmdline = f.read()
-            with open(f"/proc/{entry}/comm", "rb") as f:
-                comm = f.read().strip()
-        except OSError:
-            continue
-        pid = int(entry)
-        parent[pid] = int(stat.rsplit(")", 1)[1].split()[1])
-        actors += [pid] if cmdline.startswith(ACTOR_TITLE) else []
-        named += [pid] if comm == name else []
+    parent = {p.pid: p.ppid for p in table.values()}
+    actors = [p.pid for p in table.values() if p.cmdline.startswith(ACTOR_TITLE)]
     mine = [a for a in actors if _descends(parent, a, os.getpid())]
+    named = [p.pid for p in table.values() if p.name == name]
     return {a for a in mine for pid in named if _descends(parent, pid, a)}
 
 
-def test_a_job_that_keeps_killing_its_actor_is_a_sandbox_error_naming_it(ray_cluster):
+def test_a_job_that_keeps_killing_its_actor_is_a_sandbox_error_naming_it(ray_cluster, processes):
     """Whatever actor runs job 1 dies (killed from outside while the program runs)."""
     fast = Job(program="print(1)", tests=[StdioTest(input="", output="1")])
     slow = Job(  # names itself (prctl PR_SET_NAME) so the killer below finds its actor
-        program=f"import ctypes, time\nctypes.CDLL(None).prctl(15, {POISON_NAME!r}, 0, 0, 0)\n"
+        program=f"import ctypes, time\nctypes.CDLL(None).prctl(15, {POISON_NAME.encode()!r}, 0, 0, 0)\n"
         "time.sleep(30)\n",
         tests=[StdioTest(input="", output="")],
         limits=Limits(time_s=60),
@@ -248,7 +234,7 @@ def test_a_job_that_keeps_killing_its_actor_is_a_sandbox_error_naming_it(ray_clu
 
     def killer() -> None:  # the actor whose sandbox runs job 1 is killed
         while not stop.is_set():
-            for pid in _actors_running(POISON_NAME):
+            for pid in _actors_running(processes(), POISON_NAME):
                 os.kill(pid, signal.SIGKILL)
                 kills.append(pid)
             time.sleep(0.1)

@@ -9,25 +9,16 @@ file runs through Ray on its own with `pytest --executor ray`.
 
 from __future__ import annotations
 
-import os
-
 from test_execution_hostile import *  # noqa: F403 (the cases and their fixtures)
 
 POOL_EXECUTOR = "ray"
 
 
-def test_the_health_check_watches_the_actors_sandbox_workers(pool, sandbox_parents):
+def test_the_health_check_watches_the_actors_sandbox_workers(pool, sandbox_parents, processes):
     actors = {node.pid for node in pool.nodes()}
     assert actors and actors <= sandbox_parents
-    launchers = []  # else the process checks would find no sandbox worker and check nothing
-    for name in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{name}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            with open(f"/proc/{name}/cmdline", "rb") as f:
-                cmdline = f.read()
-        except OSError:
-            continue
-        if ppid in actors and b"_sandbox.py" in cmdline:
-            launchers.append(int(name))
+    # else the process checks would find no sandbox worker and check nothing
+    launchers = [
+        p for p in processes().values() if p.ppid in actors and b"_sandbox.py" in p.cmdline
+    ]
     assert len(launchers) >= len(actors)
