@@ -264,6 +264,15 @@ def _cpu_s(pid: int) -> float:
     return sum(int(x) for x in fields[11:15]) / TICK
 
 
+def _anonymous_mb(pid: int) -> float:
+    """Anonymous memory of `pid` (the pages whose page tables each fork copies)."""
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Anonymous:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 class BareWorker:
     """Fork per program, nothing else: the floor every fork-based executor pays."""
 
@@ -334,6 +343,7 @@ def isolation_costs(rounds: int, per_round: int) -> None:
         for w in workers.values():
             for _ in range(20):
                 w.run()
+        memory = {name: _anonymous_mb(workers[name].cpu_pid) for name in ("bare fork, warm", "ours, full isolation")}  # fmt: skip
         for _ in range(rounds):
             for name, w in workers.items():
                 c0, d0, t0 = _cpu_s(w.cpu_pid), time.process_time(), time.perf_counter()
@@ -350,6 +360,7 @@ def isolation_costs(rounds: int, per_round: int) -> None:
     floor, warm = "bare fork (floor)", "bare fork, warm"
     print(f"\n== (d) isolation cost: mode {full.mode}, {rounds} rounds x {per_round} `print(1)`")
     print(f"in force: {', '.join(full.in_force)}")
+    print("anonymous memory of the forking process: " + ", ".join(f"{n} {mb:.1f} MB" for n, mb in memory.items()))  # fmt: skip
     print(f"{'configuration':30s} {'wall ms':>8s} {'/floor':>7s} {'/warm':>7s} {'cpu ms':>8s} {'/floor':>7s} {'/warm':>7s}")  # fmt: skip
     for name in workers:
         print(

@@ -18,9 +18,9 @@ why in `cause`; the driver's policy decides whether that may run untrusted code.
 import ctypes
 import errno
 import os
-import platform
 import stat
 import struct
+import sys
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
@@ -105,8 +105,8 @@ def _mount(src, target, fstype, flags, data):
 # --------------------------------------------------------------------------- launcher
 def enter_namespaces(conf):
     """Unshare namespaces (as root, or in a new user namespace); the next fork is pid 1."""
-    if platform.system() != "Linux":
-        conf.refuse(f"{platform.system()} has no namespaces (Linux only)")
+    if not sys.platform.startswith("linux"):
+        conf.refuse(f"{os.uname().sysname} has no namespaces (Linux only)")
         return
     flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID
     if os.geteuid() == 0 and _all_uids_mapped():
@@ -430,7 +430,7 @@ def _bpf(code, jt, jf, k):
 
 def seccomp_program():
     """The filter's bytes (built once per worker), or None where it is not supported."""
-    if platform.machine() != "x86_64":
+    if os.uname().machine != "x86_64":
         return None
     ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
     eperm, enosys = _RET_ERRNO | errno.EPERM, _RET_ERRNO | errno.ENOSYS

@@ -1,7 +1,8 @@
 """Parent side of the executor: a pool of small warm sandbox workers, and the judge.
 
 The driver process never forks for a program: it talks to workers started as
-``python -S -s -B _sandbox.py`` (about 10 MB each), which fork one child per program.
+``python -S -s -B -P -c BOOTSTRAP _sandbox.py`` (about 7 MB each), which fork one child
+per program.
 Expected outputs never leave this process; the workers report what programs printed or
 returned and this module turns that into verdicts with the one comparator.
 """
@@ -9,9 +10,11 @@ returned and this module turns that into verdicts with the one comparator.
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import json
 import logging
 import os
+import py_compile
 import select
 import shutil
 import signal
@@ -53,6 +56,65 @@ _STARTUP_TIMEOUT_S = 30.0
 # sys.path. Not -I/-E: PYTHONHASHSEED=0 must reach the worker for reproducible runs.
 _CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 _FLAGS = ["-S", "-s", "-B"] + (["-P"] if sys.version_info >= (3, 11) else [])
+# Runs _sandbox.py as __main__ from its cached bytecode (written by `_cache_bytecode`).
+_BOOTSTRAP = (
+    "import sys, __main__\n"
+    "__main__.__file__ = path = sys.argv.pop(1)\n"
+    "try:\n"
+    "    from _frozen_importlib_external import SourceFileLoader\n"
+    "    code = SourceFileLoader('__main__', path).get_code('__main__')\n"
+    "except ImportError:\n"
+    "    code = compile(open(path, encoding='utf-8').read(), path, 'exec')\n"
+    "del sys, path\n"
+    "exec(code, __main__.__dict__)\n"
+)
+_SANDBOX_MODULES = ("_sandbox.py", "_confine.py", "preamble.py")
+_bytecode_checked = False
+
+
+def _cache_bytecode() -> None:
+    """Write the worker's modules' bytecode cache if it is missing or stale (pip writes it
+    at install; an editable checkout may not have it). A worker that compiles its ~1,700
+    lines itself keeps ~3.5 MB of freed parser memory (10 MB instead of 7). Where the
+    package folder is read-only the workers compile them, with that memory, the same code."""
+    global _bytecode_checked
+    if _bytecode_checked:
+        return
+    _bytecode_checked = True
+    for name in _SANDBOX_MODULES:
+        source = str(SANDBOX_SCRIPT.with_name(name))
+        cached = importlib.util.cache_from_source(source, optimization="")
+        if _bytecode_is_current(source, cached):
+            continue
+        try:
+            py_compile.compile(source, cfile=cached, doraise=True, optimize=0)
+        except (OSError, py_compile.PyCompileError) as e:
+            log.debug("no bytecode cache for %s: %s", source, e)
+
+
+def _bytecode_is_current(source: str, cached: str) -> bool:
+    """Whether the import system would use `cached` for `source` (PEP 552 header)."""
+    try:
+        with open(cached, "rb") as f:
+            head = f.read(16)
+        st = os.stat(source)
+    except OSError:
+        return False
+    if len(head) < 16 or head[:4] != importlib.util.MAGIC_NUMBER:
+        return False
+    flags = int.from_bytes(head[4:8], "little")
+    if flags & 1:  # hash-based: checked against the source's hash, or never
+        if not flags & 2:
+            return True
+        try:
+            with open(source, "rb") as f:
+                return importlib.util.source_hash(f.read()) == head[8:16]
+        except OSError:
+            return False
+    return (
+        int.from_bytes(head[8:12], "little") == int(st.st_mtime) & 0xFFFFFFFF
+        and int.from_bytes(head[12:16], "little") == st.st_size & 0xFFFFFFFF
+    )
 
 
 class Job(BaseModel):
@@ -87,6 +149,7 @@ class Worker:
     """One sandbox worker process and the pipes to it. Not thread-safe: one job at a time."""
 
     def __init__(self, allow_unisolated: bool | None = None, hash_seed: int = 0) -> None:
+        _cache_bytecode()
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the worker)
         self.hash_seed = hash_seed
         env = {
@@ -97,8 +160,9 @@ class Worker:
         }
         if os.environ.get("APPSPLUS_SANDBOX_OFF"):  # benchmarks only: mechanisms to skip
             env["APPSPLUS_SANDBOX_OFF"] = os.environ["APPSPLUS_SANDBOX_OFF"]
+        site_dirs = json.dumps(_site_dirs())
         self.proc = subprocess.Popen(
-            [sys.executable, *_FLAGS, str(SANDBOX_SCRIPT), json.dumps(_site_dirs())],
+            [sys.executable, *_FLAGS, "-c", _BOOTSTRAP, str(SANDBOX_SCRIPT), site_dirs],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,

@@ -612,3 +612,79 @@ def test_hash_seed_of_a_job_is_the_programs_pythonhashseed(pool):
     assert outs[0] == outs[2]  # the same seed gives the same hashes
     assert len({outs[0], outs[1], outs[3]}) == 3  # other seeds give other ones
     assert run_tests(program, [StdioTest(input="", output=outs[0])], pool=pool).passed
+
+
+# --------------------------------------------------------------------------- worker code
+def _sandbox_copy(tmp_path, monkeypatch):
+    """The worker's three modules copied to tmp_path, and the pool pointed at them."""
+    import shutil
+    from pathlib import Path
+
+    from appsplus.execution import pool as pool_module
+
+    folder = tmp_path / "sandbox"
+    folder.mkdir()
+    for name in pool_module._SANDBOX_MODULES:
+        shutil.copy2(Path(pool_module.SANDBOX_SCRIPT).with_name(name), folder / name)
+    monkeypatch.setattr(pool_module, "SANDBOX_SCRIPT", folder / "_sandbox.py")
+    monkeypatch.setattr(pool_module, "_bytecode_checked", False)
+    return folder
+
+
+MARK = "print(APPSPLUS_TEST_MARK)\n"
+
+
+def test_workers_run_their_code_from_an_up_to_date_bytecode_cache(tmp_path, monkeypatch):
+    import importlib.util
+    import os
+
+    from appsplus.execution import pool as pool_module
+
+    folder = _sandbox_copy(tmp_path, monkeypatch)
+    with WorkerPool(1) as p:  # the first worker writes the cache of all three modules
+        assert run_tests(MARK, [stdio("", "41\n")], pool=p).verdicts == [RE]
+
+    def source_mtime_in_cache(name: str) -> int:  # the PEP 552 header of the .pyc
+        pyc = importlib.util.cache_from_source(str(folder / name), optimization="")
+        with open(pyc, "rb") as f:
+            head = f.read(16)
+        assert int.from_bytes(head[4:8], "little") == 0  # validated by the source's mtime
+        return int.from_bytes(head[8:12], "little")
+
+    for name in pool_module._SANDBOX_MODULES:
+        assert source_mtime_in_cache(name) == int(os.path.getmtime(folder / name))
+    # a source edited after its cache was written is what runs (the stale cache is not used)
+    preamble = folder / "preamble.py"
+    first = source_mtime_in_cache("preamble.py")
+    preamble.write_text(preamble.read_text() + '\nPREAMBLE += "APPSPLUS_TEST_MARK = 41\\n"\n')
+    later = int(os.path.getmtime(preamble)) + 10
+    os.utime(preamble, (later, later))
+    monkeypatch.setattr(pool_module, "_bytecode_checked", True)  # as if it could not be rewritten
+    with WorkerPool(1) as p:
+        assert run_tests(MARK, [stdio("", "41\n")], pool=p).passed
+    assert source_mtime_in_cache("preamble.py") == first  # workers never write it (-B)
+    monkeypatch.setattr(pool_module, "_bytecode_checked", False)  # the next pool rewrites it
+    with WorkerPool(1) as p:
+        assert run_tests(MARK, [stdio("", "41\n")], pool=p).passed
+    assert source_mtime_in_cache("preamble.py") == later
+    # and the cache is what workers run: a source of the same size and mtime without the mark
+    # (a cache that matches it by its header) still gives the marked preamble
+    text = preamble.read_text()
+    plain = text.replace("PREAMBLE += ", "#" + " " * 11)  # the mark line, commented out
+    assert len(plain) == len(text) and "PREAMBLE +=" not in plain
+    preamble.write_text(plain)
+    os.utime(preamble, (later, later))
+    monkeypatch.setattr(pool_module, "_bytecode_checked", True)
+    with WorkerPool(1) as p:
+        assert run_tests(MARK, [stdio("", "41\n")], pool=p).passed
+
+
+def test_workers_run_without_a_bytecode_cache(tmp_path, monkeypatch):
+    from appsplus.execution import pool as pool_module
+
+    folder = _sandbox_copy(tmp_path, monkeypatch)
+    monkeypatch.setattr(pool_module, "_bytecode_checked", True)  # e.g. a read-only install
+    with WorkerPool(1) as p:
+        assert run_tests("print(input())\n", [stdio("7\n", "7\n")], pool=p).passed
+        assert p.isolation().in_force  # the same worker, compiled from source
+    assert not (folder / "__pycache__").exists()
