@@ -265,11 +265,15 @@ def _cpu_s(pid: int) -> float:
 
 
 def _anonymous_mb(pid: int) -> float:
-    """Anonymous memory of `pid` (the pages whose page tables each fork copies)."""
-    with open(f"/proc/{pid}/smaps_rollup") as f:
-        for line in f:
-            if line.startswith("Anonymous:"):
-                return int(line.split()[1]) / 1024
+    """Anonymous memory of `pid` (the pages whose page tables each fork copies); NaN where
+    it cannot be read (as an ordinary user, the worker is not dumpable)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Anonymous:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return float("nan")
 
 
@@ -360,7 +364,7 @@ def isolation_costs(rounds: int, per_round: int) -> None:
     floor, warm = "bare fork (floor)", "bare fork, warm"
     print(f"\n== (d) isolation cost: mode {full.mode}, {rounds} rounds x {per_round} `print(1)`")
     print(f"in force: {', '.join(full.in_force)}")
-    print("anonymous memory of the forking process: " + ", ".join(f"{n} {mb:.1f} MB" for n, mb in memory.items()))  # fmt: skip
+    print("anonymous memory of the forking process: " + ", ".join(f"{n} {mb:.1f} MB" if mb == mb else f"{n} n/a (not readable as this user)" for n, mb in memory.items()))  # fmt: skip
     print(f"{'configuration':30s} {'wall ms':>8s} {'/floor':>7s} {'/warm':>7s} {'cpu ms':>8s} {'/floor':>7s} {'/warm':>7s}")  # fmt: skip
     for name in workers:
         print(
