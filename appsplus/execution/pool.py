@@ -59,6 +59,7 @@ _FLAGS = ["-S", "-s", "-B"] + (["-P"] if sys.version_info >= (3, 11) else [])
 # Runs _sandbox.py as __main__ from its cached bytecode (written by `_cache_bytecode`).
 _BOOTSTRAP = (
     "import sys, __main__\n"
+    "sys.path[:] = [p for p in sys.path if p]\n"  # Python 3.10 (no -P) puts the cwd first
     "__main__.__file__ = path = sys.argv.pop(1)\n"
     "try:\n"
     "    from _frozen_importlib_external import SourceFileLoader\n"

@@ -688,3 +688,12 @@ def test_workers_run_without_a_bytecode_cache(tmp_path, monkeypatch):
         assert run_tests("print(input())\n", [stdio("7\n", "7\n")], pool=p).passed
         assert p.isolation().in_force  # the same worker, compiled from source
     assert not (folder / "__pycache__").exists()
+
+
+def test_modules_in_the_callers_folder_do_not_shadow_the_workers(tmp_path, monkeypatch):
+    for name in ("json", "ast", "random", "select"):
+        (tmp_path / f"{name}.py").write_text(f"raise SystemExit('the caller\\'s {name}.py ran')\n")
+    monkeypatch.chdir(tmp_path)
+    with WorkerPool(1) as p:
+        result = run_tests("import json\nprint(json.dumps(1))\n", [stdio("", "1\n")], pool=p)
+    assert result.passed, result.tests[0]
