@@ -1,7 +1,7 @@
 """Parent side of the executor: a pool of small warm sandbox workers, and the judge.
 
 The driver process never forks for a program: it talks to workers started as
-``python -S -s -B -P -c BOOTSTRAP _sandbox.py`` (about 7 MB each), which fork one child
+``python -S -s -B -P -c BOOTSTRAP _sandbox.py`` (about 12 MB each), which fork one child
 per program.
 Expected outputs never leave this process; the workers report what programs printed or
 returned and this module turns that into verdicts with the one comparator.
@@ -71,6 +71,7 @@ _BOOTSTRAP = (
 )
 _SANDBOX_MODULES = ("_sandbox.py", "_confine.py", "preamble.py")
 _bytecode_checked = False
+_bytecode_lock = threading.Lock()
 
 
 def _cache_bytecode() -> None:
@@ -79,18 +80,19 @@ def _cache_bytecode() -> None:
     lines itself keeps ~3.5 MB of freed parser memory (10 MB instead of 7). Where the
     package folder is read-only the workers compile them, with that memory, the same code."""
     global _bytecode_checked
-    if _bytecode_checked:
-        return
-    _bytecode_checked = True
-    for name in _SANDBOX_MODULES:
-        source = str(SANDBOX_SCRIPT.with_name(name))
-        cached = importlib.util.cache_from_source(source, optimization="")
-        if _bytecode_is_current(source, cached):
-            continue
-        try:
-            py_compile.compile(source, cfile=cached, doraise=True, optimize=0)
-        except (OSError, py_compile.PyCompileError) as e:
-            log.debug("no bytecode cache for %s: %s", source, e)
+    with _bytecode_lock:  # workers started in parallel wait for it
+        if _bytecode_checked:
+            return
+        for name in _SANDBOX_MODULES:
+            source = str(SANDBOX_SCRIPT.with_name(name))
+            cached = importlib.util.cache_from_source(source, optimization="")
+            if _bytecode_is_current(source, cached):
+                continue
+            try:
+                py_compile.compile(source, cfile=cached, doraise=True, optimize=0)
+            except (OSError, py_compile.PyCompileError) as e:
+                log.debug("no bytecode cache for %s: %s", source, e)
+        _bytecode_checked = True
 
 
 def _bytecode_is_current(source: str, cached: str) -> bool:
