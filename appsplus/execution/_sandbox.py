@@ -811,12 +811,6 @@ class ChildRun:
             os.write(self.child.gate_w, b"g")
         except OSError:
             pass  # it ended already (a compile error): its messages and status tell
-        self.pid, self.status_r, self.gate_w = (
-            self.child.pid,
-            self.child.status_r,
-            self.child.gate_w,
-        )
-        self.pidfd = self.child.pidfd
         self.restart_clock()
 
     def restart_clock(self):
@@ -830,30 +824,31 @@ class ChildRun:
             if now >= self.deadline:
                 self.killed_for = "timeout"
                 return None
-            fds = [fd for fd in (self.status_r if self.channel_open else None, self.pidfd) if fd is not None]  # fmt: skip
+            child = self.child
+            fds = [fd for fd in (child.status_r if self.channel_open else None, child.pidfd) if fd is not None]  # fmt: skip
             wait = (
-                self.deadline - now if self.pidfd is not None else min(self.deadline - now, 0.002)
+                self.deadline - now if child.pidfd is not None else min(self.deadline - now, 0.002)
             )
             ready, _, _ = select.select(fds, [], [], wait)
-            if self.channel_open and self.status_r in ready:
+            if self.channel_open and child.status_r in ready:
                 if not self.read_channel():
                     self.killed_for = "output_limit"
                     return None
                 nxt = self.take_messages()
                 if nxt is not None:
                     return nxt
-            if self.current < self.n and (self.pidfd is None or self.pidfd in ready):
-                done, status = os.waitpid(self.pid, os.WNOHANG)
+            if self.current < self.n and (child.pidfd is None or child.pidfd in ready):
+                done, status = os.waitpid(child.pid, os.WNOHANG)
                 if done:
-                    self.exit_status, self.child.reaped = status, True
-                    while self.channel_open and select.select([self.status_r], [], [], 0)[0]:
+                    self.exit_status, child.reaped = status, True
+                    while self.channel_open and select.select([child.status_r], [], [], 0)[0]:
                         self.read_channel()
                     return self.take_messages()
         return self.n
 
     def read_channel(self):
         """Read what the child wrote; False when it flooded the channel."""
-        data = os.read(self.status_r, 1 << 16)
+        data = os.read(self.child.status_r, 1 << 16)
         self.channel_open = bool(data)
         self.received += len(data)
         self.buf.extend(data)
@@ -876,7 +871,7 @@ class ChildRun:
             if outcome == "compile_error":
                 return -1
             self.current += 1
-            gate_w = self.gate_w if self.exit_status is None else None
+            gate_w = self.child.gate_w if self.exit_status is None else None
             if not z.pass_gate(self.gate, self.current, self.n, gate_w):
                 return -1
             if outcome == "restart":  # threads outlived the test: next test in a fresh child
