@@ -157,14 +157,19 @@ def _all_uids_mapped():
 
 def _loopback_up():
     """Bring `lo` up in the new network namespace: loopback works, nothing else exists."""
+    import _socket  # not `socket`: its Python layer would stay in every child's memory
     import fcntl
-    import socket
 
     try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            fcntl.ioctl(s, 0x8914, struct.pack("16sH22x", b"lo", 0x1 | 0x40))  # SIOCSIFFLAGS
+        s = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
     except OSError:
-        pass  # no loopback: still no network
+        return  # no loopback: still no network
+    try:
+        fcntl.ioctl(s.fileno(), 0x8914, struct.pack("16sH22x", b"lo", 0x1 | 0x40))  # SIOCSIFFLAGS
+    except OSError:
+        pass
+    finally:
+        s.close()
 
 
 def build_filesystem(conf, needed_paths, home):

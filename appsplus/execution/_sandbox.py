@@ -28,7 +28,6 @@ the child reads its go frame (which test to start from, where to work) and, with
 (used for stop-on-first-failure), one byte after each test.
 """
 
-import ast
 import builtins
 import ctypes
 import gc
@@ -153,13 +152,20 @@ def compile_program(program, kind):
     except SyntaxError as e:
         if kind != "stdio" or "outside function" not in str(e.msg):
             raise
-    tree = ast.parse(program, PROGRAM_FILENAME)
-    tree = ast.fix_missing_locations(_ReturnRewriter().visit(tree))
-    return compile(tree, PROGRAM_FILENAME, "exec", dont_inherit=True)
+    return compile(_rewrite_top_level_returns(program), PROGRAM_FILENAME, "exec", dont_inherit=True)
 
 
 def _read_version_tag(d):
     return ctypes.c_uint64.from_address(id(d) + 3 * ctypes.sizeof(ctypes.c_ssize_t)).value
+
+
+def _trim_heap():
+    """Give the C heap's free pages back to the kernel (glibc; elsewhere nothing): each fork
+    copies the page tables of every page the worker holds, and each exit tears them down."""
+    try:
+        _libc.malloc_trim(0)
+    except AttributeError:
+        pass
 
 
 def _dict_version(d):
@@ -427,6 +433,7 @@ class Zygote:
         # (and so copying) those pages after each fork.
         gc.collect()
         gc.freeze()
+        _trim_heap()
         ready = {"type": "ready", "isolation": self.conf.report(), "pid": os.getpid()}
         if not self.conf.private_tmp:  # the driver removes it if it has to kill the worker
             ready["work_root"] = self.tmp_base
@@ -927,19 +934,27 @@ class _TopLevelReturn(BaseException):
     """Raised by a rewritten top-level `return` of a stdio program."""
 
 
-class _ReturnRewriter(ast.NodeTransformer):
-    """`return x` at module level -> `raise __appsplus_return__(x)` (same line numbers)."""
+def _rewrite_top_level_returns(program):
+    """The syntax tree of `program` with each module-level `return x` turned into
+    `raise __appsplus_return__(x)` (same line numbers). `ast` is imported here, in the child
+    of the rare program that needs it: kept in the worker, its 0.6 MB would be in every
+    child's address space (each fork copies the page tables of that memory)."""
+    import ast
 
-    def visit_FunctionDef(self, node):
-        return node
+    class ReturnRewriter(ast.NodeTransformer):
+        def visit_FunctionDef(self, node):
+            return node
 
-    visit_AsyncFunctionDef = visit_ClassDef = visit_Lambda = visit_FunctionDef
+        visit_AsyncFunctionDef = visit_ClassDef = visit_Lambda = visit_FunctionDef
 
-    def visit_Return(self, node):
-        call = ast.Call(
-            ast.Name("__appsplus_return__", ast.Load()), [node.value] if node.value else [], []
-        )
-        return ast.copy_location(ast.Raise(exc=call, cause=None), node)
+        def visit_Return(self, node):
+            call = ast.Call(
+                ast.Name("__appsplus_return__", ast.Load()), [node.value] if node.value else [], []
+            )
+            return ast.copy_location(ast.Raise(exc=call, cause=None), node)
+
+    tree = ast.parse(program, PROGRAM_FILENAME)
+    return ast.fix_missing_locations(ReturnRewriter().visit(tree))
 
 
 class _Quitter:

@@ -696,4 +696,21 @@ def test_modules_in_the_callers_folder_do_not_shadow_the_workers(tmp_path, monke
     monkeypatch.chdir(tmp_path)
     with WorkerPool(1) as p:
         result = run_tests("import json\nprint(json.dumps(1))\n", [stdio("", "1\n")], pool=p)
+        assert result.passed, result.tests[0]
+        # a top-level `return` makes the child import `ast` (not the caller's ast.py)
+        result = run_tests("print(1)\nif True:\n    return\n", [stdio("", "1\n")], pool=p)
+        assert result.passed, result.tests[0]
+
+
+def test_the_worker_holds_no_module_only_rare_programs_need(pool):
+    """`ast` (a top-level `return`) is imported in the child that needs it and the loopback
+    is brought up without `socket`: modules the worker holds are in every child's address
+    space, whose page tables each fork copies. A program that imports them still can."""
+    program = (
+        "import sys\n"
+        "print(sorted(m for m in ('ast', 'socket') if m in sys.modules))\n"
+        "import ast, socket\n"
+        "print(type(ast.parse('x')).__name__, socket.AF_INET.name)\n"
+    )
+    result = run_tests(program, [stdio("", "[]\nModule AF_INET\n")], pool=pool)
     assert result.passed, result.tests[0]

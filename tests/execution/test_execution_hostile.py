@@ -684,6 +684,28 @@ def test_network_is_unreachable(judge, isolation):
         server.close()
 
 
+def test_loopback_inside_the_sandbox_works(judge, isolation):
+    """No network but loopback: a program can talk to a server of its own on 127.0.0.1 (a
+    test of a judged program may start one), only the host's are out of reach."""
+    require_full(isolation)
+    program = (
+        "import socket, threading\n"
+        "srv = socket.create_server(('127.0.0.1', 0))\n"
+        "def echo():\n"
+        "    conn, _ = srv.accept()\n"
+        "    conn.sendall(conn.recv(16)[::-1])\n"
+        "    conn.close()\n"
+        "t = threading.Thread(target=echo)\n"
+        "t.start()\n"
+        "c = socket.create_connection(srv.getsockname(), timeout=2)\n"
+        "c.sendall(input().encode())\n"
+        "print(c.recv(16).decode())\n"
+        "t.join()\n"
+    )
+    result = judge(program, [stdio("olleh\n", "hello"), stdio("cba\n", "abc")])
+    assert result.verdicts == [P, P], errors(result)
+
+
 # --------------------------------------------------------------------------- fooling the judge
 def test_overriding_print_does_not_pass(judge):
     program = "import builtins\nbuiltins.print = lambda *a, **k: None\nprint(1)\n"
