@@ -10,8 +10,12 @@ Prints tests/s for each, the speed-up ratio and our overhead per program
 (wall x workers / programs - the programs' own run time per program), and
 (c) the fixed cost per program and the marginal cost per test on one worker, and
 (d) isolation against the bare-fork floor, measured in the same run: a worker that forks
-one child per program with no isolation at all (plain, and "warm" with the executor's
-pre-imported modules), our worker with full isolation, and our worker with one mechanism
+one child per program with no isolation at all (plain; with the APPS preamble's modules
+loaded, the least any executor pays that gives programs those names; and "warm", with
+every module our worker holds), a "bare judge" (the least a Python judge does per program:
+the test's stdin, rlimits, stdout and stderr captured apart, a deadline, the exit status,
+a result message; no isolation at all: ours against it is the price of isolation), our
+worker with full isolation, and our worker with one mechanism
 turned off at a time (the difference is that mechanism's cost); per program, the median
 wall time over interleaved rounds and the CPU time of driver + worker + children ("without
 the spare" forks each job's child when the job comes instead of ahead of it), and
@@ -214,9 +218,11 @@ def fixed_costs(n_programs: int = 300) -> None:
 # --------------------------------------------------------------------------- (d) isolation
 BARE_WORKER = r"""
 import os, struct, sys
-if sys.argv[1] == "warm":
+if sys.argv[1] != "plain":
     exec(sys.argv[2])
-    import gc, json, ast, ctypes, select, signal, resource, mmap
+    import gc
+    if sys.argv[1] == "warm":
+        import json, ctypes, select, signal, resource, mmap, errno, fcntl, _socket
     gc.collect()
     gc.freeze()
 def read_exact(n):
@@ -253,6 +259,97 @@ while True:
     os.waitpid(pid, 0)
     os.write(1, struct.pack(">I", len(out)) + out)
 """
+
+# The least any Python fork-per-program *judge* does per program, with no isolation at all:
+# a job message in, the test's stdin, memory and CPU rlimits, stdout and stderr captured
+# apart, a wall-clock deadline, the exit status, a result message out (the driver compares).
+# Ours does all of this too; the difference between the two is the cost of isolation.
+BARE_JUDGE = r"""
+import builtins, gc, json, os, resource, select, signal, struct, sys, time, traceback
+ns = {"__builtins__": builtins}
+exec(sys.argv[1], ns)
+for k, v in ns.items():
+    if not k.startswith("__"):
+        builtins.__dict__.setdefault(k, v)
+gc.collect()
+gc.freeze()
+def read_exact(n):
+    b = b""
+    while len(b) < n:
+        c = os.read(0, n - len(b))
+        if not c:
+            raise EOFError
+        b += c
+    return b
+while True:
+    try:
+        (n,) = struct.unpack(">I", read_exact(4))
+    except EOFError:
+        break
+    job = json.loads(read_exact(n))
+    try:  # here, not in the child: a compile in a fresh child costs more than the program
+        code = compile(job["program"], "<program>", "exec")
+    except (SyntaxError, ValueError) as e:
+        data = json.dumps({"timeout": False, "exit": 1, "duration": 0.0, "output": "",
+                           "stderr": repr(e)}).encode()
+        os.write(1, struct.pack(">I", len(data)) + data)
+        continue
+    stdin = os.memfd_create("stdin")
+    os.write(stdin, job["input"].encode())
+    os.lseek(stdin, 0, 0)
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    t0 = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            mem = job["memory_mb"] << 20
+            resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+            cpu = int(job["time_s"]) + 1
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+            os.dup2(stdin, 0)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            sys.stdin = open(0, closefd=False)
+            sys.stdout = open(1, "w", closefd=False)
+            sys.stderr = open(2, "w", closefd=False)
+            exec(code, {"__name__": "__main__"})
+            status = 0
+        except SystemExit as e:
+            status = e.code if isinstance(e.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(status)
+    for fd in (stdin, out_w, err_w):
+        os.close(fd)
+    chunks, pending = {out_r: [], err_r: []}, [out_r, err_r]
+    deadline, timed_out = t0 + job["time_s"], False
+    while pending:
+        ready, _, _ = select.select(pending, [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            timed_out = True
+            os.kill(pid, signal.SIGKILL)
+            break
+        for fd in ready:
+            chunk = os.read(fd, 65536)
+            if chunk:
+                chunks[fd].append(chunk)
+            else:
+                pending.remove(fd)
+    os.close(out_r)
+    os.close(err_r)
+    output, stderr = b"".join(chunks[out_r]), b"".join(chunks[err_r])
+    _, wstatus = os.waitpid(pid, 0)
+    result = {"timeout": timed_out, "exit": os.waitstatus_to_exitcode(wstatus),
+              "duration": time.monotonic() - t0, "output": output.decode(errors="replace"),
+              "stderr": stderr[:1000].decode(errors="replace")}
+    data = json.dumps(result).encode()
+    os.write(1, struct.pack(">I", len(data)) + data)
+"""
 PROGRAM = "print(1)\n"
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -280,9 +377,11 @@ def _anonymous_mb(pid: int) -> float:
 class BareWorker:
     """Fork per program, nothing else: the floor every fork-based executor pays."""
 
-    def __init__(self, warm: bool) -> None:
+    def __init__(self, preload: str) -> None:
+        """`preload`: "plain" (nothing), "preamble" (the APPS preamble's modules) or "warm"
+        (the modules our worker holds: the preamble's and the harness's)."""
         self.proc = subprocess.Popen(
-            [sys.executable, "-S", "-s", "-B", "-c", BARE_WORKER, "warm" if warm else "plain", PREAMBLE],
+            [sys.executable, "-S", "-s", "-B", "-c", BARE_WORKER, preload, PREAMBLE],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         )  # fmt: skip
         self.cpu_pid = self.proc.pid
@@ -293,6 +392,34 @@ class BareWorker:
         self.proc.stdin.flush()
         (n,) = struct.unpack(">I", self.proc.stdout.read(4))
         assert self.proc.stdout.read(n) == b"1\n"
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+class BareJudge:
+    """Fork per program with a judge's minimum work and no isolation (BARE_JUDGE)."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-S", "-s", "-B", "-c", BARE_JUDGE, PREAMBLE],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        )  # fmt: skip
+        self.cpu_pid = self.proc.pid
+        self.test = StdioTest(input="", output="1\n")
+        limits = Limits()
+        job = {"program": PROGRAM, "input": self.test.input, "time_s": limits.time_s,
+               "memory_mb": limits.memory_mb}  # fmt: skip
+        self.message = json.dumps(job).encode()
+
+    def run(self) -> None:
+        self.proc.stdin.write(struct.pack(">I", len(self.message)) + self.message)
+        self.proc.stdin.flush()
+        (n,) = struct.unpack(">I", self.proc.stdout.read(4))
+        result = json.loads(self.proc.stdout.read(n))
+        assert not result["timeout"] and result["exit"] == 0
+        assert stdout_matches(result["output"], self.test.output)
 
     def close(self) -> None:
         self.proc.stdin.close()
@@ -329,8 +456,10 @@ class OurWorker:
 def isolation_costs(rounds: int, per_round: int) -> None:
     """(d) Per-program cost of each configuration, interleaved round by round."""
     configs = {
-        "bare fork (floor)": lambda: BareWorker(warm=False),
-        "bare fork, warm": lambda: BareWorker(warm=True),
+        "bare fork (floor)": lambda: BareWorker("plain"),
+        "bare fork, preamble": lambda: BareWorker("preamble"),
+        "bare fork, warm": lambda: BareWorker("warm"),
+        "bare judge, warm (no isol.)": BareJudge,
         "ours, full isolation": lambda: OurWorker(""),
         "  without seccomp": lambda: OurWorker("seccomp"),
         "  without landlock": lambda: OurWorker("landlock"),
@@ -361,16 +490,17 @@ def isolation_costs(rounds: int, per_round: int) -> None:
     n = rounds * per_round
     med = {name: statistics.median(v) for name, v in wall.items()}
     cpu_ms = {name: cpu[name] / n * 1000 for name in workers}
-    floor, warm = "bare fork (floor)", "bare fork, warm"
+    floor, warm, judge = "bare fork (floor)", "bare fork, warm", "bare judge, warm (no isol.)"
     print(f"\n== (d) isolation cost: mode {full.mode}, {rounds} rounds x {per_round} `print(1)`")
     print(f"in force: {', '.join(full.in_force)}")
     print("anonymous memory of the forking process: " + ", ".join(f"{n} {mb:.1f} MB" if mb == mb else f"{n} n/a (not readable as this user)" for n, mb in memory.items()))  # fmt: skip
-    print(f"{'configuration':30s} {'wall ms':>8s} {'/floor':>7s} {'/warm':>7s} {'cpu ms':>8s} {'/floor':>7s} {'/warm':>7s}")  # fmt: skip
+    refs = (floor, warm, judge)
+    head = "".join(f"{h:>7s}" for h in ("/floor", "/warm", "/judge"))
+    print(f"{'configuration':30s} {'wall ms':>8s}{head} {'cpu ms':>8s}{head}")
     for name in workers:
-        print(
-            f"{name:30s} {med[name]:8.3f} {med[name] / med[floor]:7.2f} {med[name] / med[warm]:7.2f}"
-            f" {cpu_ms[name]:8.3f} {cpu_ms[name] / cpu_ms[floor]:7.2f} {cpu_ms[name] / cpu_ms[warm]:7.2f}"
-        )  # fmt: skip
+        wall_ratios = "".join(f"{med[name] / med[r]:7.2f}" for r in refs)
+        cpu_ratios = "".join(f"{cpu_ms[name] / cpu_ms[r]:7.2f}" for r in refs)
+        print(f"{name:30s} {med[name]:8.3f}{wall_ratios} {cpu_ms[name]:8.3f}{cpu_ratios}")
     print("per-round wall ms (spread under load):")
     for name in workers:
         print(f"  {name:28s} " + " ".join(f"{x:6.2f}" for x in wall[name]))
@@ -393,7 +523,7 @@ def saturated(rounds: int, workers: int | None = None, per_worker: int = 300) ->
     by round. No core is idle, so the pool forks no spare: this is the per-program cost
     that decides how many programs a node judges per second."""
     workers = workers or os.cpu_count() or 2
-    bare = [BareWorker(warm=True) for _ in range(workers)]
+    bare = [BareWorker("warm") for _ in range(workers)]
     pool = WorkerPool(workers)
     job = Job(program=PROGRAM, tests=[StdioTest(input="", output="1\n")])
     drivers = {
