@@ -14,7 +14,8 @@ one child per program with no isolation at all (plain; with the APPS preamble's 
 loaded, the least any executor pays that gives programs those names; and "warm", with
 every module our worker holds), a "bare judge" (the least a Python judge does per program:
 the test's stdin, rlimits, stdout and stderr captured apart, a deadline, the exit status,
-a result message; no isolation at all: ours against it is the price of isolation), our
+a result message; no isolation at all), plain and warm (ours against the warm one is the
+price of isolation), our
 worker with full isolation, and our worker with one mechanism
 turned off at a time (the difference is that mechanism's cost); per program, the median
 wall time over interleaved rounds and the CPU time of driver + worker + children ("without
@@ -266,11 +267,13 @@ while True:
 # Ours does all of this too; the difference between the two is the cost of isolation.
 BARE_JUDGE = r"""
 import builtins, gc, json, os, resource, select, signal, struct, sys, time, traceback
-ns = {"__builtins__": builtins}
-exec(sys.argv[1], ns)
-for k, v in ns.items():
-    if not k.startswith("__"):
-        builtins.__dict__.setdefault(k, v)
+if sys.argv[1] == "warm":  # the preamble's names in builtins, and every module ours holds
+    ns = {"__builtins__": builtins}
+    exec(sys.argv[2], ns)
+    for k, v in ns.items():
+        if not k.startswith("__"):
+            builtins.__dict__.setdefault(k, v)
+    import ctypes, mmap, errno, fcntl, _socket
 gc.collect()
 gc.freeze()
 def read_exact(n):
@@ -401,9 +404,10 @@ class BareWorker:
 class BareJudge:
     """Fork per program with a judge's minimum work and no isolation (BARE_JUDGE)."""
 
-    def __init__(self) -> None:
+    def __init__(self, preload: str) -> None:
+        """`preload`: "plain" (the judge's own modules only) or "warm" (as ours)."""
         self.proc = subprocess.Popen(
-            [sys.executable, "-S", "-s", "-B", "-c", BARE_JUDGE, PREAMBLE],
+            [sys.executable, "-S", "-s", "-B", "-c", BARE_JUDGE, preload, PREAMBLE],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         )  # fmt: skip
         self.cpu_pid = self.proc.pid
@@ -459,7 +463,8 @@ def isolation_costs(rounds: int, per_round: int) -> None:
         "bare fork (floor)": lambda: BareWorker("plain"),
         "bare fork, preamble": lambda: BareWorker("preamble"),
         "bare fork, warm": lambda: BareWorker("warm"),
-        "bare judge, warm (no isol.)": BareJudge,
+        "bare judge, plain (no isol.)": lambda: BareJudge("plain"),
+        "bare judge, warm (no isol.)": lambda: BareJudge("warm"),
         "ours, full isolation": lambda: OurWorker(""),
         "  without seccomp": lambda: OurWorker("seccomp"),
         "  without landlock": lambda: OurWorker("landlock"),
@@ -518,16 +523,19 @@ def isolation_costs(rounds: int, per_round: int) -> None:
 
 
 def saturated(rounds: int, workers: int | None = None, per_worker: int = 300) -> None:
-    """(e) Throughput with every core busy: `workers` bare warm workers against one pool of
-    ours with `workers` workers (full isolation), each driven by a thread, interleaved round
+    """(e) Throughput with every core busy: `workers` bare warm workers and `workers` bare
+    judges against one pool of ours with `workers` workers (full isolation), each driven by
+    a thread, interleaved round
     by round. No core is idle, so the pool forks no spare: this is the per-program cost
     that decides how many programs a node judges per second."""
     workers = workers or os.cpu_count() or 2
     bare = [BareWorker("warm") for _ in range(workers)]
+    judges = [BareJudge("warm") for _ in range(workers)]
     pool = WorkerPool(workers)
     job = Job(program=PROGRAM, tests=[StdioTest(input="", output="1\n")])
     drivers = {
         "bare fork, warm": [lambda w=w: w.run() for w in bare],
+        "bare judge, warm (no isol.)": [lambda w=w: w.run() for w in judges],
         "ours, full isolation": [lambda: pool.run(job) for _ in range(workers)],
     }
     rates: dict[str, list[float]] = {name: [] for name in drivers}
@@ -538,25 +546,25 @@ def saturated(rounds: int, workers: int | None = None, per_worker: int = 300) ->
 
     try:
         with ThreadPoolExecutor(workers) as ex:
-            list(ex.map(lambda run: [run() for _ in range(20)], drivers["ours, full isolation"]))
+            for runs in drivers.values():  # warm up
+                list(ex.map(lambda run: [run() for _ in range(20)], runs))
             for _ in range(rounds):
                 for name, runs in drivers.items():
                     t0 = time.perf_counter()
                     list(ex.map(drive, runs))
                     rates[name].append(workers * per_worker / (time.perf_counter() - t0))
     finally:
-        for w in bare:
+        for w in (*bare, *judges):
             w.close()
         pool.close()
     med = {name: statistics.median(r) for name, r in rates.items()}
-    base = med["bare fork, warm"]
+    base, judge = med["bare fork, warm"], med["bare judge, warm (no isol.)"]
     print(
         f"\n== (e) saturated: {workers} workers in parallel, {rounds} rounds x {per_worker} `print(1)` each"
     )
+    print(f"{'':30s} {'programs/s':>10s}  time per program: /warm /judge")
     for name in drivers:
-        print(
-            f"{name:30s} {med[name]:8.0f} programs/s  {base / med[name]:5.2f}x the time per program"
-        )
+        print(f"{name:30s} {med[name]:10.0f}  {base / med[name]:21.2f} {judge / med[name]:6.2f}")
 
 
 def harness_parts(n: int = 2000) -> None:
