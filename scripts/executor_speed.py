@@ -217,29 +217,42 @@ def fixed_costs(n_programs: int = 300) -> None:
 
 
 # --------------------------------------------------------------------------- (d) isolation
-BARE_WORKER = r"""
-import os, struct, sys
+# The start of both bare workers: preload (argv[1]: "plain" nothing, "preamble" the APPS
+# preamble's names in builtins, "warm" those and every module our worker holds besides),
+# then read length-prefixed messages from stdin.
+BARE_START = r"""
+import builtins, gc, os, struct, sys
 if sys.argv[1] != "plain":
-    exec(sys.argv[2])
-    import gc
+    ns = {"__builtins__": builtins}
+    exec(sys.argv[2], ns)
+    for k, v in ns.items():
+        if not k.startswith("__"):
+            builtins.__dict__.setdefault(k, v)
     if sys.argv[1] == "warm":
         import json, ctypes, select, signal, resource, mmap, errno, fcntl, _socket
-    gc.collect()
-    gc.freeze()
-def read_exact(n):
-    b = b""
-    while len(b) < n:
-        c = os.read(0, n - len(b))
-        if not c:
-            raise EOFError
-        b += c
-    return b
-while True:
-    try:
-        (n,) = struct.unpack(">I", read_exact(4))
-    except EOFError:
-        break
-    code = compile(read_exact(n).decode(), "<program>", "exec")
+gc.collect()
+gc.freeze()
+def messages():
+    def read_exact(n):
+        b = b""
+        while len(b) < n:
+            c = os.read(0, n - len(b))
+            if not c:
+                raise EOFError
+            b += c
+        return b
+    while True:
+        try:
+            (n,) = struct.unpack(">I", read_exact(4))
+            yield read_exact(n)
+        except EOFError:
+            return
+"""
+BARE_WORKER = (
+    BARE_START
+    + r"""
+for body in messages():
+    code = compile(body.decode(), "<program>", "exec")
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -260,36 +273,18 @@ while True:
     os.waitpid(pid, 0)
     os.write(1, struct.pack(">I", len(out)) + out)
 """
+)
 
 # The least any Python fork-per-program *judge* does per program, with no isolation at all:
 # a job message in, the test's stdin, memory and CPU rlimits, stdout and stderr captured
 # apart, a wall-clock deadline, the exit status, a result message out (the driver compares).
 # Ours does all of this too; the difference between the two is the cost of isolation.
-BARE_JUDGE = r"""
-import builtins, gc, json, os, resource, select, signal, struct, sys, time, traceback
-if sys.argv[1] == "warm":  # the preamble's names in builtins, and every module ours holds
-    ns = {"__builtins__": builtins}
-    exec(sys.argv[2], ns)
-    for k, v in ns.items():
-        if not k.startswith("__"):
-            builtins.__dict__.setdefault(k, v)
-    import ctypes, mmap, errno, fcntl, _socket
-gc.collect()
-gc.freeze()
-def read_exact(n):
-    b = b""
-    while len(b) < n:
-        c = os.read(0, n - len(b))
-        if not c:
-            raise EOFError
-        b += c
-    return b
-while True:
-    try:
-        (n,) = struct.unpack(">I", read_exact(4))
-    except EOFError:
-        break
-    job = json.loads(read_exact(n))
+BARE_JUDGE = (
+    "import json, resource, select, signal, time, traceback\n"
+    + BARE_START
+    + r"""
+for body in messages():
+    job = json.loads(body)
     try:  # here, not in the child: a compile in a fresh child costs more than the program
         code = compile(job["program"], "<program>", "exec")
     except (SyntaxError, ValueError) as e:
@@ -353,6 +348,7 @@ while True:
     data = json.dumps(result).encode()
     os.write(1, struct.pack(">I", len(data)) + data)
 """
+)
 PROGRAM = "print(1)\n"
 TICK = os.sysconf("SC_CLK_TCK")
 
