@@ -125,11 +125,13 @@ def build(base: Path) -> dict[str, Path]:
     return {"python": venv / "bin" / "python", "src": src, "home": home, "venv": venv}
 
 
-def command(env: dict[str, Path], *args: str) -> list[str]:
-    """`args` run by the venv's python as NONROOT_UID, with that uid's home and no caps."""
+def command(env: dict[str, Path], *args: str, extra_env: dict[str, str] | None = None) -> list[str]:
+    """`args` run by the venv's python as NONROOT_UID, with that uid's home and no caps
+    (and an environment of only these variables and `extra_env`)."""
+    extra = [f"{k}={v}" for k, v in (extra_env or {}).items()]
     return [
         "setpriv", f"--reuid={NONROOT_UID}", f"--regid={NONROOT_UID}", "--clear-groups",
         "--inh-caps=-all", "--bounding-set=-all", "--",
         "env", "-i", f"HOME={env['home']}", "PATH=/usr/bin:/bin", "USER=appsplus-test",
-        "LANG=C.UTF-8", str(env["python"]), *args,
+        "LANG=C.UTF-8", *extra, str(env["python"]), *args,
     ]  # fmt: skip
