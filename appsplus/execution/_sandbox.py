@@ -103,7 +103,7 @@ from builtins import (  # noqa: E402, UP029
     type,
 )
 
-_libc = ctypes.CDLL(None, use_errno=True)
+_libc = _confine.libc  # one handle on the C library for the worker
 _real_exit = os._exit
 
 
