@@ -355,7 +355,7 @@ def sample(cfg: CodeRLConfig, records: list | None = None) -> Path:
     from accelerate import Accelerator
     from transformers import AutoTokenizer
 
-    from appsplus.execution import open_executor
+    from appsplus.execution import open_executor, usable_cpus
     from trainers.config import save_config
     from trainers.data import load_records
     from trainers.model import generate, load_lm, seed_everything
@@ -384,7 +384,7 @@ def sample(cfg: CodeRLConfig, records: list | None = None) -> Path:
     if mine:
         tokenizer = AutoTokenizer.from_pretrained(cfg.tokenizer or cfg.model)
         lm = load_lm(cfg.model, cfg.dtype).to(accelerator.device).eval()
-        workers = cfg.execution_workers or max(1, (os.cpu_count() or 1) // world)
+        workers = cfg.execution_workers or max(1, usable_cpus() // world)
         common = (cfg.max_new_tokens, cfg.max_prompt_tokens)
         with open_executor(cfg.executor, workers) as pool:
             for start in range(0, len(mine), cfg.problems_per_batch):

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import time
 from pathlib import Path
@@ -165,7 +164,7 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
     from transformers import AutoTokenizer
 
     from appsplus.curriculum import CurriculumState
-    from appsplus.execution import open_executor
+    from appsplus.execution import open_executor, usable_cpus
     from trainers.common import masked_gae, masked_mean, masked_whiten
     from trainers.config import save_config
     from trainers.data import completion_offsets, load_records, stages_of
@@ -210,9 +209,7 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
         curriculum, start, samples_seen = restore_checkpoint(ckpt, policy, optimizer, rank)
     policy, optimizer = accelerator.prepare(policy, optimizer)
     unwrapped = accelerator.unwrap_model(policy)
-    pool = open_executor(
-        cfg.executor, cfg.execution_workers or max(1, (os.cpu_count() or 1) // world)
-    )
+    pool = open_executor(cfg.executor, cfg.execution_workers or max(1, usable_cpus() // world))
 
     metrics_path = out / "metrics.jsonl"
     if accelerator.is_main_process:  # a resumed run drops the lines after its checkpoint

@@ -37,6 +37,7 @@ from appsplus.execution.pool import (
     default_pool,
     run_many,
     run_tests,
+    usable_cpus,
 )
 from appsplus.execution.preamble import PREAMBLE, preamble_names
 
@@ -67,5 +68,6 @@ __all__ = [
     "run_tests",
     "stdout_matches",
     "tests_from_apps",
+    "usable_cpus",
     "values_match",
 ]

@@ -53,8 +53,17 @@ PREVIEW_CHARS = 2000
 _STARTUP_TIMEOUT_S = 30.0
 # No site hooks (slow, and they run user code); -P (3.11+) keeps the script's folder off
 # sys.path. Not -I/-E: PYTHONHASHSEED=0 must reach the worker for reproducible runs.
-_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 _FLAGS = ["-S", "-s", "-B"] + (["-P"] if sys.version_info >= (3, 11) else [])
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity: what Slurm, taskset or a container
+    grants), not all of the machine's."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 # Runs _sandbox.py as __main__ from its cached bytecode (written by `_cache_bytecode`).
 _BOOTSTRAP = (
     "import sys, __main__\n"
@@ -343,7 +352,7 @@ class WorkerPool:
     def __init__(self, size: int | None = None, allow_unisolated: bool | None = None) -> None:
         """`allow_unisolated`: run untrusted code where full isolation is impossible (None:
         the APPSPLUS_ALLOW_UNISOLATED environment variable decides; see `policy`)."""
-        self.size = max(1, size or os.cpu_count() or 1)
+        self.size = max(1, size or usable_cpus())
         self.allow_unisolated = allow_unisolated
         self._idle: dict[int, SimpleQueue[Worker]] = {0: SimpleQueue()}  # by hash seed
         self._slots = threading.BoundedSemaphore(self.size)
@@ -351,13 +360,14 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._closed = False
         self._busy = 0  # jobs running now
+        self._cpus = usable_cpus()
 
     def run(self, job: Job) -> ExecutionResult:
         with self._slots:
             worker = self._take(job.hash_seed)
             with self._lock:
                 self._busy += 1
-                spare = self._busy < _CPUS  # a core is idle: fork ahead to hide the latency
+                spare = self._busy < self._cpus  # a core is idle: fork ahead to hide the latency
             try:
                 result = worker.run(job, spare=spare)
             except BaseException:  # the worker's state is unknown: never reuse it

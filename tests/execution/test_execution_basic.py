@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -714,3 +717,21 @@ def test_the_worker_holds_no_module_only_rare_programs_need(pool):
     )
     result = run_tests(program, [stdio("", "[]\nModule AF_INET\n")], pool=pool)
     assert result.passed, result.tests[0]
+
+
+def test_default_pool_size_follows_the_cpus_this_process_may_use():
+    """On a Slurm node or under taskset a job gets some of the machine's cores: the default
+    pool (and the trainers' executors) size to those, not to the machine."""
+    if not hasattr(os, "sched_setaffinity"):
+        pytest.skip("no CPU affinity on this platform")
+    script = (
+        "import os\n"
+        "from appsplus.execution import WorkerPool, usable_cpus\n"
+        "os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})\n"
+        "print(usable_cpus(), WorkerPool().size, WorkerPool(3).size)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["1", "1", "3"]
