@@ -221,7 +221,10 @@ def _counts_table(manifest, title: str):
     "(other files are left alone).",
 )
 @click.option(
-    "--workers", type=POSITIVE, default=None, help="Sandbox workers [default: CPU count]."
+    "--workers",
+    type=POSITIVE,
+    default=None,
+    help="Sandbox workers [default: the CPUs this process may use].",
 )
 @executor_option
 @allow_unisolated_option
@@ -609,7 +612,10 @@ def export_command(
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", type=int, default=8080, show_default=True, help="Port to bind.")
 @click.option(
-    "--workers", type=click.IntRange(min=1), default=None, help="Sandbox workers [default: CPUs]."
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Sandbox workers [default: the CPUs this process may use].",
 )
 @executor_option
 @allow_unisolated_option

@@ -256,7 +256,11 @@ def run_folder_option(help: str):
 
 
 eval_options = _options(
-    click.option("--workers", type=click.IntRange(min=1), help="Sandbox workers (default: CPUs)."),
+    click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        help="Sandbox workers (default: the CPUs this process may use).",
+    ),
     executor_option,
     click.option(
         "--all-tests",
