@@ -1,6 +1,6 @@
 """`python -m appsplus`: the `appsplus` command line."""
 
-from appsplus.cli import main
+from appsplus.cli.app import main
 
 if __name__ == "__main__":
     main()

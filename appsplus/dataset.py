@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from appsplus.manifest import (
+from appsplus.curate.manifest import (
     CARD_FILE,
     DATA_FILES,
     MANIFEST_FILE,
@@ -140,7 +140,7 @@ def load(
 
     `exclude_flags` (e.g. ["weak_tests", "needs_checker"]) drops records carrying any of
     those quality flags; `min_mutation_score` keeps only records scored at least that high
-    (see `appsplus.quality.report.record_filter`).
+    (see `appsplus.quality.models.record_filter`).
 
     With `runtimes`, the measured `reference_runtimes_s` and `time_limit_s` of
     runtimes.parquet are added as columns (None where a record has none, or where the
@@ -187,7 +187,7 @@ def load(
             if errors:
                 raise RowError(files[split], errors)
     if exclude_flags or min_mutation_score is not None:
-        from appsplus.quality.report import record_filter
+        from appsplus.quality.models import record_filter
 
         try:
             keep = record_filter(exclude_flags, min_mutation_score)

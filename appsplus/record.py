@@ -26,9 +26,9 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from appsplus.curriculum.spans import Span
 from appsplus.quality.models import Quality
 from appsplus.schema import Difficulty, Split, StrictModel, TestItem
-from appsplus.spans import Span
 
 CONTENT_FIELDS: tuple[str, ...] = (
     "problem_id",

@@ -8,10 +8,10 @@ For every seed: a tiny Llama model and BPE tokenizer built locally (tokenizer tr
 train split's prompts and solutions), an SFT warm start on the train split's canonical
 solutions, and from that same start, each at the same number of samples and gradient steps:
 
-- StepCoder family (`trainers.stepcoder`): vanilla PPO (no CCCS, no FGO), StepCoder (both),
+- StepCoder family (`appsplus.trainers.stepcoder`): vanilla PPO (no CCCS, no FGO), StepCoder (both),
   w/o CCCS (FGO only), w/o FGO (CCCS only): `iterations x prompts` samples, `iterations x
   ppo_epochs x prompts / minibatch` steps each;
-- CodeRL family (`trainers.coderl`): `samples_per_problem` programs per train problem (the
+- CodeRL family (`appsplus.trainers.coderl`): `samples_per_problem` programs per train problem (the
   same sample budget as a PPO run by default) plus the greedy baseline, a critic, then the
   actor (pg and ce steps alternating), CE only (the same number of steps, all ce) and CE
   only with CodeRL's number of ce steps (what the pg steps add to the ce steps they
@@ -160,7 +160,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 # --------------------------------------------------------------------------- stages
 def build_data(args: argparse.Namespace, out: Path) -> Path:
     """The synthetic dataset, built and verified like any source (kept if already built)."""
-    from appsplus.build import BuildConfig, build
+    from appsplus.curate.pipeline import BuildConfig, build
 
     data = out / "data"
     spec = f"synthetic:{args.data_seed}:{args.train_per_tier}:{args.test_per_tier}"
@@ -185,8 +185,8 @@ def evaluate(model: Path, records: list, args: argparse.Namespace, pool) -> dict
     import torch
     from transformers import AutoTokenizer
 
-    from trainers.model import generate, load_lm
-    from trainers.rewards import compute_rewards
+    from appsplus.trainers.judge import compute_rewards
+    from appsplus.trainers.model import generate, load_lm
 
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(model)
@@ -208,8 +208,8 @@ def evaluate(model: Path, records: list, args: argparse.Namespace, pool) -> dict
 def warm_start(seed: int, args: argparse.Namespace, data: Path, train: list, folder: Path) -> Path:
     """A tiny model (tokenizer trained on the train split's prompts and solutions) and its
     SFT warm start on the train split; returns the SFT model folder."""
-    from trainers import sft
-    from trainers.model import build_tiny
+    from appsplus.trainers import sft
+    from appsplus.trainers.model import build_tiny
 
     corpus = [r.prompt() for r in train] + [r.canonical_solution for r in train]
     tiny = build_tiny(folder / "tiny", corpus, args.vocab, args.hidden, args.layers, seed=seed)
@@ -230,7 +230,7 @@ def warm_start(seed: int, args: argparse.Namespace, data: Path, train: list, fol
 
 def run_seed(seed: int, args: argparse.Namespace, data: Path, records: dict, pool) -> dict:
     """Every method of one seed: per-method, per-split problem passes and the CodeRL report."""
-    from trainers import coderl, stepcoder
+    from appsplus.trainers import coderl, stepcoder
 
     folder = Path(args.out) / f"seed-{seed}"
     done = folder / "results.json"
@@ -521,8 +521,8 @@ def main(argv: list[str] | None = None) -> None:
     import torch
 
     from appsplus.execution import WorkerPool
-    from appsplus.synthetic import SyntheticSpec, tiers_by_problem_id
-    from trainers.data import load_records
+    from appsplus.sources.synthetic import SyntheticSpec, tiers_by_problem_id
+    from appsplus.trainers.data import load_records
 
     torch.set_num_threads(args.threads)
     data = build_data(args, out)

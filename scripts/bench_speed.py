@@ -4,7 +4,7 @@
                                      [--naive-problems 30] [--dataset BUILD_DIR]
 
 Problems: the real StepCoder APPS+ sample (../shared/data/apps-plus), built into APPS+
-with `appsplus.build` (StepCoder reader -> normalize -> verify), or `--dataset` a build.
+with `appsplus.curate.pipeline` (StepCoder reader -> normalize -> verify), or `--dataset` a build.
 Samples per problem (each program distinct, so nothing is deduplicated): 13-14 canonical
 solutions, 3 wrong answers, 2 runtime errors, 1 syntax error and, on every
 `--hang-every`-th problem, 1 infinite loop; every one wrapped in a chat-style answer
@@ -13,7 +13,7 @@ max(0.5 s, 2 x the slowest reference runtime) per test.
 
 Generation is a replay backend that returns those answers instantly: its time is the
 harness's own (code extraction, program assembly, samples.jsonl). Execution runs through
-`benchmarks.evaluate` (run_many, stop on first failure, results.jsonl). The naive
+`appsplus.bench.execute` (run_many, stop on first failure, results.jsonl). The naive
 evaluator runs one fresh `python prog.py` subprocess per test (stopping at the first
 failure too; call-based tests through a small driver) on all samples of
 `--naive-problems` problems drawn at random (seeded), once as `python` and once as `python -S` (no
@@ -35,11 +35,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from appsplus.bench.backends import Backend, Completion, Request, SamplingParams
+from appsplus.bench.execute import evaluate_samples
+from appsplus.bench.files import BenchProblem, ModelInfo, RunConfig, Sample, Sampling, SuiteInfo
+from appsplus.bench.generate import generate_samples
 from appsplus.execution import stdout_matches, values_match
-from benchmarks.backends import Backend, Completion, Request, SamplingParams
-from benchmarks.evaluate import evaluate_samples
-from benchmarks.generate import generate_samples
-from benchmarks.schema import BenchProblem, ModelInfo, RunConfig, Sample, Sampling, SuiteInfo
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 STEPCODER = SHARED / "apps-plus" / "stepcoder_apps_plus_sample.json"
@@ -50,12 +50,12 @@ STEPCODER = SHARED / "apps-plus" / "stepcoder_apps_plus_sample.json"
 
 def load_problems(dataset: Path | None, n: int, workdir: Path) -> tuple[list[BenchProblem], str]:
     """n APPS+ problems (a build folder, or the StepCoder sample built here) with short limits."""
-    from benchmarks.suites.apps import apps_problem, manifest_hash, read_records
+    from appsplus.bench.suites.apps import apps_problem, manifest_hash, read_records
 
     if dataset is None:
         if not STEPCODER.is_file():
             sys.exit(f"no {STEPCODER}: pass --dataset BUILD_DIR (an `appsplus build` output)")
-        from appsplus.build import BuildConfig, build
+        from appsplus.curate.pipeline import BuildConfig, build
 
         dataset = workdir / "apps-plus"
         t0 = time.perf_counter()
@@ -256,8 +256,8 @@ def main() -> None:
         print("mix: " + ", ".join(f"{k} {v}" for k, v in sorted(mix_counts.items())))
         print(f"load average: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} CPUs")
 
+        from appsplus.bench.run import RunFolder, evaluate, make_report
         from appsplus.extract import EXTRACTION_VERSION
-        from benchmarks.run import RunFolder, evaluate, make_report
 
         folder = RunFolder(work / "run")
         sampling = Sampling(

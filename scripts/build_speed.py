@@ -41,9 +41,9 @@ def _cpu(usage: resource.struct_rusage) -> float:
 
 def child(source: str, out: str, workers: int, time_limit: float) -> None:
     """Run one build in this process and print its figures as one JSON line."""
-    from appsplus.build import BuildConfig, build
+    from appsplus.curate.pipeline import BuildConfig, build
+    from appsplus.curate.verify import VerifyConfig
     from appsplus.execution import Limits
-    from appsplus.verify import VerifyConfig
 
     config = BuildConfig(source=source, verify=VerifyConfig(limits=Limits(time_s=time_limit)))
     started = time.monotonic()

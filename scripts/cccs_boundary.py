@@ -1,6 +1,6 @@
 """Where should a CCCS prompt end? Greedy pass rate of a model's curriculum subtasks (every
 stage but full generation) with the prompt ending after the prefix's last newline (the
-curriculum's raw prefix) or before it (`trainers.data.stages_of`: the completion starts
+curriculum's raw prefix) or before it (`appsplus.trainers.data.stages_of`: the completion starts
 with the newline and the indentation). A developer script; it prints measured counts.
 
     python scripts/cccs_boundary.py --model OUT/seed-0/sft/model --data OUT/data
@@ -27,11 +27,11 @@ def main(argv: list[str] | None = None) -> None:
     import torch
     from transformers import AutoTokenizer
 
-    from appsplus.curriculum import subtasks_for
+    from appsplus.curriculum.subtasks import subtasks_for
     from appsplus.execution import WorkerPool
-    from trainers.data import load_records
-    from trainers.model import generate, load_lm
-    from trainers.rewards import compute_rewards
+    from appsplus.trainers.data import load_records
+    from appsplus.trainers.judge import compute_rewards
+    from appsplus.trainers.model import generate, load_lm
 
     torch.set_num_threads(1)
     tokenizer = AutoTokenizer.from_pretrained(args.model)

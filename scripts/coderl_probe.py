@@ -35,9 +35,9 @@ def main(argv: list[str] | None = None) -> None:
     import torch
 
     from appsplus.execution import WorkerPool
-    from appsplus.synthetic import SyntheticSpec, tiers_by_problem_id
-    from trainers import coderl
-    from trainers.data import load_records
+    from appsplus.sources.synthetic import SyntheticSpec, tiers_by_problem_id
+    from appsplus.trainers import coderl
+    from appsplus.trainers.data import load_records
 
     torch.set_num_threads(args.threads)
     out = Path(args.out)

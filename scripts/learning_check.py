@@ -6,14 +6,14 @@
 Steps, each a subprocess running a trainer's own command line (so this script imports
 neither torch nor `trainers`: benchmarks never import trainers):
 
-1. build a tiny random Llama model and a BPE tokenizer locally (`python -m trainers.model tiny`);
-2. SFT-warm it on the canonical solution of every sample problem (`python -m trainers.sft`;
+1. build a tiny random Llama model and a BPE tokenizer locally (`python -m appsplus.trainers.model tiny`);
+2. SFT-warm it on the canonical solution of every sample problem (`python -m appsplus.trainers.sft`;
    coderl: on all the solutions, which its actor's cross-entropy steps train on);
-3. measure the pass rate per curriculum stage (`python -m trainers.evaluate`): "before";
+3. measure the pass rate per curriculum stage (`python -m appsplus.trainers.stage_eval`): "before";
 4. train each variant of the algorithm from the same SFT model with the same seed and
    measure its final checkpoint: "after".
    - stepcoder: StepCoder, and vanilla PPO (`--no-cccs --no-fgo`);
-   - coderl (`python -m trainers.coderl`): sample and label programs of the SFT model, train
+   - coderl (`python -m appsplus.trainers.coderl`): sample and label programs of the SFT model, train
      the critic, then the actor (critic-weighted policy gradient alternated with
      ground-truth cross-entropy), and as an ablation an actor with as many steps, all
      cross-entropy (`pg_steps=0`): does the policy gradient add anything beyond more CE?
@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from benchmarks.critic import OUTCOMES
+from appsplus.bench.critic import OUTCOMES
 
 
 @dataclass
@@ -89,7 +89,7 @@ class Check:
         report = self.out / f"eval_{label.replace(' ', '_')}.json"
         self.run(
             f"eval {label}",
-            "trainers.evaluate",
+            "appsplus.trainers.stage_eval",
             "--model",
             str(model),
             *self.common(),
@@ -110,7 +110,7 @@ def prepare(check: Check, all_solutions: bool) -> Path:
     tiny = check.out / "tiny"
     check.run(
         "tiny model",
-        "trainers.model",
+        "appsplus.trainers.model",
         "tiny",
         "--out",
         str(tiny),
@@ -126,7 +126,7 @@ def prepare(check: Check, all_solutions: bool) -> Path:
     sft = check.out / "sft"
     check.run(
         "sft",
-        "trainers.sft",
+        "appsplus.trainers.sft",
         "--set",
         f"model={tiny}",
         "--set",
@@ -159,7 +159,7 @@ def check_stepcoder(check: Check, start: Path) -> None:
         out = check.out / label.replace(" ", "_")
         check.run(
             f"train {label}",
-            "trainers.stepcoder",
+            "appsplus.trainers.stepcoder",
             *flags,
             *check.common(),
             "--set",
@@ -222,7 +222,7 @@ def check_coderl(check: Check, start: Path) -> None:
 
     def coderl(name: str, command: str, *settings: str) -> None:
         sets = [x for kv in (f"model={start}", f"seed={a.seed}", *settings) for x in ("--set", kv)]
-        check.run(name, "trainers.coderl", command, *check.common(), *sets)
+        check.run(name, "appsplus.trainers.coderl", command, *check.common(), *sets)
 
     coderl(
         "sample",

@@ -34,7 +34,7 @@ def benchmarks() -> list[str]:
 
 
 def run(source: str, out: Path, quality, workers: int, limit: int | None) -> dict:
-    from appsplus.build import BuildConfig, build
+    from appsplus.curate.pipeline import BuildConfig, build
 
     config = BuildConfig(source=source, limit=limit, quality=quality)
     started = time.monotonic()

@@ -34,7 +34,7 @@ def start(workers: int) -> tuple[subprocess.Popen, str]:
     import requests
 
     port = free_port()
-    command = [sys.executable, "-c", "from appsplus.cli import main; main()", "serve"]
+    command = [sys.executable, "-c", "from appsplus.cli.app import main; main()", "serve"]
     command += ["--port", str(port), "--workers", str(workers), "--max-pending", "100000"]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

@@ -302,11 +302,11 @@ TINY_CORPUS = ["def f(x):\n    return x + 1\n", "n = int(input())\nprint(n * 2)\
 
 
 def make_tiny_model(root: Path, chat_template: str | None = None) -> Path:
-    """A 2-layer random Llama + byte-level BPE tokenizer, built by `trainers.model.build_tiny`."""
+    """A 2-layer random Llama + byte-level BPE tokenizer, built by `appsplus.trainers.model.build_tiny`."""
     torch = pytest.importorskip("torch")
     pytest.importorskip("transformers")
     pytest.importorskip("tokenizers")
-    from trainers.model import build_tiny
+    from appsplus.trainers.model import build_tiny
 
     torch.set_num_threads(1)  # tiny matrices: threads only add contention on 2 cores
     return build_tiny(

@@ -18,12 +18,8 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from appsplus.execution.models import ExecutionResult, Isolation
+from appsplus.execution.models import ExecutionResult, ExecutorSpecError, Isolation
 from appsplus.execution.pool import Job, WorkerPool
-
-
-class ExecutorSpecError(ValueError):
-    """A spec that names no backend, a backend whose extra is missing, or one not reachable."""
 
 
 @runtime_checkable

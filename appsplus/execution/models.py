@@ -12,6 +12,10 @@ class SandboxError(RuntimeError):
     """The sandbox itself failed (never a property of the program under test)."""
 
 
+class ExecutorSpecError(ValueError):
+    """A spec that names no backend, a backend whose extra is missing, or one not reachable."""
+
+
 class Verdict(str, Enum):
     """Outcome of one test. The one verdict enum of the project."""
 

@@ -30,8 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from appsplus.execution.backends import ExecutorSpecError
-from appsplus.execution.models import ExecutionResult, Isolation, SandboxError
+from appsplus.execution.models import ExecutionResult, ExecutorSpecError, Isolation, SandboxError
 from appsplus.execution.pool import Job, WorkerPool
 
 log = logging.getLogger(__name__)

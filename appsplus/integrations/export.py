@@ -15,7 +15,7 @@ hash, the row counts and the sha256 of every file written):
 
 Prompts come from `appsplus.prompts.build_prompt` (a chat prompt is one user message with
 that text, as `bench` sends it). With `curriculum`, every record gives its StepCoder
-subtasks (`appsplus.curriculum.subtasks_for`): the prompt ends with the given prefix and
+subtasks (`appsplus.curriculum.subtasks.subtasks_for`): the prompt ends with the given prefix and
 the reward judges prefix + completion.
 """
 
@@ -79,7 +79,7 @@ def _units(row: dict[str, Any], curriculum: bool) -> Iterator[dict[str, Any]]:
         text = build_prompt(row["question"], row.get("starter_code") or "", row["kind"])
         yield {**base, "text": text, "prefix": "", "subtask_id": None, "stage": None}
         return
-    from appsplus.curriculum import subtasks_for
+    from appsplus.curriculum.subtasks import subtasks_for
 
     for sub in subtasks_for(row):
         yield {
@@ -172,8 +172,8 @@ def export_dataset(
     overwrite: bool = False,
 ) -> ExportManifest:
     """Write DATASET's splits in `fmt` to OUT and return the manifest (see the module docstring)."""
+    from appsplus.curate.manifest import dataset_hash
     from appsplus.dataset import DatasetError, load
-    from appsplus.manifest import dataset_hash
 
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")

@@ -1,6 +1,6 @@
 """APPS+ quality steps: duplicates, decontamination, test strength, augmentation, flags.
 
-The build runs them (see `appsplus.build`); each is a filter with a rejection reason or a
+The build runs them (see `appsplus.curate.pipeline`); each is a filter with a rejection reason or a
 measurement stored in the record's `quality` column, with counts in the manifest.
 
     from appsplus.quality import QualityConfig, Quality     # (appsplus.quality.models)

@@ -33,12 +33,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from appsplus.execution import CallTest, ExecutionResult, Job, StdioTest, Verdict
-from appsplus.quality import checks
-from appsplus.quality.inputs import generate_inputs
-from appsplus.quality.models import GeneratedTest, Quality, QualityConfig
-from appsplus.quality.mutate import mutants
-from appsplus.verify import (
+from appsplus.curate.verify import (
     Runner,
     Verified,
     VerifyConfig,
@@ -47,6 +42,11 @@ from appsplus.verify import (
     _value,
     time_limit_for,
 )
+from appsplus.execution import CallTest, ExecutionResult, Job, StdioTest, Verdict
+from appsplus.quality import checks
+from appsplus.quality.inputs import generate_inputs
+from appsplus.quality.models import GeneratedTest, Quality, QualityConfig
+from appsplus.quality.mutate import mutants
 
 MIN_PROBES = 3
 CAPTURE = "\x00appsplus-capture\x00"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -94,3 +95,30 @@ class QualityConfig(BaseModel):
     def measures(self) -> bool:
         """Whether any step needs the per-problem executions (mutants, probes, reruns)."""
         return self.mutation or self.augment_tests > 0 or self.nondeterminism
+
+
+def record_filter(
+    exclude_flags: Iterable[str] = (), min_mutation_score: float | None = None
+) -> Callable[[dict[str, Any]], bool]:
+    """A row predicate for `datasets.Dataset.filter` over the `quality` JSON column.
+
+    Records without quality data pass the flag test; with `min_mutation_score`, only
+    records with a score at least that high pass.
+    """
+    unknown = set(exclude_flags) - set(FLAGS)
+    if unknown:
+        raise ValueError(f"unknown flag(s) {sorted(unknown)}; known: {', '.join(FLAGS)}")
+    excluded = set(exclude_flags)
+
+    def keep(row: dict[str, Any]) -> bool:
+        raw = row.get("quality")
+        q = Quality.model_validate_json(raw) if isinstance(raw, str) else None
+        if q is None:
+            return min_mutation_score is None
+        if excluded & set(q.flags):
+            return False
+        if min_mutation_score is not None:
+            return q.mutation_score is not None and q.mutation_score >= min_mutation_score
+        return True
+
+    return keep

@@ -7,12 +7,13 @@ keep = record_filter(exclude_flags=["weak_tests"], min_mutation_score=0.5)
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from appsplus.dataset import DatasetError, data_files, iter_rows, stats
 from appsplus.quality.models import FLAGS, Quality, QualityConfig
 
 BINS = 10
@@ -158,40 +159,11 @@ def card_section(summary: QualitySummary) -> str:
     return "\n".join(lines) + "\n"
 
 
-def record_filter(
-    exclude_flags: Iterable[str] = (), min_mutation_score: float | None = None
-) -> Callable[[dict[str, Any]], bool]:
-    """A row predicate for `datasets.Dataset.filter` over the `quality` JSON column.
-
-    Records without quality data pass the flag test; with `min_mutation_score`, only
-    records with a score at least that high pass.
-    """
-    unknown = set(exclude_flags) - set(FLAGS)
-    if unknown:
-        raise ValueError(f"unknown flag(s) {sorted(unknown)}; known: {', '.join(FLAGS)}")
-    excluded = set(exclude_flags)
-
-    def keep(row: dict[str, Any]) -> bool:
-        raw = row.get("quality")
-        q = Quality.model_validate_json(raw) if isinstance(raw, str) else None
-        if q is None:
-            return min_mutation_score is None
-        if excluded & set(q.flags):
-            return False
-        if min_mutation_score is not None:
-            return q.mutation_score is not None and q.mutation_score >= min_mutation_score
-        return True
-
-    return keep
-
-
 def quality_report(folder: Path, weakest: int = 0) -> dict[str, Any]:
     """What `appsplus quality` prints: manifest counts and quality section, near-limit tests.
 
     Raises DatasetError when `folder` is not a finished build.
     """
-    from appsplus.dataset import DatasetError, data_files, iter_rows, stats
-
     manifest = stats(folder)
     report: dict[str, Any] = {
         "name": manifest.name,

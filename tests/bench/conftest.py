@@ -36,7 +36,7 @@ def bench_cache() -> Path:
 @pytest.fixture(scope="session")
 def sample_suite(bench_cache):
     """The `sample` suite (the embedded sample built as APPS+)."""
-    from benchmarks.suites import load_suite
+    from appsplus.bench.suites import load_suite
 
     return load_suite("sample")
 

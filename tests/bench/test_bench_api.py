@@ -1,4 +1,4 @@
-"""`benchmarks.api`: the Python functions behind every `bench` command."""
+"""`appsplus.bench.api`: the Python functions behind every `bench` command."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 from bench_samples import canonical_samples_file
 from click.testing import CliRunner
 
-from benchmarks import api
-from benchmarks.cli import main as bench
+from appsplus.bench import api
+from appsplus.bench.cli import main as bench
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -8,16 +8,16 @@ import types
 
 import pytest
 
-from benchmarks.backends import (
+from appsplus.bench.backends import (
     BackendError,
     BackendUnavailable,
     Request,
     SamplingParams,
     open_backend,
 )
-from benchmarks.backends.openai import OpenAIBackend
-from benchmarks.generate import generate_samples, plan_batches
-from benchmarks.schema import BenchProblem, Sampling
+from appsplus.bench.backends.openai import OpenAIBackend
+from appsplus.bench.files import BenchProblem, Sampling
+from appsplus.bench.generate import generate_samples, plan_batches
 
 PARAMS = SamplingParams(temperature=0.7, top_p=0.9, max_new_tokens=32)
 

@@ -16,9 +16,9 @@ import pytest
 from bench_samples import bugged, canonical_samples_file
 from click.testing import CliRunner
 
-from benchmarks.cli import main as bench
-from benchmarks.report import Report
-from benchmarks.schema import RunConfig
+from appsplus.bench.cli import main as bench
+from appsplus.bench.files import RunConfig
+from appsplus.bench.report import Report
 
 
 def invoke(*args: str, ok: bool = True):
@@ -120,7 +120,7 @@ def test_killed_run_resumes_to_the_same_report(fake_openai, sample_suite, tmp_pa
 
     out = tmp_path / "killed"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.cli", *common, "--out", str(out)],
+        [sys.executable, "-m", "appsplus.bench.cli", *common, "--out", str(out)],
         env=dict(os.environ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -190,7 +190,7 @@ def test_stages_separately_and_compare(sample_suite, tmp_path):
 
 
 def _train_problems():
-    from benchmarks.suites import load_suite
+    from appsplus.bench.suites import load_suite
 
     return load_suite("sample", split="train").problems
 

@@ -3,7 +3,7 @@ public tests, feedback, ranking metrics, the critic file format, and a tiny-mode
 
 A stub critic with known token scores and a scripted model pin the bookkeeping exactly
 (a random tiny model cannot be steered to pass or fail); the end-to-end tests use a real
-tiny transformer and a real critic folder written by `trainers.coderl`."""
+tiny transformer and a real critic folder written by `appsplus.trainers.coderl`."""
 
 from __future__ import annotations
 
@@ -13,10 +13,9 @@ from collections import Counter
 import pytest
 from click.testing import CliRunner
 
-from appsplus.execution import CallTest, StdioTest, WorkerPool, run_tests
-from benchmarks.backends import Backend, Completion, Request
-from benchmarks.critic import ProgramScore
-from benchmarks.critic_sampling import (
+from appsplus.bench.backends import Backend, Completion, Request
+from appsplus.bench.critic import ProgramScore
+from appsplus.bench.critic_sampling import (
     CriticSamplingError,
     CSConfig,
     CSGeneration,
@@ -28,9 +27,10 @@ from benchmarks.critic_sampling import (
     repair_prompt,
     run_critic_sampling,
 )
-from benchmarks.programs import assemble
-from benchmarks.report import BootstrapInfo, tool_info
-from benchmarks.schema import BenchProblem, ModelInfo, Sample, Sampling
+from appsplus.bench.files import BenchProblem, ModelInfo, Sample, Sampling
+from appsplus.bench.programs import assemble
+from appsplus.bench.report import BootstrapInfo, tool_info
+from appsplus.execution import CallTest, StdioTest, WorkerPool, run_tests
 
 SAMPLING = Sampling(n=7, temperature=1.0, top_p=1.0, max_new_tokens=16, batch_size=4)
 
@@ -393,8 +393,8 @@ def test_the_critic_written_by_the_trainer_scores_the_same_in_bench(tiny_model, 
     torch = pytest.importorskip("torch")
     from transformers import AutoTokenizer
 
-    from benchmarks.critic import load_critic
-    from trainers.coderl import build_critic, collate, encode, save_critic
+    from appsplus.bench.critic import load_critic
+    from appsplus.trainers.coderl import build_critic, collate, encode, save_critic
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model)
     trained = build_critic(str(tiny_model))
@@ -423,7 +423,7 @@ def tiny_critic(tiny_model, tmp_path_factory):
     pytest.importorskip("torch")
     from transformers import AutoTokenizer
 
-    from trainers.coderl import build_critic, save_critic
+    from appsplus.trainers.coderl import build_critic, save_critic
 
     folder = tmp_path_factory.mktemp("critic") / "critic"
     save_critic(build_critic(str(tiny_model)), folder, AutoTokenizer.from_pretrained(tiny_model))
@@ -436,7 +436,7 @@ def test_bench_run_critic_sampling_end_to_end_and_resume(
     tmp_path,
     bench_cache,
 ):
-    from benchmarks.cli import main as bench
+    from appsplus.bench.cli import main as bench
 
     out = tmp_path / "run"
     args = [
@@ -496,7 +496,7 @@ def test_bench_run_critic_sampling_end_to_end_and_resume(
 
 
 def test_critic_sampling_usage_errors(tiny_model, tiny_critic, tmp_path):
-    from benchmarks.cli import main as bench
+    from appsplus.bench.cli import main as bench
 
     base = ["run", "--model", str(tiny_model), "--n", "2", "--out", str(tmp_path / "o")]
     no_critic = CliRunner().invoke(

@@ -15,7 +15,7 @@ import pytest
 from bench_samples import canonical_samples_file
 from click.testing import CliRunner
 
-from benchmarks.cli import main as bench
+from appsplus.bench.cli import main as bench
 
 
 def invoke(*args: str):
@@ -136,7 +136,7 @@ def test_offline_hub_id_fails_at_once_with_one_message(tmp_path, bench_cache, ho
         env["HF_ENDPOINT"] = f"http://127.0.0.1:{_closed_port()}"
     out = tmp_path / "run"
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.cli", "run", "--model", "some-org/some-model"]
+        [sys.executable, "-m", "appsplus.bench.cli", "run", "--model", "some-org/some-model"]
         + ["--suite", "sample", "--n", "1", "--out", str(out)],
         capture_output=True,
         text=True,
@@ -249,7 +249,7 @@ def test_out_of_range_numbers(option, value, tmp_path, good_samples):
 def test_the_python_api_checks_ranges_too(tmp_path):
     from pydantic import ValidationError
 
-    from benchmarks import api
+    from appsplus.bench import api
 
     with pytest.raises(ValidationError, match="limit"):
         api.SuiteSpec(name="sample", limit=0)

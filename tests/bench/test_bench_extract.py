@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from appsplus.bench.files import BenchProblem
+from appsplus.bench.programs import CHECK_FN, assemble, assemble_program, humaneval_harness
 from appsplus.execution import CallTest, StdioTest
 from appsplus.extract import extract_code, fenced_blocks, parses, truncate_at_stop
-from benchmarks.programs import CHECK_FN, assemble, assemble_program, humaneval_harness
-from benchmarks.schema import BenchProblem
 
 SOLUTION = "n = int(input())\nprint(n * 2)\n"
 

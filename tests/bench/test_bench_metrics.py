@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.metrics import (
+from appsplus.bench.metrics import (
     MetricError,
     bootstrap_interval,
     pass_at_k,

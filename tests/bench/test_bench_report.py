@@ -5,11 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from appsplus.execution import StdioTest
-from benchmarks.jsonl import Appender, JsonlError, read_models
-from benchmarks.metrics import MetricError
-from benchmarks.report import CompareError, Report, build_report, check_comparable, report_json
-from benchmarks.schema import (
+from appsplus.bench.files import (
     BenchProblem,
     ModelInfo,
     RunConfig,
@@ -18,6 +14,10 @@ from benchmarks.schema import (
     Sampling,
     SuiteInfo,
 )
+from appsplus.bench.jsonl import Appender, JsonlError, read_models
+from appsplus.bench.metrics import MetricError
+from appsplus.bench.report import CompareError, Report, build_report, check_comparable, report_json
+from appsplus.execution import StdioTest
 
 
 def _problem(pid: str, difficulty: str) -> BenchProblem:

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from appsplus.bench.suites import SuiteError, load_suite
+from appsplus.bench.suites.apps import APPS_STOP, APPS_TIME_LIMIT_S
 from appsplus.prompts import build_prompt
-from benchmarks.suites import SuiteError, load_suite
-from benchmarks.suites.apps import APPS_STOP, APPS_TIME_LIMIT_S
 
 
 def test_sample_suite_is_the_verified_test_split(sample_suite):
@@ -28,7 +28,7 @@ def test_sample_suite_is_the_verified_test_split(sample_suite):
 
 
 def test_sample_suite_prompt_is_the_shared_prompt_builder(sample_suite, bench_cache):
-    from benchmarks.suites.apps import built_sample, read_records
+    from appsplus.bench.suites.apps import built_sample, read_records
 
     records = {r.problem_id: r for r in read_records(built_sample(), "test")}
     for p in sample_suite.problems:

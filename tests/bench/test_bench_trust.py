@@ -15,9 +15,9 @@ import pytest
 from bench_samples import bugged, canonical_samples_file
 from click.testing import CliRunner
 
-from benchmarks.cli import main as bench
-from benchmarks.report import Report
-from benchmarks.suites import load_suite
+from appsplus.bench.cli import main as bench
+from appsplus.bench.report import Report
+from appsplus.bench.suites import load_suite
 
 
 def run_samples(out: Path, samples: Path, *suite_args: str, ks: str = "1") -> Report:
@@ -64,7 +64,7 @@ def test_sample_suite_canonical_100_and_bugged_0(tmp_path, sample_suite):
 def _build(tmp_path: Path, *args: str) -> Path:
     out = tmp_path / "build"
     proc = subprocess.run(
-        [sys.executable, "-m", "appsplus.cli", "build", *args, "--out", str(out)]
+        [sys.executable, "-m", "appsplus.cli.app", "build", *args, "--out", str(out)]
         + ["--workers", "2", "--time-limit", "2"],
         capture_output=True,
         text=True,

@@ -21,17 +21,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import appsplus
-from appsplus.build import BuildConfig, build, output_hashes, read_rejections
-from appsplus.cache import count_entries
-from appsplus.cli import main as cli
+from appsplus.cli.app import main as cli
+from appsplus.curate.cache import count_entries
+from appsplus.curate.manifest import read_manifest, write_atomic
+from appsplus.curate.pipeline import BuildConfig, build, output_hashes, read_rejections
+from appsplus.curate.verify import VerifyConfig
 from appsplus.dataset import RowError, read_runtimes, validate_file
 from appsplus.execution import Limits, SandboxError, WorkerPool
-from appsplus.manifest import read_manifest, write_atomic
 from appsplus.record import Record
 from appsplus.schema import RejectReason
 from appsplus.sources import SourceError
 from appsplus.sources.sample import sample_bytes
-from appsplus.verify import VerifyConfig
 
 SAMPLE_CONFIG = BuildConfig(source="sample", verify=VerifyConfig(limits=Limits(time_s=2.0)))
 EXPECTED = json.loads(
@@ -151,7 +151,7 @@ def test_load_and_validate_report_bad_rows(sample_build, tmp_path):
     rows[3]["tests"] = "[]"
     import pyarrow as pa
 
-    from appsplus.build import record_schema
+    from appsplus.curate.pipeline import record_schema
 
     pq.write_table(pa.Table.from_pylist(rows, schema=record_schema()), out / "train.parquet")
     with pytest.raises(RowError) as info:
@@ -203,7 +203,16 @@ def test_same_input_same_bytes_serial_and_parallel(sample_build, tmp_path):
 def test_resume_after_sigkill(sample_build, tmp_path):
     out = tmp_path / "killed"
     cache = out / ".cache" / "verify.sqlite"
-    cmd = [sys.executable, "-m", "appsplus.cli", "build", "--source", "sample", "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "appsplus.cli.app",
+        "build",
+        "--source",
+        "sample",
+        "--out",
+        str(out),
+    ]
     cmd += ["--workers", "1", "--time-limit", "2", "--batch-size", "4"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -334,7 +343,15 @@ def test_import_appsplus_stays_light():
 def test_push_fails_clearly_offline(sample_build, tmp_path, env, message):
     clean = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
     clean.update(env, HF_HOME=str(tmp_path / "hf-home"))
-    cmd = [sys.executable, "-m", "appsplus.cli", "push", str(sample_build.out), "--repo-id", "me/x"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "appsplus.cli.app",
+        "push",
+        str(sample_build.out),
+        "--repo-id",
+        "me/x",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=clean, timeout=120)
     assert proc.returncode == 1 and message in proc.stderr, proc.stderr
 

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from appsplus.build import BuildConfig, build, read_rejections
+from appsplus.curate.pipeline import BuildConfig, build, read_rejections
 from appsplus.execution import values_match
 from appsplus.quality.models import QualityConfig
 from appsplus.record import Record

@@ -10,8 +10,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from appsplus.cli import main as appsplus_main
-from benchmarks.cli import main as bench_main
+from appsplus.bench.cli import main as bench_main
+from appsplus.cli.app import main as appsplus_main
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
@@ -48,7 +48,7 @@ def test_exec_json_passes_with_exit_0(apps_files):
         [
             sys.executable,
             "-m",
-            "appsplus.cli",
+            "appsplus.cli.app",
             "exec",
             str(program),
             "--tests",

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from appsplus.build import BuildConfig, build
-from appsplus.cache import count_entries
-from appsplus.cli import main as cli
+from appsplus.cli.app import main as cli
+from appsplus.curate.cache import count_entries
+from appsplus.curate.pipeline import BuildConfig, build
 from appsplus.dataset import validate_file
 from appsplus.sources.sample import sample_bytes
 
@@ -164,7 +164,7 @@ def test_build_leaves_the_cwd_data_manifests_alone(tmp_path):
 
 def test_the_committed_sample_manifest_is_what_a_build_publishes():
     """data_manifests/ changes only by an explicit `--publish-manifest data_manifests` (README)."""
-    from appsplus.sample import built_sample
+    from appsplus.curate.sample_dataset import built_sample
 
     committed = REPO / "data_manifests" / "apps-plus-sample.json"
     assert committed.read_bytes() == (built_sample() / "manifest.json").read_bytes(), (
@@ -291,10 +291,10 @@ def test_stats_and_push_name_their_argument_dataset():
         assert "DATASET" in result.output and " OUT" not in result.output
 
 
-# ---------------------------------------------------------------- 8. python -m appsplus.cli
+# ---------------------------------------------------------------- 8. python -m appsplus.cli.app
 
 
-@pytest.mark.parametrize("module", ["appsplus.cli", "appsplus"])
+@pytest.mark.parametrize("module", ["appsplus.cli.app", "appsplus"])
 def test_module_help_lists_every_command(module):
     proc = subprocess.run(
         [sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=60
@@ -349,7 +349,7 @@ def test_validate_errors_are_one_line_each_outside_a_terminal(tmp_path):
 
 def test_build_logs_progress_and_one_line_summary_and_ctrl_c_exits_130(tmp_path):
     env = {**os.environ, "APPSPLUS_PROGRESS_INTERVAL_S": "0.2"}
-    cmd = [sys.executable, "-m", "appsplus.cli", "build", "--source", "sample", "--out", "o"]
+    cmd = [sys.executable, "-m", "appsplus.cli.app", "build", "--source", "sample", "--out", "o"]
     proc = subprocess.run(
         [*cmd, "--workers", "2", "--limit", "12"],
         cwd=tmp_path,
@@ -388,7 +388,7 @@ def test_build_logs_progress_and_one_line_summary_and_ctrl_c_exits_130(tmp_path)
 
 
 def test_progress_is_plain_periodic_lines_off_a_terminal(capsys):
-    from appsplus.cli_output import Progress
+    from appsplus.cli.output import Progress
 
     with Progress("verify", total=3, interval_s=0, terminal=False) as bar:
         bar.advance(1)
@@ -402,7 +402,7 @@ def test_setup_shows_a_warning_once_and_turns_library_bars_off(capsys):
     import logging
     import warnings
 
-    from appsplus import cli_output
+    from appsplus.cli import output as cli_output
 
     root = logging.getLogger()
     console_handler = logging.StreamHandler(sys.stderr)  # e.g. another CLI's basicConfig
@@ -417,7 +417,7 @@ def test_setup_shows_a_warning_once_and_turns_library_bars_off(capsys):
         finally:
             logging.captureWarnings(False)
             for h in list(root.handlers):
-                if h.get_name() == "appsplus.cli_output":
+                if h.get_name() == "appsplus.cli.output":
                     root.removeHandler(h)
     assert console_handler not in root.handlers  # replaced: nothing is printed twice
     err = capsys.readouterr().err

@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from appsplus.curriculum import CurriculumState, stage_offsets, start_points, subtasks_for
+from appsplus.curriculum.spans import SpanError
+from appsplus.curriculum.subtasks import CurriculumState, stage_offsets, start_points, subtasks_for
 from appsplus.prompts import build_prompt
-from appsplus.spans import SpanError
 
 
 def program_with(n_ifs: int) -> str:
@@ -131,10 +131,10 @@ def test_cli_export_on_the_embedded_sample(tmp_path):
     import datasets
     from click.testing import CliRunner
 
-    from appsplus.build import BuildConfig, build
-    from appsplus.cli import main
-    from appsplus.curriculum import CurriculumManifest
-    from appsplus.manifest import dataset_hash
+    from appsplus.cli.app import main
+    from appsplus.curate.manifest import dataset_hash
+    from appsplus.curate.pipeline import BuildConfig, build
+    from appsplus.curriculum.subtasks import CurriculumManifest
 
     built = tmp_path / "apps-plus-sample"
     build(BuildConfig(source="sample"), built, workers=2, manifest_dir=None)

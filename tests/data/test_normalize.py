@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from appsplus.curate.filters import STATIC_FILTERS, apply_filters, duplicate_id_filter
+from appsplus.curate.normalize import UNEXPECTED, difficulty_from_id, docstring_text, normalize
 from appsplus.execution import CallTest, StdioTest
-from appsplus.filters import STATIC_FILTERS, apply_filters, duplicate_id_filter
-from appsplus.normalize import UNEXPECTED, difficulty_from_id, docstring_text, normalize
 from appsplus.schema import Problem, RawRow, Rejection, RejectReason
 from appsplus.sources import open_source
 from appsplus.sources.local import iter_jsonl

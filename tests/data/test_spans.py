@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from appsplus.spans import ALL_KINDS, SpanError, conditional_spans
+from appsplus.curriculum.spans import ALL_KINDS, SpanError, conditional_spans
 
 KEYWORD_OF = {k: k for k in ALL_KINDS}
 

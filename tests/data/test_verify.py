@@ -9,15 +9,15 @@ import time
 
 import pytest
 
-from appsplus.cache import CachedRunner, ResultCache, job_key
-from appsplus.execution import CallTest, Job, Limits, SandboxError, StdioTest, WorkerPool
-from appsplus.schema import Problem, Rejection, RejectReason
-from appsplus.verify import (
+from appsplus.curate.cache import CachedRunner, ResultCache, job_key
+from appsplus.curate.verify import (
     Verified,
     VerifyConfig,
     time_limit_for,
     verify_problems,
 )
+from appsplus.execution import CallTest, Job, Limits, SandboxError, StdioTest, WorkerPool
+from appsplus.schema import Problem, Rejection, RejectReason
 
 FAST = VerifyConfig(limits=Limits(time_s=2.0))
 DOUBLE = "print(int(input()) * 2)\n"

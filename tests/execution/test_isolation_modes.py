@@ -128,7 +128,7 @@ def test_cli_refuses_clearly_and_accepts_allow_unisolated(no_userns_available, t
     base = [
         sys.executable,
         "-m",
-        "appsplus.cli",
+        "appsplus.cli.app",
         "exec",
         str(program),
         "--tests",

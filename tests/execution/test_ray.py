@@ -88,7 +88,7 @@ def test_ray_without_the_extra_is_an_error_naming_it(monkeypatch, tmp_path):
     for spec in ("ray", "auto", "ray://127.0.0.1:10001"):
         with pytest.raises(ExecutorSpecError, match=r"appsplus\[ray\]"):
             open_executor(spec)
-    from appsplus.cli import main
+    from appsplus.cli.app import main
 
     out = tmp_path / "x"
     result = CliRunner().invoke(main, ["build", "--out", str(out), "--executor", "ray"])
@@ -275,7 +275,7 @@ def test_ray_client_addresses_give_the_same_results(ray_client_address, local_re
 
 # --------------------------------------------------------------------------- CLIs
 def _build(out: Path, executor: str) -> None:
-    from appsplus.cli import main
+    from appsplus.cli.app import main
 
     args = ["build", "--source", "sample", "--out", str(out)]
     result = CliRunner().invoke(main, [*args, "--time-limit", "1", "--executor", executor])
@@ -294,8 +294,8 @@ def test_sample_build_is_byte_identical_on_ray(ray_cluster, tmp_path):
 
 
 def test_bench_evaluation_is_identical_on_ray(ray_cluster, tmp_path, monkeypatch):
-    from benchmarks.cli import main as bench
-    from benchmarks.suites import load_suite
+    from appsplus.bench.cli import main as bench
+    from appsplus.bench.suites import load_suite
 
     monkeypatch.setenv("APPSPLUS_CACHE", str(tmp_path / "cache"))
     samples = tmp_path / "samples.jsonl"

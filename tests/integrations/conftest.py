@@ -17,7 +17,7 @@ import pytest
 
 from appsplus.dataset import load
 
-APPSPLUS = [sys.executable, "-c", "from appsplus.cli import main; main()"]
+APPSPLUS = [sys.executable, "-c", "from appsplus.cli.app import main; main()"]
 
 
 @pytest.fixture(scope="session")

@@ -8,13 +8,13 @@ import sys
 
 import pytest
 
+from appsplus.curate.manifest import dataset_hash
 from appsplus.integrations.export import MANIFEST, ExportError, export_dataset
 from appsplus.integrations.scoring import parse_tests
-from appsplus.manifest import dataset_hash
 from appsplus.prompts import build_prompt
 from appsplus.record import Record
 
-APPSPLUS = [sys.executable, "-c", "from appsplus.cli import main; main()"]
+APPSPLUS = [sys.executable, "-c", "from appsplus.cli.app import main; main()"]
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -64,7 +64,7 @@ def _rows(folder, split):
 
 
 def test_curriculum_subtasks_export(sample_dataset, tmp_path):
-    from appsplus.curriculum import subtasks_for
+    from appsplus.curriculum.subtasks import subtasks_for
 
     manifest = export_dataset(sample_dataset, tmp_path / "c", "trl", curriculum=True)
     rows = load_rows(tmp_path / "c" / "train.parquet")

@@ -203,7 +203,7 @@ def test_integrations_import_no_torch():
 
     code = (
         "import sys, appsplus.integrations.trl, appsplus.integrations.verl, "
-        "appsplus.integrations.openrlhf, appsplus.integrations.export, appsplus.serve; "
+        "appsplus.integrations.openrlhf, appsplus.integrations.export, appsplus.integrations.serve; "
         "print('torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

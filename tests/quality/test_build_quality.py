@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 import appsplus
-from appsplus.build import BuildConfig, build, output_hashes, read_rejections
-from appsplus.cli import main as cli
+from appsplus.cli.app import main as cli
+from appsplus.curate.pipeline import BuildConfig, build, output_hashes, read_rejections
+from appsplus.curate.verify import VerifyConfig
 from appsplus.dataset import DatasetError
 from appsplus.execution import Limits
 from appsplus.quality.models import QualityConfig
-from appsplus.verify import VerifyConfig
 
 COLLATZ = "n = int(input())\nif n % 2 == 0:\n    print(n // 2)\nelse:\n    print(3 * n + 1)\n"
 STATEMENT_A = (

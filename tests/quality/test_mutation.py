@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from appsplus.cache import CachedRunner
+from appsplus.curate.cache import CachedRunner
+from appsplus.curate.verify import Verified, VerifyConfig, verify_problems
 from appsplus.execution import CallTest, Limits, StdioTest, run_tests
 from appsplus.quality.assess import assess
 from appsplus.quality.inputs import generate_inputs
 from appsplus.quality.models import QualityConfig
 from appsplus.quality.mutate import mutants
 from appsplus.schema import Problem
-from appsplus.verify import Verified, VerifyConfig, verify_problems
 
 COLLATZ = """n = int(input())
 if n % 2 == 0:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from appsplus.build import BuildConfig, build
+from appsplus.curate.pipeline import BuildConfig, build
+from appsplus.curate.verify import VerifyConfig
 from appsplus.dataset import load
 from appsplus.execution import Limits
 from appsplus.quality.checks import needs_checker
 from appsplus.quality.decontam import DecontaminationFilter, load_benchmarks
 from appsplus.quality.models import QualityConfig
-from appsplus.verify import VerifyConfig
 
 
 def test_known_any_answer_problems_need_a_checker(shared_data):

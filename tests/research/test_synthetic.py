@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from appsplus.build import BuildConfig, build
-from appsplus.curriculum import stage_offsets
+from appsplus.curate.pipeline import BuildConfig, build
+from appsplus.curriculum.subtasks import stage_offsets
 from appsplus.sources import SourceError, open_source
-from appsplus.synthetic import TIERS, SyntheticSpec, generate, tiers_by_problem_id
+from appsplus.sources.synthetic import TIERS, SyntheticSpec, generate, tiers_by_problem_id
 
 
 def test_same_spec_same_problems_and_revision():

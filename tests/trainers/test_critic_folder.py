@@ -1,4 +1,4 @@
-"""benchmarks/critic.py, the one home of the CodeRL critic: importing it loads neither torch
+"""appsplus/bench/critic.py, the one home of the CodeRL critic: importing it loads neither torch
 nor trainers, and its folder format is stable (a folder written file by file as documented,
 as critics trained before the critic code moved there were, loads as the trainer's
 CriticModel and scores in bench as documented)."""
@@ -13,11 +13,11 @@ import pytest
 
 
 def test_the_critic_module_imports_neither_torch_nor_trainers():
-    """benchmarks never import trainers; torch is imported by the functions that need it."""
+    """bench never imports the trainers; torch is imported by the functions that need it."""
     code = (
-        "import sys, benchmarks.critic\n"
+        "import sys, appsplus.bench.critic\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
-        "assert not [m for m in sys.modules if m.split('.')[0] == 'trainers'], 'trainers imported'\n"
+        "assert not [m for m in sys.modules if m.startswith('appsplus.trainers')], 'trainers imported'\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -29,7 +29,7 @@ def test_a_critic_folder_in_the_documented_format_loads_and_scores(tiny_model, t
     from safetensors.torch import save_file
     from transformers import AutoModel, AutoTokenizer
 
-    from benchmarks.critic import OUTCOMES, PASSED, load_critic, load_critic_model
+    from appsplus.bench.critic import OUTCOMES, PASSED, load_critic, load_critic_model
 
     folder = tmp_path / "critic"
     backbone = AutoModel.from_pretrained(tiny_model)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks.critic import OUTCOMES
+from appsplus.bench.critic import OUTCOMES
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "learning_check.py"
 _spec = importlib.util.spec_from_file_location("learning_check", SCRIPT)

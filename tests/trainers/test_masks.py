@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from appsplus.curriculum.masks import executed_ranges, token_mask
 from appsplus.execution import StdioTest, run_tests
-from appsplus.masks import executed_ranges, token_mask
 
 tokenizers = pytest.importorskip(
     "tokenizers", reason="the tokenizers package is needed for tokenizer tests"

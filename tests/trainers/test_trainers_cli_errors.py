@@ -15,16 +15,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from trainers.coderl import CodeRLConfig
-from trainers.evaluate import EvalConfig
-from trainers.sft import SFTConfig
-from trainers.stepcoder import StepCoderConfig
+from appsplus.trainers.coderl import CodeRLConfig
+from appsplus.trainers.sft import SFTConfig
+from appsplus.trainers.stage_eval import EvalConfig
+from appsplus.trainers.stepcoder import StepCoderConfig
 
 CONFIGS = {
-    "trainers.sft": SFTConfig,
-    "trainers.stepcoder": StepCoderConfig,
-    "trainers.coderl": CodeRLConfig,
-    "trainers.evaluate": EvalConfig,
+    "appsplus.trainers.sft": SFTConfig,
+    "appsplus.trainers.stepcoder": StepCoderConfig,
+    "appsplus.trainers.coderl": CodeRLConfig,
+    "appsplus.trainers.stage_eval": EvalConfig,
 }
 NO_TORCH = "import sys; sys.modules['torch'] = None; sys.modules['transformers'] = None\n"
 
@@ -66,7 +66,7 @@ def model_dir(tmp_path) -> Path:
 def test_an_unknown_key_names_it_suggests_the_closest_and_lists_the_valid_ones(
     module, tmp_path, model_dir
 ):
-    stage = ["sample"] if module == "trainers.coderl" else []
+    stage = ["sample"] if module == "appsplus.trainers.coderl" else []
     config = tmp_path / "cfg.yaml"
     config.write_text(f"model: {model_dir}\nseeed: 3\n")
     before = config.read_bytes()
@@ -83,7 +83,7 @@ def test_an_unknown_key_names_it_suggests_the_closest_and_lists_the_valid_ones(
     ("module", "args", "fragments"),
     [
         (
-            "trainers.stepcoder",
+            "appsplus.trainers.stepcoder",
             ["--set", "rewards.pased=2"],
             [
                 "unknown config key 'rewards.pased'",
@@ -92,13 +92,21 @@ def test_an_unknown_key_names_it_suggests_the_closest_and_lists_the_valid_ones(
             ],
         ),
         (
-            "trainers.stepcoder",
+            "appsplus.trainers.stepcoder",
             ["--set", "ppo_epochs=0"],
             ["'ppo_epochs'", "greater than or equal to 1"],
         ),
-        ("trainers.sft", ["--set", "dtype=fp8"], ["'dtype'", "'float32'", "'fp8'"]),
-        ("trainers.evaluate", ["--set", "samples=[1,"], ["--set samples", "not a YAML value"]),
-        ("trainers.coderl", ["sample", "--set", "top_p"], ["--set expects key=value", "'top_p'"]),
+        ("appsplus.trainers.sft", ["--set", "dtype=fp8"], ["'dtype'", "'float32'", "'fp8'"]),
+        (
+            "appsplus.trainers.stage_eval",
+            ["--set", "samples=[1,"],
+            ["--set samples", "not a YAML value"],
+        ),
+        (
+            "appsplus.trainers.coderl",
+            ["sample", "--set", "top_p"],
+            ["--set expects key=value", "'top_p'"],
+        ),
     ],
 )
 def test_a_bad_value_names_the_key(module, args, fragments, tmp_path, model_dir):
@@ -106,40 +114,52 @@ def test_a_bad_value_names_the_key(module, args, fragments, tmp_path, model_dir)
     assert_one_line_error(done, *fragments)
 
 
-@pytest.mark.parametrize("module", ["trainers.sft", "trainers.coderl"])
+@pytest.mark.parametrize("module", ["appsplus.trainers.sft", "appsplus.trainers.coderl"])
 def test_no_config_at_all_asks_for_the_required_model(module, tmp_path):
-    stage = ["sample"] if module == "trainers.coderl" else []
+    stage = ["sample"] if module == "appsplus.trainers.coderl" else []
     done = run_cli(module, *stage, cwd=tmp_path)
     assert_one_line_error(done, "missing config key 'model'", "--set model=")
 
 
 def test_a_missing_or_malformed_config_file(tmp_path):
-    done = run_cli("trainers.stepcoder", "--config", "nope.yaml", cwd=tmp_path)
+    done = run_cli("appsplus.trainers.stepcoder", "--config", "nope.yaml", cwd=tmp_path)
     assert_one_line_error(done, "no such config file: nope.yaml")
     listed = tmp_path / "list.yaml"
     listed.write_text("- 1\n- 2\n")
-    done = run_cli("trainers.sft", "--config", str(listed), cwd=tmp_path)
+    done = run_cli("appsplus.trainers.sft", "--config", str(listed), cwd=tmp_path)
     assert_one_line_error(done, "list.yaml: a config file must hold a mapping")
     broken = tmp_path / "broken.yaml"
     broken.write_text("model: [unclosed\n")
-    done = run_cli("trainers.evaluate", "--config", str(broken), cwd=tmp_path)
+    done = run_cli("appsplus.trainers.stage_eval", "--config", str(broken), cwd=tmp_path)
     assert_one_line_error(done, "broken.yaml: cannot read the config")
 
 
 @pytest.mark.parametrize(
     ("module", "value", "fragment"),
     [
-        ("trainers.stepcoder", "./nonexistent-model", "model: no such folder: ./nonexistent-model"),
-        ("trainers.sft", "runs/nothing-here", "model: no such folder: runs/nothing-here"),
-        ("trainers.evaluate", "cfg.yaml", "model: cfg.yaml is a file, not a model folder"),
-        ("trainers.coderl", "runs", "model: runs is not a model folder (no config.json)"),
-        ("trainers.sft", "no-such-hub-model", "no cached hub model of that id (HF_HUB_OFFLINE"),
+        (
+            "appsplus.trainers.stepcoder",
+            "./nonexistent-model",
+            "model: no such folder: ./nonexistent-model",
+        ),
+        ("appsplus.trainers.sft", "runs/nothing-here", "model: no such folder: runs/nothing-here"),
+        (
+            "appsplus.trainers.stage_eval",
+            "cfg.yaml",
+            "model: cfg.yaml is a file, not a model folder",
+        ),
+        ("appsplus.trainers.coderl", "runs", "model: runs is not a model folder (no config.json)"),
+        (
+            "appsplus.trainers.sft",
+            "no-such-hub-model",
+            "no cached hub model of that id (HF_HUB_OFFLINE",
+        ),
     ],
 )
 def test_a_bad_model_location_is_no_such_folder_before_loading(module, value, fragment, tmp_path):
     (tmp_path / "runs").mkdir()  # `runs/...` is then a local path, not a hub id
     (tmp_path / "cfg.yaml").write_text("seed: 1\n")
-    stage = ["sample"] if module == "trainers.coderl" else []
+    stage = ["sample"] if module == "appsplus.trainers.coderl" else []
     done = run_cli(
         module, *stage, "--set", f"model={value}", cwd=tmp_path, env={"HF_HUB_OFFLINE": "1"}
     )
@@ -148,16 +168,21 @@ def test_a_bad_model_location_is_no_such_folder_before_loading(module, value, fr
 
 def test_coderl_names_the_missing_stage_outputs(tmp_path, model_dir):
     base = ["--set", f"model={model_dir}", "--set", f"output_dir={tmp_path / 'run'}"]
-    done = run_cli("trainers.coderl", "train-critic", *base, cwd=tmp_path)
+    done = run_cli("appsplus.trainers.coderl", "train-critic", *base, cwd=tmp_path)
     assert_one_line_error(done, "samples_file: no such file", "run the sample stage first")
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "samples.jsonl").write_text("")
-    done = run_cli("trainers.coderl", "train-actor", *base, cwd=tmp_path)
+    done = run_cli("appsplus.trainers.coderl", "train-actor", *base, cwd=tmp_path)
     assert_one_line_error(done, "critic:", "no backbone", "run train-critic first")
-    done = run_cli("trainers.coderl", "smaple", *base, cwd=tmp_path)
+    done = run_cli("appsplus.trainers.coderl", "smaple", *base, cwd=tmp_path)
     assert_one_line_error(done, "unknown stage 'smaple'", "sample, train-critic, train-actor")
     done = run_cli(
-        "trainers.stepcoder", "--set", f"model={model_dir}", "--set", "data=nope", cwd=tmp_path
+        "appsplus.trainers.stepcoder",
+        "--set",
+        f"model={model_dir}",
+        "--set",
+        "data=nope",
+        cwd=tmp_path,
     )
     assert_one_line_error(done, "data: no such dataset folder: nope")
 
@@ -166,18 +191,22 @@ def test_resume_mistakes_are_named_before_loading(tmp_path, model_dir):
     """Checkpoint files are found with torch imported, but before any model is loaded."""
     run = tmp_path / "run"
     base = ["--set", f"model={model_dir}", "--set", f"output_dir={run}"]
-    done = run_cli("trainers.stepcoder", *base, "--resume", "latest", cwd=tmp_path, torch=True)
+    done = run_cli(
+        "appsplus.trainers.stepcoder", *base, "--resume", "latest", cwd=tmp_path, torch=True
+    )
     assert_one_line_error(done, "no checkpoint to resume in", "checkpoints")
-    done = run_cli("trainers.stepcoder", *base, "--resume", "nope", cwd=tmp_path, torch=True)
+    done = run_cli(
+        "appsplus.trainers.stepcoder", *base, "--resume", "nope", cwd=tmp_path, torch=True
+    )
     assert_one_line_error(done, "--resume nope: no such checkpoint folder")
     (run / "checkpoints" / "iteration_000001").mkdir(parents=True)
-    done = run_cli("trainers.stepcoder", *base, cwd=tmp_path, torch=True)
+    done = run_cli("appsplus.trainers.stepcoder", *base, cwd=tmp_path, torch=True)
     assert_one_line_error(done, "holds checkpoints: resume it or use another output_dir")
     (tmp_path / "samples.jsonl").write_text("")
     (tmp_path / "critic").mkdir()
     coderl = [*base, "--set", f"samples_file={tmp_path / 'samples.jsonl'}"]
     done = run_cli(
-        "trainers.coderl",
+        "appsplus.trainers.coderl",
         "train-critic",
         "train-actor",
         *coderl,
@@ -200,7 +229,7 @@ def test_help_lists_every_key_with_its_default_and_meaning(module, tmp_path):
             continue
         assert f" {name} " in text
         assert " ".join(field.description.split()) in text
-    assert "max_new_tokens int, default 256" in text or module == "trainers.sft"
+    assert "max_new_tokens int, default 256" in text or module == "appsplus.trainers.sft"
     assert "model str, required" in text
 
 
@@ -208,7 +237,7 @@ def test_show_config_prints_the_resolved_config_as_yaml(tmp_path, model_dir):
     config = tmp_path / "cfg.yaml"
     config.write_text(f"model: {model_dir}\niterations: 7\n")
     done = run_cli(
-        "trainers.stepcoder",
+        "appsplus.trainers.stepcoder",
         "--config",
         str(config),
         "--set",
@@ -225,7 +254,7 @@ def test_show_config_prints_the_resolved_config_as_yaml(tmp_path, model_dir):
     assert shown == expected
     assert "# GAE lambda" in done.stdout
     # no model yet: shown as a required null, and nothing else is demanded
-    done = run_cli("trainers.coderl", "--show-config", cwd=tmp_path)
+    done = run_cli("appsplus.trainers.coderl", "--show-config", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "model: null  # REQUIRED" in done.stdout
     assert yaml.safe_load(done.stdout)["samples_per_problem"] == 4

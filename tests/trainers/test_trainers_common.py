@@ -1,4 +1,4 @@
-"""trainers.common: each tensor helper against its naive Python-loop form."""
+"""appsplus.trainers.common: each tensor helper against its naive Python-loop form."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from trainers.common import (  # noqa: E402
+from appsplus.trainers.common import (  # noqa: E402
     masked_gae,
     masked_mean,
     masked_var,

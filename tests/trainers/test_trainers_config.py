@@ -1,12 +1,12 @@
-"""trainers.config: YAML/JSON configs, --set overrides, saving beside outputs."""
+"""appsplus.trainers.config: YAML/JSON configs, --set overrides, saving beside outputs."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from trainers.config import ConfigError, apply_overrides, load_config, save_config
-from trainers.rewards import RewardTable
+from appsplus.trainers.config import ConfigError, apply_overrides, load_config, save_config
+from appsplus.trainers.judge import RewardTable
 
 
 class Demo(BaseModel):
@@ -64,10 +64,10 @@ def test_saved_config_round_trips(tmp_path):
 @pytest.mark.parametrize(
     ("name", "module", "cls"),
     [
-        ("stepcoder_example.yaml", "trainers.stepcoder", "StepCoderConfig"),
-        ("stepcoder_sample_cpu.yaml", "trainers.stepcoder", "StepCoderConfig"),
-        ("sft_example.yaml", "trainers.sft", "SFTConfig"),
-        ("sft_sample_cpu.yaml", "trainers.sft", "SFTConfig"),
+        ("stepcoder_example.yaml", "appsplus.trainers.stepcoder", "StepCoderConfig"),
+        ("stepcoder_sample_cpu.yaml", "appsplus.trainers.stepcoder", "StepCoderConfig"),
+        ("sft_example.yaml", "appsplus.trainers.sft", "SFTConfig"),
+        ("sft_sample_cpu.yaml", "appsplus.trainers.sft", "SFTConfig"),
     ],
 )
 def test_shipped_configs_validate(name, module, cls):

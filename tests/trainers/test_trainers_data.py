@@ -1,4 +1,4 @@
-"""trainers.data: records from the embedded sample, curriculum stages, SFT examples; and SFT."""
+"""appsplus.trainers.data: records from the embedded sample, curriculum stages, SFT examples; and SFT."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from appsplus.execution import Job, run_many  # noqa: E402
-from trainers.data import TaskRecord, _task_record, load_records, sft_example, stages_of  # noqa: E402
+from appsplus.trainers.data import TaskRecord, _task_record, load_records, sft_example, stages_of  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def records():
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory, records):
-    from trainers.model import build_tiny
+    from appsplus.trainers.model import build_tiny
 
     texts = [r.prompt() for r in records] + [r.canonical_solution for r in records]
     return build_tiny(tmp_path_factory.mktemp("tiny"), texts, vocab_size=400, hidden_size=32)
@@ -43,9 +43,9 @@ def test_sample_records_have_passing_canonical_solutions(records, pool):
 
 
 def test_sample_records_match_an_appsplus_build_of_the_sample(records, pool, tmp_path):
-    build = pytest.importorskip("appsplus.build")
+    build = pytest.importorskip("appsplus.curate.pipeline")
+    from appsplus.curate.verify import VerifyConfig
     from appsplus.execution import Limits
-    from appsplus.verify import VerifyConfig
 
     config = build.BuildConfig(source="sample", verify=VerifyConfig(limits=Limits(time_s=1.0)))
     build.build(config, tmp_path / "built", pool=pool)
@@ -110,7 +110,7 @@ def test_sft_trains_on_solutions_and_saves_the_model(tmp_path, tiny):
     import torch
     from transformers import AutoModelForCausalLM
 
-    from trainers.sft import SFTConfig, main
+    from appsplus.trainers.sft import SFTConfig, main
 
     out = tmp_path / "sft"
     main(

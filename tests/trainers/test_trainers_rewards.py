@@ -1,4 +1,4 @@
-"""trainers.rewards on real programs: outcome classes, the reward table, FGO token masks."""
+"""appsplus.trainers.judge on real programs: outcome classes, the reward table, FGO token masks."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ pytest.importorskip("tokenizers")
 pytest.importorskip("transformers")
 
 from appsplus.execution import CallTest, ExecutionResult, StdioTest, TestResult, Verdict  # noqa: E402
-from trainers.data import TaskRecord, completion_offsets  # noqa: E402
-from trainers.rewards import (  # noqa: E402
+from appsplus.trainers.data import TaskRecord, completion_offsets  # noqa: E402
+from appsplus.trainers.judge import (  # noqa: E402
     RewardTable,
     compute_reward,
     compute_rewards,
@@ -27,7 +27,7 @@ CORPUS = [
 def tokenizer(tmp_path_factory):
     from transformers import AutoTokenizer
 
-    from trainers.model import build_tiny
+    from appsplus.trainers.model import build_tiny
 
     folder = build_tiny(tmp_path_factory.mktemp("tiny"), CORPUS, vocab_size=300, hidden_size=16)
     return AutoTokenizer.from_pretrained(folder)

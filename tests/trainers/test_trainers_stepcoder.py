@@ -17,8 +17,8 @@ pytest.importorskip("transformers")
 pytest.importorskip("accelerate")
 
 from appsplus.execution import StdioTest  # noqa: E402
-from trainers.data import TaskRecord, load_records  # noqa: E402
-from trainers.stepcoder import StepCoderConfig, main, train  # noqa: E402
+from appsplus.trainers.data import TaskRecord, load_records  # noqa: E402
+from appsplus.trainers.stepcoder import StepCoderConfig, main, train  # noqa: E402
 
 REQUIRED = [
     "losses/policy",
@@ -58,7 +58,7 @@ SIGN = TaskRecord(
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    from trainers.model import build_tiny, sample_corpus
+    from appsplus.trainers.model import build_tiny, sample_corpus
 
     folder = tmp_path_factory.mktemp("tiny")
     return build_tiny(folder, sample_corpus(), vocab_size=512, hidden_size=64, layers=2)
@@ -213,7 +213,7 @@ def spell(tokenizer, prompt: str, completion: str) -> tuple[dict, list[int]]:
 
 
 def test_fgo_masks_the_untaken_branch_inside_the_trainer(tiny, tokenizer, tmp_path):
-    from trainers.data import completion_offsets
+    from appsplus.trainers.data import completion_offsets
 
     code = SIGN.canonical_solution
     else_at = code.index("else")
@@ -319,7 +319,7 @@ def test_two_processes_share_the_batch_and_the_curriculum(tiny, tmp_path, torchr
         "execution_workers": 1,
     }
     args = [a for k, v in sets.items() for a in ("--set", f"{k}={v}")]
-    done = torchrun_cpu("-m", "trainers.stepcoder", *args)
+    done = torchrun_cpu("-m", "appsplus.trainers.stepcoder", *args)
     assert done.returncode == 0, done.stderr[-3000:]
     lines = metrics_of(out)
     assert [line["samples"] for line in lines] == [4, 8], "both processes' samples are gathered"

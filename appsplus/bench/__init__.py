@@ -1,0 +1,1 @@
+"""`bench`: generate -> execute -> pass@k by difficulty -> report; `appsplus.bench.api` is its Python API."""

@@ -1,0 +1,732 @@
+"""`appsplus` command line: thin click commands over the library.
+
+Progress and tables go to stderr/stdout through `appsplus.cli.output` (rich on a terminal,
+unwrapped plain text elsewhere); `--json` output is machine-readable on stdout. Library
+exceptions become friendly one-line errors only here; Ctrl-C exits with status 130.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from appsplus import __version__
+from appsplus.cli.options import allow_unisolated_option, executor_option
+from appsplus.cli.output import CliGroup, Progress, console, one_line
+from appsplus.quality.options import quality_options
+
+POSITIVE = click.IntRange(min=1)
+SECONDS = click.FloatRange(min=0, min_open=True)
+MEMORY_MB = click.IntRange(min=64)
+
+
+@click.group(cls=CliGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="appsplus")
+def main() -> None:
+    """APPS+ toolkit: curate APPS into a verified dataset, run programs in the sandbox.
+
+    \b
+    Example:
+      appsplus exec solution.py --tests input_output.json
+    """
+
+
+@main.command("exec")
+@allow_unisolated_option
+@click.argument("program", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--tests",
+    "tests_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Tests in the APPS input_output.json format.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@click.option(
+    "--time-limit", type=SECONDS, default=4.0, show_default=True, help="Seconds per test."
+)
+@click.option(
+    "--memory-mb", type=MEMORY_MB, default=2048, show_default=True, help="Address-space limit."
+)
+@click.option(
+    "--stop-on-first-failure", is_flag=True, help="Skip the tests after the first failure."
+)
+def exec_command(
+    program: Path,
+    tests_path: Path,
+    as_json: bool,
+    time_limit: float,
+    memory_mb: int,
+    stop_on_first_failure: bool,
+) -> None:
+    """Run PROGRAM against APPS-format tests in the sandbox; exit 0 only if all pass.
+
+    Stdio programs get each test's input on stdin; with `fn_name` in the tests the
+    program's function (or `Solution().fn_name`) is called with each input's arguments.
+    A failing test shows what was expected and what the program gave (`expected` and
+    `output` in the JSON).
+
+    \b
+    Example:
+      appsplus exec solution.py --tests input_output.json
+      appsplus exec solution.py --tests input_output.json --json | jq .passed
+    """
+    from appsplus.execution import Limits, SandboxError, Verdict, run_tests, tests_from_apps
+
+    try:
+        tests = tests_from_apps(tests_path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise click.ClickException(
+            f"{tests_path}: not a valid APPS input_output file: {one_line(str(e))}"
+        ) from e
+    if not tests:
+        raise click.ClickException(f"{tests_path}: contains no tests")
+    try:
+        source = program.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise click.ClickException(f"{program}: not UTF-8 text: {one_line(str(e))}") from e
+    try:
+        result = run_tests(
+            source,
+            tests,
+            limits=Limits(time_s=time_limit, memory_mb=memory_mb),
+            stop_on_first_failure=stop_on_first_failure,
+        )
+    except SandboxError as e:
+        raise click.ClickException(
+            f"the sandbox failed (not your program): {one_line(str(e))}"
+        ) from e
+    expected = [_expected(test) for test in tests]
+    if as_json:
+        payload = {
+            "passed": result.passed,
+            "compile_error": result.compile_error,
+            "isolation": result.isolation.model_dump(),
+            "tests": [
+                {**t.model_dump(mode="json"), "expected": want}
+                for t, want in zip(result.tests, expected)
+            ],
+        }
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        from rich.table import Table
+
+        passed = sum(v is Verdict.PASSED for v in result.verdicts)
+        table = Table(title=f"{program.name}: {passed}/{len(tests)} passed")
+        for col in ("test", "verdict", "time (s)", "expected", "got"):
+            table.add_column(col)
+        for i, (t, want) in enumerate(zip(result.tests, expected)):
+            ok = t.verdict is Verdict.PASSED
+            style = "green" if ok else "red"
+            shown = "" if ok or t.verdict is Verdict.SKIPPED else _short(want)
+            got = "" if ok else (t.error or _short(t.output))
+            table.add_row(
+                str(i), f"[{style}]{t.verdict.value}[/{style}]", f"{t.duration_s:.3f}", shown, got
+            )
+        if result.compile_error:
+            table.caption = one_line(result.compile_error)[:300]
+        console().print(table)
+    sys.exit(0 if result.passed else 1)
+
+
+def _expected(test) -> str:
+    """What a test expects, as text: the stdout of a stdio test, the JSON of a call's value."""
+    if test.kind == "stdio":
+        return test.output
+    return json.dumps(test.expected, ensure_ascii=False)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+# ---------------------------------------------------------------- build, validate, stats, push
+
+
+class _BuildProgress:
+    """One progress line for `appsplus.curate.pipeline.build` events: verification jobs done of queued,
+    labelled with the rows read, kept and rejected so far (`cli_output.Progress`)."""
+
+    def __init__(self) -> None:
+        self.bar = Progress("build", total=0)
+        self.read = self.kept = self.rejected = self.written = 0
+
+    def _label(self) -> str:
+        label = f"build: {self.read} read, {self.kept} kept, {self.rejected} rejected; jobs"
+        return label if not self.written else f"build: writing {self.written} records; jobs"
+
+    def __call__(self, event: str, n: int) -> None:
+        if event == "jobs_queued":
+            self.bar.update(total=(self.bar.total or 0) + n)
+        elif event == "jobs_done":
+            self.bar.advance(n)
+        elif event in ("read", "kept", "rejected", "written"):
+            setattr(self, event, getattr(self, event) + n)
+            self.bar.update(description=self._label())
+
+    def __enter__(self) -> _BuildProgress:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.__exit__(*exc)
+
+
+def _counts_table(manifest, title: str):
+    from rich.table import Table
+
+    from appsplus.schema import DIFFICULTIES, SPLITS
+
+    table = Table(title=title)
+    table.add_column("split")
+    for d in DIFFICULTIES:
+        table.add_column(d, justify="right")
+    table.add_column("total", justify="right")
+    by = manifest.kept_by_split_difficulty
+    for split in SPLITS:
+        row = [by.get(split, {}).get(d, 0) for d in DIFFICULTIES]
+        table.add_row(split, *map(str, row), str(sum(row)))
+    reasons = Table(title="rejected rows by reason")
+    reasons.add_column("reason")
+    reasons.add_column("rows", justify="right")
+    for reason, n in sorted(manifest.rejected_by_reason.items()):
+        reasons.add_row(reason, str(n))
+    c = manifest.counts
+    reasons.add_row("[bold]total[/bold]", f"[bold]{c.rejected}[/bold]")
+    return table, reasons
+
+
+@main.command("build")
+@click.option(
+    "--source",
+    default="sample",
+    show_default=True,
+    help="'sample', 'apps[@REVISION]' (codeparrot/apps on the hub), 'stepcoder:PATH', or a "
+    "local PATH (APPS folder tree, or jsonl/parquet files in the codeparrot/apps row format).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder: new, empty, or an earlier build of the same source and options "
+    "(which resumes it).",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Build into a folder that holds something else, replacing the files a build writes "
+    "(other files are left alone).",
+)
+@click.option(
+    "--workers",
+    type=POSITIVE,
+    default=None,
+    help="Sandbox workers [default: the CPUs this process may use].",
+)
+@executor_option
+@allow_unisolated_option
+@click.option(
+    "--canonical",
+    type=click.Choice(["first", "shortest"]),
+    default="first",
+    show_default=True,
+    help="Which passing solution becomes canonical.",
+)
+@click.option(
+    "--repair-outputs",
+    is_flag=True,
+    help="Replace disputed expected outputs by the solutions' consensus instead of rejecting.",
+)
+@click.option(
+    "--time-limit",
+    type=SECONDS,
+    default=4.0,
+    show_default=True,
+    help="Seconds per test when verifying.",
+)
+@click.option(
+    "--memory-mb", type=MEMORY_MB, default=2048, show_default=True, help="Address-space limit."
+)
+@click.option("--limit", type=POSITIVE, default=None, help="Read at most N rows of the source.")
+@click.option("--name", default=None, help="Dataset name [default: from the source].")
+@click.option(
+    "--batch-size", type=POSITIVE, default=32, show_default=True, help="Problems per batch."
+)
+@click.option(
+    "--publish-manifest",
+    "publish_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Also write the manifest to DIR/<name>.json (e.g. the repo's data_manifests/); "
+    "without it nothing is written outside OUT.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
+@quality_options
+def build_command(
+    source: str,
+    out: Path,
+    overwrite: bool,
+    workers: int | None,
+    executor: str,
+    canonical: str,
+    repair_outputs: bool,
+    time_limit: float,
+    memory_mb: int,
+    limit: int | None,
+    name: str | None,
+    batch_size: int,
+    publish_dir: Path | None,
+    as_json: bool,
+    quality,
+) -> None:
+    """Curate a source into a verified APPS+ dataset in OUT.
+
+    Writes OUT/train.parquet, OUT/test.parquet, OUT/rejections.jsonl, OUT/README.md (a
+    dataset card), OUT/runtimes.parquet (measured runtimes: the one file that differs
+    between builds) and OUT/manifest.json, and nothing outside OUT unless
+    --publish-manifest is given. Execution results are cached in OUT/.cache, so a killed
+    build resumes where it stopped when run again with the same arguments. A folder
+    holding anything else is refused unless --overwrite is given.
+
+    \b
+    Example:
+      appsplus build --source sample --out apps-plus-sample
+      appsplus build --source ../data/apps --out apps-plus --workers 16 --repair-outputs
+      appsplus build --source stepcoder:apps_plus.json --out stepcoder-plus --limit 100
+      appsplus build --source sample --out apps-plus-sample --publish-manifest data_manifests
+    """
+    from pydantic import ValidationError
+
+    from appsplus.curate.pipeline import BuildConfig, build
+    from appsplus.curate.verify import VerifyConfig
+    from appsplus.execution import ExecutorSpecError, Limits, SandboxError
+    from appsplus.outdir import OutputError
+    from appsplus.quality.decontam import BenchmarkError
+    from appsplus.sources import SourceError
+
+    try:
+        config = BuildConfig(
+            source=source,
+            name=name,
+            limit=limit,
+            verify=VerifyConfig(
+                limits=Limits(time_s=time_limit, memory_mb=memory_mb),
+                canonical=canonical,
+                repair_outputs=repair_outputs,
+            ),
+            quality=quality,
+        )
+    except ValidationError as e:
+        raise click.UsageError(_pydantic_line(e)) from e
+    try:
+        with _BuildProgress() as progress:
+            report = build(
+                config,
+                out,
+                workers=workers,
+                executor=executor,
+                batch_problems=batch_size,
+                manifest_dir=publish_dir,
+                progress=progress,
+                overwrite=overwrite,
+            )
+    except (SourceError, ExecutorSpecError, OutputError, BenchmarkError) as e:
+        raise click.ClickException(one_line(str(e))) from e
+    except SandboxError as e:
+        raise click.ClickException(
+            f"the sandbox failed (not a property of the data), build aborted: {one_line(str(e))}; "
+            f"finished executions are cached in {out / '.cache'}: run the same command to resume"
+        ) from e
+    except OSError as e:
+        raise click.ClickException(f"cannot write the build: {e}") from e
+    manifest = report.manifest
+    if as_json:
+        from appsplus.curate.manifest import manifest_json
+
+        click.echo(manifest_json(manifest), nl=False)
+        return
+    out_console = console()
+    for table in _counts_table(manifest, f"{manifest.name}: {manifest.counts.kept} kept"):
+        out_console.print(table)
+    where = f" and {report.manifest_copy}" if report.manifest_copy else ""
+    console(stderr=True).print(
+        f"read {manifest.counts.read}, kept {manifest.counts.kept}, rejected "
+        f"{manifest.counts.rejected}; {report.executed_jobs} jobs executed, {report.cache_hits} "
+        f"from the cache, {report.wall_s:.1f} s; manifest in {out / 'manifest.json'}{where}"
+    )
+
+
+@main.command("validate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the errors as JSON on stdout.")
+@click.option("--max-errors", type=int, default=50, show_default=True, help="Errors to print.")
+def validate_command(file: Path, as_json: bool, max_errors: int) -> None:
+    """Check every row of a .parquet or .jsonl file of APPS+ records; exit 1 on any error.
+
+    \b
+    Example:
+      appsplus validate apps-plus-sample/train.parquet
+      appsplus validate records.jsonl --json | jq '.errors[0]'
+    """
+    from appsplus.dataset import DatasetError, validate_file
+
+    try:
+        rows, errors = validate_file(file)
+    except DatasetError as e:
+        raise click.ClickException(one_line(str(e))) from e
+    if as_json:
+        payload = {
+            "file": str(file),
+            "rows": rows,
+            "invalid": len(errors),
+            "errors": [{"row": n, "error": msg} for n, msg in errors],
+        }
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        from rich.markup import escape
+
+        out = console()
+        for n, msg in errors[:max_errors]:
+            out.print(f"[red]row {n}[/red]: {escape(one_line(msg))}", highlight=False)
+        if len(errors) > max_errors:
+            out.print(f"... and {len(errors) - max_errors} more")
+        style = "red" if errors else "green"
+        out.print(f"[{style}]{escape(str(file))}: {rows} rows, {len(errors)} invalid[/{style}]")
+    sys.exit(1 if errors else 0)
+
+
+@main.command("stats")
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON on stdout.")
+def stats_command(dataset: Path, as_json: bool) -> None:
+    """Print the counts of DATASET, an `appsplus build` folder (kept by split and difficulty,
+    rejections by reason), after checking its files against the manifest's hashes.
+
+    \b
+    Example:
+      appsplus stats apps-plus-sample
+      appsplus stats apps-plus-sample --json | jq .counts
+    """
+    from appsplus.dataset import DatasetError, manifest_summary, stats
+
+    try:
+        manifest = stats(dataset)
+    except DatasetError as e:
+        raise click.ClickException(one_line(str(e))) from e
+    if as_json:
+        click.echo(json.dumps(manifest_summary(manifest), indent=2, sort_keys=True))
+        return
+    c = manifest.counts
+    title = f"{manifest.name}: {c.kept} kept of {c.read} read ({c.rejected} rejected)"
+    for table in _counts_table(manifest, title):
+        console().print(table)
+
+
+@main.command("push")
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--repo-id", required=True, help="Hugging Face dataset repo, e.g. me/apps-plus.")
+@click.option("--private", is_flag=True, help="Create the repo as private.")
+def push_command(dataset: Path, repo_id: str, private: bool) -> None:
+    """Upload DATASET, an `appsplus build` folder, to the Hugging Face hub (needs
+    `hf auth login`); its files must match the manifest's hashes.
+
+    \b
+    Example:
+      appsplus push apps-plus-sample --repo-id me/apps-plus-sample --private
+    """
+    from appsplus.dataset import DatasetError, PushError, push
+
+    try:
+        url = push(dataset, repo_id, private=private)
+    except (DatasetError, PushError) as e:
+        raise click.ClickException(one_line(str(e))) from e
+    click.echo(url)
+
+
+@main.group("curriculum")
+def curriculum_group() -> None:
+    """StepCoder's curriculum of code-completion subtasks (CCCS).
+
+    \b
+    Example:
+      appsplus curriculum export apps-plus-sample --out curriculum-sample
+    """
+
+
+@curriculum_group.command("export")
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder: new, empty, or an earlier export of the same dataset, split and format.",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Export into a folder that holds something else, replacing the files an export "
+    "writes (other files are left alone).",
+)
+@click.option("--split", default="train", show_default=True, help="Split of the dataset to export.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["parquet", "jsonl"]),
+    default="parquet",
+    show_default=True,
+    help="File format.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the curriculum manifest as JSON on stdout."
+)
+def curriculum_export_command(
+    dataset: Path, out_dir: Path, overwrite: bool, split: str, fmt: str, as_json: bool
+) -> None:
+    """Write the subtasks of every record of DATASET (an `appsplus build` folder).
+
+    Each record with E conditional statements gives ceil(sqrt(E)) + 1 subtasks, easiest
+    first: the canonical solution up to a line where a conditional statement starts,
+    then earlier and earlier starts, and finally the empty prefix (full generation).
+    Writes OUT/subtasks.parquet (or .jsonl) and OUT/curriculum_manifest.json with the
+    counts per stage and difficulty and the hash of DATASET.
+
+    \b
+    Example:
+      appsplus curriculum export apps-plus-sample --out curriculum-sample
+      appsplus curriculum export apps-plus-sample --out cur --split test --format jsonl
+    """
+    from appsplus.curate.manifest import dataset_hash
+    from appsplus.curriculum.subtasks import export_subtasks
+    from appsplus.dataset import DatasetError, checked_manifest, load
+    from appsplus.outdir import OutputError
+
+    try:
+        checked_manifest(dataset)
+        ds = load(dataset, runtimes=False)
+        source_hash = dataset_hash(dataset)
+    except (DatasetError, OSError) as e:
+        raise click.ClickException(one_line(str(e))) from e
+    if split not in ds:
+        raise click.ClickException(f"{dataset} has no split {split!r} (has: {', '.join(ds)})")
+    try:
+        manifest = export_subtasks(
+            ds[split], str(out_dir), str(dataset), source_hash, split, fmt, overwrite=overwrite
+        )
+    except OutputError as e:
+        raise click.ClickException(str(e)) from e
+    except OSError as e:
+        raise click.ClickException(f"cannot write the export: {e}") from e
+    if as_json:
+        click.echo(manifest.model_dump_json(indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(
+        title=f"{manifest.n_subtasks} subtasks from {manifest.n_records} records ({split})"
+    )
+    table.add_column("stage")
+    table.add_column("subtasks", justify="right")
+    for stage, count in manifest.by_stage.items():
+        table.add_row(stage, str(count))
+    console().print(table)
+    console(stderr=True).print(f"wrote {out_dir}/subtasks.{fmt} and curriculum_manifest.json")
+
+
+@main.command("export")
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["trl", "verl", "openrlhf"]),
+    required=True,
+    help="The RL library whose dataset format to write.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output folder (must be empty unless --overwrite).",
+)
+@click.option(
+    "--split", "splits", multiple=True, help="Split to export (repeatable) [default: all]."
+)
+@click.option("--curriculum", is_flag=True, help="Export the StepCoder curriculum subtasks.")
+@click.option(
+    "--prompt-style",
+    type=click.Choice(["chat", "text"]),
+    default="chat",
+    show_default=True,
+    help="Prompts as chat messages or plain text (verl needs chat).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an export already in --out.")
+@click.option("--json", "as_json", is_flag=True, help="Print the export manifest as JSON.")
+def export_command(
+    dataset: Path,
+    fmt: str,
+    out_dir: Path,
+    splits: tuple[str, ...],
+    curriculum: bool,
+    prompt_style: str,
+    overwrite: bool,
+    as_json: bool,
+) -> None:
+    """Write DATASET (an `appsplus build` folder) in the format TRL, verl or OpenRLHF loads.
+
+    Prompts come from the one prompt builder; the tests ride along as the reward's ground
+    truth, and OUT/export_manifest.json records the dataset hash. Train with the matching
+    reward of `appsplus.integrations` (see the README).
+
+    \b
+    Example:
+      appsplus export apps-plus-sample --format verl --out verl-data
+      appsplus export apps-plus-sample --format trl --out trl-cur --curriculum --split train
+    """
+    from appsplus.integrations.export import ExportError, export_dataset
+
+    try:
+        manifest = export_dataset(
+            dataset,
+            out_dir,
+            fmt,
+            splits=list(splits) or None,
+            curriculum=curriculum,
+            prompt_style=prompt_style,
+            overwrite=overwrite,
+        )
+    except ExportError as e:
+        raise click.ClickException(str(e)) from e
+    if as_json:
+        click.echo(manifest.model_dump_json(indent=2))
+        return
+    rows = ", ".join(f"{split} {n}" for split, n in manifest.rows.items())
+    console(stderr=True).print(f"wrote {fmt} rows ({rows}) to {out_dir}; reward: {manifest.reward}")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=int, default=8080, show_default=True, help="Port to bind.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Sandbox workers [default: the CPUs this process may use].",
+)
+@executor_option
+@allow_unisolated_option
+@click.option(
+    "--token-env",
+    default=None,
+    metavar="VAR",
+    help="Require `Authorization: Bearer $VAR` (the token is read from this variable).",
+)
+@click.option("--max-pending", type=int, default=None, help="Jobs admitted at once; more get 429.")
+@click.option(
+    "--max-body-mb", type=float, default=16.0, show_default=True, help="Request size limit."
+)
+def serve_command(
+    host: str,
+    port: int,
+    workers: int | None,
+    executor: str,
+    token_env: str | None,
+    max_pending: int | None,
+    max_body_mb: float,
+) -> None:
+    """Serve the sandbox over HTTP: a batch endpoint and SandboxFusion's /run_code.
+
+    POST /v1/run judges programs on APPS-style tests; POST /run_code speaks SandboxFusion's
+    schema for Python, so verl's sandbox_fusion reward can point at it; GET /health.
+    Binds 127.0.0.1 unless told otherwise; Ctrl-C or SIGTERM lets in-flight work finish.
+    Needs the `serve` extra: pip install "appsplus[serve]".
+
+    \b
+    Example:
+      appsplus serve --port 8080 --workers 8
+      APPSPLUS_TOKEN=s3cret appsplus serve --host 0.0.0.0 --token-env APPSPLUS_TOKEN
+    """
+    import os
+
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as e:
+        raise click.ClickException(
+            f"appsplus serve needs the serve extra ({e.name} is missing): "
+            'pip install "appsplus[serve]"'
+        ) from e
+    from pydantic import ValidationError
+
+    from appsplus.integrations.serve import ServeConfig, serve
+
+    token = None
+    if token_env:
+        token = os.environ.get(token_env)
+        if not token:
+            raise click.ClickException(f"--token-env {token_env}: that variable is empty or unset")
+    try:
+        config = ServeConfig(
+            host=host,
+            port=port,
+            workers=workers,
+            executor=executor,
+            token=token,
+            max_pending=max_pending,
+            max_body_bytes=int(max_body_mb * 2**20),
+        )
+    except ValidationError as e:
+        raise click.ClickException(_pydantic_line(e)) from e
+    from appsplus.execution import ExecutorSpecError, open_executor
+
+    try:
+        open_executor(executor, workers).close()  # a bad spec fails here, not in the server
+    except ExecutorSpecError as e:
+        raise click.ClickException(str(e)) from e
+    serve(config)
+
+
+@main.command("quality")
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@click.option("--survivors", type=int, default=0, help="List the N weakest problems' survivors.")
+def quality_command(dataset: Path, as_json: bool, survivors: int) -> None:
+    """Report what the quality steps found in DATASET (an `appsplus build` folder).
+
+    Kept/rejected by reason, duplicates and contamination, the mutation-score histogram,
+    weak-test and needs-checker counts, tests added, and the tests near the time limit.
+
+    \b
+    Example:
+      appsplus quality apps-plus-sample
+      appsplus quality apps-plus-sample --json | jq .mutation.histogram
+    """
+    from appsplus.dataset import DatasetError
+    from appsplus.quality.report import quality_report
+
+    try:
+        report = quality_report(dataset, weakest=survivors)
+    except DatasetError as e:
+        raise click.ClickException(str(e)) from e
+    if as_json:
+        click.echo(json.dumps(report, indent=2, sort_keys=True))
+        return
+    from appsplus.quality.report import render_report
+
+    click.echo(render_report(report))
+
+
+def _pydantic_line(error) -> str:
+    """A pydantic ValidationError as one line: 'field: message; ...'."""
+    parts = [
+        f"{'.'.join(str(x) for x in e['loc']) or 'value'}: {e['msg']}" for e in error.errors()[:3]
+    ]
+    return "; ".join(parts)
+
+
+if __name__ == "__main__":  # after every command is registered: `python -m appsplus.cli.app`
+    main()

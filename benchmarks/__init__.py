@@ -1,1 +1,0 @@
-"""`bench`: generate -> execute -> pass@k by difficulty -> report; `benchmarks.api` is its Python API."""
