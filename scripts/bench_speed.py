@@ -41,7 +41,10 @@ from appsplus.bench.files import BenchProblem, ModelInfo, RunConfig, Sample, Sam
 from appsplus.bench.generate import generate_samples
 from appsplus.execution import stdout_matches, values_match
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = Path(
+    os.environ.get("APPSPLUS_DATA_DIR")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 STEPCODER = SHARED / "apps-plus" / "stepcoder_apps_plus_sample.json"
 
 

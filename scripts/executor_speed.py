@@ -55,7 +55,10 @@ from appsplus.execution import (
     values_match,
 )
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = Path(
+    os.environ.get("APPSPLUS_DATA_DIR")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 
 TEMPLATES = [
     ("a, b = map(int, input().split())\nprint(a * {k} + b)\n", lambda a, b, k: f"{a * k + b}\n"),

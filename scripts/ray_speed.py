@@ -41,7 +41,10 @@ from appsplus.execution import (  # noqa: E402
     tests_from_apps,
 )
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = Path(
+    os.environ.get("APPSPLUS_DATA_DIR")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 NODE = {"object_store_memory": 100 * 2**20, "node_ip_address": "127.0.0.1"}
 
 

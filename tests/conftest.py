@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from testkit import DATA_ENV, SHARED_DATA
 
 from appsplus.execution import Isolation, StdioTest, WorkerPool, run_tests
 
@@ -25,7 +26,6 @@ from appsplus.execution import Isolation, StdioTest, WorkerPool, run_tests
 os.environ.setdefault("APPSPLUS_ALLOW_UNISOLATED", "1")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
 # Sandboxed programs run as uid SANDBOX_UID_BASE + (pid of their worker's launcher).
 SANDBOX_UID_BASE = 200000
@@ -122,10 +122,13 @@ def sandbox_parents() -> set[int]:
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """`../shared/data` beside the checkout; skips when absent (a fresh clone has no shared/)."""
+    """The real-data folder ($APPSPLUS_DATA_DIR or ../shared/data); skips when absent."""
+    if os.environ.get(DATA_ENV) and not SHARED_DATA.is_dir():
+        pytest.fail(f"{DATA_ENV}={SHARED_DATA} is not a folder", pytrace=False)
     if not SHARED_DATA.is_dir():
         pytest.skip(
-            f"../shared/data not present (a fresh clone has no shared/): looked in {SHARED_DATA}"
+            f"real data not present (a fresh clone has no ../shared/data; set {DATA_ENV} "
+            f"to a copy): looked in {SHARED_DATA}"
         )
     return SHARED_DATA
 

@@ -6,11 +6,11 @@ import json
 import re
 from collections import Counter
 from importlib import resources
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from testkit import SHARED_DATA  # $APPSPLUS_DATA_DIR or ../shared/data
 
 from appsplus.curate.filters import STATIC_FILTERS, apply_filters, duplicate_id_filter
 from appsplus.curate.normalize import UNEXPECTED, difficulty_from_id, docstring_text, normalize
@@ -19,9 +19,9 @@ from appsplus.schema import Problem, RawRow, Rejection, RejectReason
 from appsplus.sources import open_source
 from appsplus.sources.local import iter_jsonl
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 needs_shared = pytest.mark.skipif(
-    not SHARED_DATA.is_dir(), reason=f"real data folder {SHARED_DATA} is absent (fresh clone)"
+    not SHARED_DATA.is_dir(),
+    reason=f"real data folder {SHARED_DATA} is absent (fresh clone; set APPSPLUS_DATA_DIR)",
 )
 EXECUTION_OUTCOMES = {"kept", "no_passing_solution", "disputed_expected_output"}
 

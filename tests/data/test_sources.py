@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from testkit import SHARED_DATA  # $APPSPLUS_DATA_DIR or ../shared/data
 
 from appsplus.schema import RawRow, RejectReason
 from appsplus.sources import SourceError, SourceUnavailable, loads_json, open_source
@@ -14,9 +15,9 @@ from appsplus.sources.local import AppsTreeSource, RowFilesSource, split_from_na
 from appsplus.sources.sample import SampleSource, sample_bytes
 from appsplus.sources.stepcoder import StepCoderSource
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 needs_shared = pytest.mark.skipif(
-    not SHARED_DATA.is_dir(), reason=f"real data folder {SHARED_DATA} is absent (fresh clone)"
+    not SHARED_DATA.is_dir(),
+    reason=f"real data folder {SHARED_DATA} is absent (fresh clone; set APPSPLUS_DATA_DIR)",
 )
 
 GOOD_ROW = {

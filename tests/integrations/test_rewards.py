@@ -7,6 +7,7 @@ import inspect
 import json
 
 import pytest
+from testkit import require
 
 from appsplus.execution import Limits, run_tests
 from appsplus.integrations.scoring import (
@@ -125,7 +126,7 @@ def test_curriculum_prefix_is_judged_with_the_completion(scorer):
 
 
 def test_verl_loads_compute_score_through_its_own_loader(cases):
-    pytest.importorskip("verl", reason="verl is not installed (pip install verl --no-deps)")
+    require("verl", "the developer install line of the README installs it")
     try:
         from omegaconf import OmegaConf
         from verl.trainer.ppo.reward import get_custom_reward_fn

@@ -10,6 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from testkit import require
 
 from appsplus.execution import StdioTest, run_tests
 
@@ -126,7 +127,7 @@ def test_sandbox_fusion_client_unchanged(open_served):
 
 
 def test_verl_sandbox_fusion_reward_path(served):
-    pytest.importorskip("verl", reason="verl is not installed (pip install verl --no-deps)")
+    require("verl", "the developer install line of the README installs it")
     try:
         from verl.utils.reward_score.sandbox_fusion.utils import check_correctness
     except ImportError as e:
