@@ -5,7 +5,8 @@
 
 Endpoints (JSON; with a token every endpoint but /health needs `Authorization: Bearer T`):
 
-* `GET /health` -> `{status, workers, pending, max_pending}`.
+* `GET /health` -> `{status, workers, pending, running, max_pending, queued_bytes,
+  max_queue_bytes, max_wait_s, shed}`: the queue's depth and its bounds.
 * `POST /v1/run` -> `{results: [...]}`: the native batch endpoint. Each job is a program
   and tests (APPS `input_output` object or typed tests), judged as `run_tests` judges
   them: one verdict per test, `passed`, `compile_error`, per-test results.
@@ -17,26 +18,44 @@ Endpoints (JSON; with a token every endpoint but /health needs `Authorization: B
   run under the executor's APPS stdio conventions (wrapped in a function); a runtime error
   reports return code 1, a success 0.
 
-Limits: at most `max_pending` jobs admitted at once (more: 429 with Retry-After), request
-bodies over `max_body_bytes` get 413, malformed JSON 400, schema errors 422, a wrong token
-401, a language other than Python 400. A sandbox failure is retried once, then answered
-503 (`/v1/run`) or `status: SandboxError` (`/run_code`): never a verdict. On SIGTERM or
-Ctrl-C uvicorn stops accepting connections and in-flight requests finish (up to
-`graceful_timeout_s`) before the workers close.
+Queueing (what SandboxFusion clients rely on): SandboxFusion's own server starts every
+request at once and never refuses one, and its clients assume so: verl sends up to 64
+requests at a time (`sandbox_fusion.max_concurrent`) and retries only a 504, scoring any
+other failure -1; the `sandbox-fusion` client retries any non-200 (5 attempts, exponential
+backoff). So requests queue here, first come first served, up to `max_pending` jobs
+(default 4096) and `max_queue_bytes` of request bodies (default 512 MiB), the bound on the
+memory the queue holds. Past either bound, and for a `/run_code` request that could not
+start within `max_wait_s` (default 15 s) or its `compile_timeout` + 5 s, whichever is
+shorter (Python has no compile step; verl gives up on a request after `compile_timeout +
+run_timeout + 10` s), the answer is 504 with `Retry-After`: the one status every known
+client retries. `/v1/run` sheds with 429 and `Retry-After`.
+
+Limits: request bodies over `max_body_bytes` get 413, malformed JSON 400, schema errors
+422, a wrong token 401, a language other than Python 400. A sandbox failure is retried
+once, then answered 503 (`/v1/run`) or `status: SandboxError` (`/run_code`): never a
+verdict. `serve` binds its port before anything else starts (a port in use is a
+`BindError`, no worker started). On SIGTERM or Ctrl-C uvicorn stops accepting
+connections and in-flight requests finish (up to `graceful_timeout_s`) before the workers
+close.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import errno
 import hmac
 import logging
+import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from appsplus.errors import AppsplusError
 from appsplus.execution import (
     ExecutionResult,
     Executor,
@@ -52,6 +71,15 @@ from appsplus.integrations.scoring import parse_tests
 
 log = logging.getLogger(__name__)
 
+DEFAULT_MAX_PENDING = 4096
+_body_bytes: contextvars.ContextVar[int] = contextvars.ContextVar("body_bytes", default=0)
+
+
+class BindError(AppsplusError):
+    """`serve` cannot listen where it was told to (the port is in use, not ours to bind...)."""
+
+    exit_status = 2  # a setting that cannot work, as click exits for a bad option
+
 
 class ServeConfig(BaseModel):
     """How the service runs."""
@@ -66,7 +94,15 @@ class ServeConfig(BaseModel):
         None, description="bearer token required on every endpoint but /health"
     )
     max_pending: int | None = Field(
-        None, ge=1, description="jobs admitted at once; more get 429 [default: 8 x workers]"
+        None,
+        ge=1,
+        description=f"jobs queued or running at once; more are shed [default: {DEFAULT_MAX_PENDING}]",
+    )
+    max_queue_bytes: int = Field(
+        512 * 2**20, ge=1024, description="request bytes queued or running at once"
+    )
+    max_wait_s: float = Field(
+        15.0, gt=0, description="a /run_code request not started by then gets 504"
     )
     max_body_bytes: int = Field(16 * 2**20, ge=1024)
     max_jobs_per_request: int = Field(1024, ge=1)
@@ -154,18 +190,27 @@ def _error(code: int, error: str, **extra: Any):
     return JSONResponse({"error": error, **extra}, status_code=code)
 
 
-class _BodyLimit:
-    """ASGI middleware: 413 for a body over `limit` bytes (declared, or counted while buffering)."""
+class _Guard:
+    """ASGI middleware: 401 without the bearer token (every path but /health), 413 for a body
+    over `limit` bytes (declared, or counted while buffering); the body's size goes into
+    `_body_bytes` (the request's context) for the queue's memory bound. Plain ASGI: Starlette's
+    `BaseHTTPMiddleware` costs every request a task and a stream."""
 
-    def __init__(self, app, limit: int) -> None:
+    def __init__(self, app, limit: int, token: str | None) -> None:
         self.app = app
         self.limit = limit
+        self.expected = f"Bearer {token}".encode() if token else None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        given = headers.get(b"authorization", b"")
+        guarded = self.expected is not None and scope.get("path") != "/health"
+        if guarded and not hmac.compare_digest(given, self.expected):
+            return await _error(401, "missing or wrong bearer token")(scope, receive, send)
         too_big = _error(413, f"request body over {self.limit} bytes")
-        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.limit:
             return await too_big(scope, receive, send)
         chunks, size, more = [], 0, True
@@ -178,6 +223,7 @@ class _BodyLimit:
                 return await too_big(scope, receive, send)
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
+        _body_bytes.set(size)
         return await self.app(scope, _replay(chunks, None, receive), send)
 
 
@@ -199,39 +245,92 @@ def _replay(chunks: list[bytes], last: dict | None, receive=None):
 
 
 class Service:
-    """The executor behind the endpoints: admission control, threads, retry of sandbox failures."""
+    """The executor behind the endpoints: a bounded first-come-first-served queue, threads,
+    one retry of a sandbox failure."""
 
     def __init__(self, config: ServeConfig, executor: Executor | None = None) -> None:
         self.config = config
         self.executor = executor or open_executor(config.executor, config.workers)
-        self.max_pending = config.max_pending or 8 * self.executor.size
-        self.pending = 0
+        self.max_pending = config.max_pending or DEFAULT_MAX_PENDING
+        self.max_queue_bytes = config.max_queue_bytes
+        self.pending = 0  # jobs admitted: queued or running
+        self.queued_bytes = 0  # their request bodies
+        self.running = 0
+        self.shed = 0  # requests answered "retry later" (queue full, or waited too long)
         self._lock = threading.Lock()
+        # one thread per worker: what waits, waits in the threads' FIFO queue, where
+        # `max_wait_s` is checked when a job's turn comes (not on a worker's slot)
         self._threads = ThreadPoolExecutor(
-            max_workers=max(4, self.executor.size * 2), thread_name_prefix="appsplus-serve"
+            max_workers=self.executor.size, thread_name_prefix="appsplus-serve"
         )
 
-    def admit(self, n: int) -> bool:
+    def admit(self, n: int, size: int = 0) -> bool:
+        """Take `n` jobs of `size` request bytes into the queue, or count a shed request.
+        An empty queue takes any one request (else a batch over the bounds never runs)."""
         with self._lock:
-            if self.pending + n > self.max_pending:
+            over = self.pending + n > self.max_pending
+            over = over or self.queued_bytes + size > self.max_queue_bytes
+            if over and self.pending:
+                self.shed += 1
                 return False
             self.pending += n
+            self.queued_bytes += size
             return True
 
-    def release(self, n: int) -> None:
+    def release(self, n: int, size: int = 0) -> None:
         with self._lock:
             self.pending -= n
+            self.queued_bytes -= size
 
-    def _run(self, jobs: list[Job]) -> list[ExecutionResult]:
+    def _execute(self, jobs: list[Job]) -> list[ExecutionResult]:
+        if len(jobs) == 1 and not hasattr(self.executor, "map_jobs"):
+            return [self.executor.run(jobs[0])]  # no thread pool per request
+        return run_many(jobs, pool=self.executor)
+
+    def _run(self, jobs: list[Job], deadline: float | None) -> list[ExecutionResult] | None:
+        if deadline is not None and time.monotonic() > deadline:
+            with self._lock:
+                self.shed += 1
+            return None  # waited too long: its client is about to give up
+        with self._lock:
+            self.running += len(jobs)
         try:
-            return run_many(jobs, pool=self.executor)
-        except SandboxError as e:
-            log.warning("sandbox failure (%s): retrying %d job(s) once", e, len(jobs))
-            return run_many(jobs, pool=self.executor)
+            try:
+                return self._execute(jobs)
+            except SandboxError as e:
+                log.warning("sandbox failure (%s): retrying %d job(s) once", e, len(jobs))
+                return self._execute(jobs)
+        finally:
+            with self._lock:
+                self.running -= len(jobs)
 
-    async def run(self, jobs: list[Job]) -> list[ExecutionResult]:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._threads, self._run, jobs)
+    async def run(
+        self, jobs: list[Job], size: int = 0, max_wait_s: float | None = None
+    ) -> list[ExecutionResult] | None:
+        """The jobs' results, or None when shed: the queue is full, or they could not start
+        within `max_wait_s`."""
+        if not self.admit(len(jobs), size):
+            return None
+        deadline = None if max_wait_s is None else time.monotonic() + max_wait_s
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._threads, self._run, jobs, deadline)
+        finally:
+            self.release(len(jobs), size)
+
+    def health(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "status": "ok",
+                "workers": self.executor.size,
+                "pending": self.pending,
+                "running": self.running,
+                "max_pending": self.max_pending,
+                "queued_bytes": self.queued_bytes,
+                "max_queue_bytes": self.max_queue_bytes,
+                "max_wait_s": self.config.max_wait_s,
+                "shed": self.shed,
+            }
 
     def close(self) -> None:
         self._threads.shutdown(wait=True)
@@ -256,16 +355,7 @@ def create_app(config: ServeConfig | None = None, executor: Executor | None = No
             state.pop("service").close()
 
     app = FastAPI(title="appsplus serve", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.add_middleware(_BodyLimit, limit=config.max_body_bytes)
-
-    @app.middleware("http")
-    async def auth(request: Request, call_next):
-        if config.token and request.url.path != "/health":
-            given = request.headers.get("authorization", "")
-            expected = f"Bearer {config.token}"
-            if not hmac.compare_digest(given.encode(), expected.encode()):
-                return _error(401, "missing or wrong bearer token")
-        return await call_next(request)
+    app.add_middleware(_Guard, limit=config.max_body_bytes, token=config.token)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
@@ -276,31 +366,19 @@ def create_app(config: ServeConfig | None = None, executor: Executor | None = No
         where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
         return _error(422, f"{where or 'body'}: {first.get('msg', 'invalid request')}")
 
-    async def admitted(n: int, jobs: list[Job]):
-        service = state["service"]
-        if not service.admit(n):
-            return None
-        try:
-            return await service.run(jobs)
-        finally:
-            service.release(n)
-
-    def busy():
+    def busy(code: int):
+        """Shed: 504 on /run_code (verl retries nothing else), 429 on /v1/run."""
         from fastapi.responses import JSONResponse
 
         return JSONResponse(
-            {"error": "queue full: retry later"}, status_code=429, headers={"Retry-After": "1"}
+            {"error": "queue full or wait too long: retry later"},
+            status_code=code,
+            headers={"Retry-After": "1"},
         )
 
     @app.get("/health")
     async def health():
-        service = state["service"]
-        return {
-            "status": "ok",
-            "workers": service.executor.size,
-            "pending": service.pending,
-            "max_pending": service.max_pending,
-        }
+        return state["service"].health()
 
     @app.post("/v1/run")
     async def run(body: RunRequest):
@@ -323,14 +401,15 @@ def create_app(config: ServeConfig | None = None, executor: Executor | None = No
                 )
             except (ValueError, ValidationError) as e:
                 return _error(422, f"jobs.{i}.tests: {str(e).splitlines()[0]}")
+        size = _body_bytes.get()
         try:
-            results = await admitted(len(jobs), jobs)
+            results = await state["service"].run(jobs, size)
         except SandboxError as e:
             return _error(503, f"sandbox failure: {e}")
         except ValueError as e:  # e.g. mixed stdio and call-based tests
             return _error(422, str(e))
         if results is None:
-            return busy()
+            return busy(429)
         return {"results": [job_result(r) for r in results]}
 
     @app.post("/run_code")
@@ -354,27 +433,64 @@ def create_app(config: ServeConfig | None = None, executor: Executor | None = No
             limits=limits,
             full_output=True,
         )
+        size = _body_bytes.get()
+        max_wait = min(config.max_wait_s, max(body.compile_timeout, 0) + 5)
         try:
-            results = await admitted(1, [job])
+            results = await state["service"].run([job], size, max_wait)
         except SandboxError as e:
             return {"status": "SandboxError", "message": str(e), "run_result": None, "files": {}}
         if results is None:
-            return busy()
+            return busy(504)
         return run_code_response(results[0])
 
     return app
 
 
-def serve(config: ServeConfig) -> None:
-    """Run the service on uvicorn until SIGTERM/SIGINT (in-flight requests finish first)."""
+def bind(config: ServeConfig) -> socket.socket:
+    """A listening socket on `config.host:config.port`, made before anything else starts
+    (no worker, no executor): a port in use is a one-line `BindError`, not a server that
+    starts up and then dies in uvicorn."""
+    where = f"{config.host}:{config.port}"
+    try:
+        infos = socket.getaddrinfo(
+            config.host, config.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as e:
+        raise BindError(f"cannot listen on {where}: {e.strerror}") from e
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as e:
+        sock.close()
+        if e.errno == errno.EADDRINUSE:
+            raise BindError(f"cannot listen on {where}: the port is in use") from e
+        raise BindError(f"cannot listen on {where}: {e.strerror or e}") from e
+    return sock
+
+
+def serve(config: ServeConfig, sock: socket.socket | None = None) -> None:
+    """Run the service on uvicorn until SIGTERM/SIGINT (in-flight requests finish first).
+    `sock`: the socket `bind(config)` made (bound here when not given)."""
     import uvicorn
 
+    sock = sock or bind(config)
     app = create_app(config)
-    uvicorn.run(
-        app,
-        host=config.host,
-        port=config.port,
-        log_level="info",
-        timeout_graceful_shutdown=int(config.graceful_timeout_s) or None,
-        access_log=False,
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=config.host,
+            port=sock.getsockname()[1],
+            log_level="info",
+            timeout_graceful_shutdown=int(config.graceful_timeout_s) or None,
+            access_log=False,
+        )
     )
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    if not server.started:
+        raise SystemExit(3)  # the lifespan failed (uvicorn's exit status for that)
