@@ -25,10 +25,12 @@ def prepare_out(
     overwrite: bool,
     what: str,
     scratch: Iterable[str] = (),
+    remedy: str | None = None,
 ) -> None:
     """Create `out`, or accept it when it is empty, holds only `scratch` entries (our own
     temporary/cache folders), is an earlier output of the same work (`is_resume()`), or
-    `overwrite` is set. Raises OutputError, with a one-line reason, otherwise."""
+    `overwrite` is set. Raises OutputError, with a one-line reason, otherwise; `remedy`
+    replaces the reason's advice (for a command without --overwrite)."""
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder")
     if out.is_dir():
@@ -41,10 +43,13 @@ def prepare_out(
         shown = ", ".join(entries[:5]) + (
             f" and {len(entries) - 5} more" if len(entries) > 5 else ""
         )
+        if remedy is None:
+            remedy = (
+                "use a new or empty folder, or pass --overwrite to replace the files it "
+                "writes there (other files are left alone)"
+            )
         raise OutputError(
-            f"{out}: not empty ({shown}) and not {what} of the same input and options; "
-            "use a new or empty folder, or pass --overwrite to replace the files it writes "
-            "there (other files are left alone)"
+            f"{out}: not empty ({shown}) and not {what} of the same input and options; {remedy}"
         )
     try:
         out.mkdir(parents=True)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from appsplus.bench.preflight import check_ks, check_model, check_out, check_run, default_ks
 from appsplus.bench.report import Report
-from appsplus.bench.run import RunFolder
+from appsplus.bench.run import RunFolder, check_out_folder
 from appsplus.bench.settings import (
     Advance,
     Comparison,
@@ -163,6 +163,14 @@ def _check_resume(folder: RunFolder, suite_info, model: ModelSpec, sampling) -> 
         raise RunError(f"{folder.out} was made with another code-extraction version")
 
 
+def _check_out_folder(out: Path, suite: SuiteSpec, samples: SamplesSpec | None) -> None:
+    """`out` is new, empty or a run folder, and no input file is a file the run writes there."""
+    inputs = [samples.path] if samples is not None else []
+    if suite.dataset and Path(suite.dataset).is_file():
+        inputs.append(Path(suite.dataset))
+    check_out_folder(out, inputs)
+
+
 def _open_backend(spec: ModelSpec, from_cache: bool):
     from appsplus.bench.backends import open_backend
 
@@ -248,6 +256,7 @@ def generate(
         sampling=sampling or SamplingSpec(),
     )
     check_run(spec)
+    _check_out_folder(spec.out, suite, spec.samples)
     if spec.samples is not None:
         return import_samples(spec.out, suite, spec.samples)
     assert spec.model is not None
@@ -290,6 +299,7 @@ def evaluate(
         if suite is None:
             raise SettingsError("--samples needs --suite")
         check_out(out)
+        _check_out_folder(out, suite, samples)
         import_samples(out, suite, samples)
     elif not RunFolder(out).exists():
         raise RunError(f"{out} is not a run folder; give --suite and --samples FILE")
@@ -402,6 +412,7 @@ def run(spec: RunSpec, *, stage: Stage | None = None) -> RunResult:
     """
     stage = stage or _quiet
     check_run(spec)
+    _check_out_folder(spec.out, spec.suite, spec.samples)
     backend, from_cache = None, False
     if spec.samples is not None:
         generation = import_samples(spec.out, spec.suite, spec.samples)

@@ -245,7 +245,8 @@ def out_option(fn):
         "--out",
         required=True,
         type=click.Path(file_okay=False, path_type=Path),
-        help="Run folder (created; an existing one is resumed).",
+        help="Run folder: a new or empty folder, or an existing run folder (resumed); a "
+        "folder holding other files is refused.",
     )(fn)
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,6 +27,7 @@ from appsplus.bench.generate import read_samples
 from appsplus.bench.jsonl import read_models, write_atomic, write_models
 from appsplus.bench.report import Report, build_report, report_json
 from appsplus.execution import Isolation
+from appsplus.outdir import OutputError, prepare_out
 from appsplus.schema import StrictModel
 
 logger = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ RESULTS_FILE = "results.jsonl"
 EXECUTION_FILE = "execution.json"
 REPORT_FILE = "report.json"
 PLOT_FILE = "pass_at_k.png"
+CS_DIR = "critic_sampling"  # appsplus.bench.critic_sampling.cs_folder
 
 
 class ExecutionState(StrictModel):
@@ -125,6 +128,50 @@ class RunFolder:
         if not self.execution_path.is_file():
             return None
         return read_model(self.execution_path, ExecutionState)
+
+
+def check_out_folder(out: Path, inputs: Iterable[Path] = ()) -> None:
+    """Refuse (RunError, one line) an --out the run would write over files it did not make:
+    one of the `inputs` (the --samples file, a --dataset file) is a file the run writes
+    there, or `out` exists and is neither empty nor a run folder (a resume: its settings are
+    checked by `RunFolder.check`). Creates and writes nothing."""
+    folder = RunFolder(out)
+    written = [
+        folder.run_path,
+        folder.problems_path,
+        folder.samples_path,
+        folder.results_path,
+        folder.execution_path,
+        folder.report_path,
+        folder.plot_path,
+    ]
+    if (out / CS_DIR).is_dir():
+        written += [p for p in (out / CS_DIR).rglob("*") if p.is_file()]
+    for path in inputs:
+        if any(_same_file(path, mine) for mine in written):
+            raise RunError(
+                f"{path}: an input of this run, and --out {out} would write over it; "
+                "use another --out, or copy the input out of that folder first"
+            )
+    if not out.is_dir():
+        return  # preflight.check_out made sure it can be created
+    try:
+        prepare_out(
+            out,
+            is_resume=folder.exists,
+            overwrite=False,
+            what="a bench run folder",
+            remedy="use a new or empty folder (or a run folder, to resume it); nothing was written",
+        )
+    except OutputError as e:
+        raise RunError(str(e)) from None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)  # through links, and hard links
+    except OSError:  # either does not exist (or cannot be read): not the same file
+        return False
 
 
 def evaluate(
