@@ -46,7 +46,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -280,24 +280,22 @@ class _Public:
 
 def _generate(
     backend: Backend,
-    asks: list[tuple[BenchProblem, Request]],
+    requests: list[Request],
     sampling: Sampling,
     seed_key: str,
 ) -> list[str]:
-    """One completion per (problem, request), in batches of `sampling.batch_size` requests."""
+    """One completion per request, in batches of `sampling.batch_size` requests."""
     params = SamplingParams(
         temperature=sampling.temperature,
         top_p=sampling.top_p,
         max_new_tokens=sampling.max_new_tokens,
     )
     texts: list[str] = []
-    for start in range(0, len(asks), sampling.batch_size):
-        batch = asks[start : start + sampling.batch_size]
+    for start in range(0, len(requests), sampling.batch_size):
+        batch = requests[start : start + sampling.batch_size]
         seed = batch_seed(sampling.seed, seed_key, start)
-        outputs = backend.generate([r for _, r in batch], params, seed)
-        texts += [
-            truncate_at_stop(out[0].text, list(r.stop)) for (_, r), out in zip(batch, outputs)
-        ]
+        outputs = backend.generate(batch, params, seed)
+        texts += [truncate_at_stop(out[0].text, list(r.stop)) for r, out in zip(batch, outputs)]
     return texts
 
 
@@ -362,21 +360,71 @@ class _Plain:
 
 @dataclass(frozen=True)
 class _Step:
-    """One planned refine/repair generation: from which parent, and the answer's given start."""
+    """One planned refine/repair generation: from which parent, what the model is asked,
+    and the answer's given start."""
 
     problem: BenchProblem
     op: Literal["refine", "repair"]
     parent: CSGeneration
-    cut: int | None  # refine: characters of the parent program kept
-    head: str  # the given start of the answer (refine), prepended to the completion
+    request: Request
+    cut: int | None = None  # refine: characters of the parent program kept
+    head: str = ""  # the given start of the answer (refine), prepended to the completion
 
 
-def _one_chunk(chunk, by_problem, backend, critic, config, sampling, public) -> list[CSGeneration]:
-    B = config.budget
-    gens: dict[str, list[CSGeneration]] = {}
-    # ---- round 0: every plain sample (critic sampling uses the first `initial`)
+@dataclass
+class _Chunk:
+    """Critic sampling of one chunk of problems, advanced round by round."""
+
+    problems: list[BenchProblem]
+    config: CSConfig
+    rows: dict[str, list[CSGeneration]] = field(default_factory=dict)  # per problem, in order
+    scores: dict[tuple[str, int], ProgramScore] = field(default_factory=dict)  # (id, index)
+    used: dict[str, int] = field(default_factory=dict)  # generations spent per problem
+    next_index: dict[str, int] = field(default_factory=dict)  # refine/repair rows: B, B+1, ...
+
+    def add(self, row: CSGeneration, score: ProgramScore) -> None:
+        self.rows.setdefault(row.problem_id, []).append(row)
+        self.scores[(row.problem_id, row.index)] = score
+
+    def finished(self) -> list[CSGeneration]:
+        """Every row, problem by problem, each problem's last one marked `final`."""
+        out: list[CSGeneration] = []
+        for p in self.problems:
+            rows = self.rows[p.problem_id]
+            rows[-1] = rows[-1].model_copy(update={"final": True})
+            out += rows
+        return out
+
+
+def _one_chunk(
+    chunk: list[BenchProblem],
+    by_problem: dict[str, list[Sample]],
+    backend: Backend,
+    critic: Scorer,
+    config: CSConfig,
+    sampling: Sampling,
+    public: _Public,
+) -> list[CSGeneration]:
+    """Critic sampling of `chunk`: round 0 (the plain samples), then refine/repair rounds
+    until no problem asks for more; every row of the chunk, in problem order."""
+    state = _Chunk(chunk, config)
+    _round_zero(state, by_problem, critic, public)
+    for r in range(1, config.rounds + 1):
+        steps = _plan_round(state, r, backend.chat, sampling)
+        if not steps:
+            break
+        _run_round(state, steps, r, backend, critic, sampling, public)
+    return state.finished()
+
+
+def _round_zero(
+    state: _Chunk, by_problem: dict[str, list[Sample]], critic: Scorer, public: _Public
+) -> None:
+    """Rows of the B plain samples of every problem (critic sampling uses the first
+    `initial`), with their public verdicts and critic scores."""
+    B = state.config.budget
     items: list[_Plain] = []
-    for p in chunk:
+    for p in state.problems:
         samples = sorted(by_problem.get(p.problem_id, []), key=lambda s: s.index)
         if len(samples) < B:
             raise CriticSamplingError(
@@ -386,91 +434,110 @@ def _one_chunk(chunk, by_problem, backend, critic, config, sampling, public) -> 
     verdicts = public.run([(it.problem, it.sample.program) for it in items])
     scores = critic.score([(it.problem.prompt, it.sample.program) for it in items])
     for it, (ok, fb), score in zip(items, verdicts, scores):
-        p, s = it.problem, it.sample
-        gens.setdefault(p.problem_id, []).append(
-            CSGeneration(
-                problem_id=p.problem_id,
-                index=s.index,
-                origin="sample",
-                round=0,
-                in_critic_sampling=s.index < config.initial,
-                completion=s.completion,
-                program=s.program,
-                public_passed=ok,
-                public_feedback=fb,
-                p_pass=score.p_pass,
-            )
+        s = it.sample
+        row = CSGeneration(
+            problem_id=it.problem.problem_id,
+            index=s.index,
+            origin="sample",
+            round=0,
+            in_critic_sampling=s.index < state.config.initial,
+            completion=s.completion,
+            program=s.program,
+            public_passed=ok,
+            public_feedback=fb,
+            p_pass=score.p_pass,
         )
-    token_scores = {(it.problem.problem_id, it.sample.index): sc for it, sc in zip(items, scores)}
-    used = {p.problem_id: config.initial for p in chunk}  # generations spent per problem
-    next_index = {p.problem_id: B for p in chunk}  # refine/repair rows are numbered from B
-    # ---- rounds of refine / repair
-    steps = [op for op, on in (("refine", config.refine), ("repair", config.repair)) if on]
-    for r in range(1, config.rounds + 1):
-        asks: list[tuple[BenchProblem, Request]] = []
-        plans: list[_Step] = []
-        for p in chunk:
-            mine = [g for g in gens[p.problem_id] if g.in_critic_sampling]
-            if sum(g.public_passed for g in mine) >= config.enough:
-                continue
-            parents = [g for g in mine if g.round == r - 1 and not g.public_passed]
-            for parent in sorted(parents, key=lambda g: (-g.p_pass, g.index)):
-                for op in steps:
-                    if used[p.problem_id] >= B:
-                        break
-                    used[p.problem_id] += 1
-                    stop = (
-                        tuple(sampling.extra_stop)
-                        if backend.chat
-                        else (*p.stop, *sampling.extra_stop)
-                    )
-                    if op == "refine":
-                        _, cut = failure_point(token_scores[(p.problem_id, parent.index)])
-                        kept = parent.program[:cut]
-                        head = "```python\n" + kept if backend.chat else kept
-                        text = p.chat_prompt if backend.chat else p.prompt
-                        asks.append((p, Request(text=text, count=1, stop=stop, prefix=head)))
-                        plans.append(_Step(p, "refine", parent, cut, head))
-                    else:
-                        text = repair_prompt(
-                            p, parent.program, parent.public_feedback or "", backend.chat
-                        )
-                        asks.append((p, Request(text=text, count=1, stop=stop)))
-                        plans.append(_Step(p, "repair", parent, None, ""))
-        if not asks:
-            break
-        texts = _generate(backend, asks, sampling, f"{chunk[0].problem_id}\0cs\0{r}")
-        completions = [step.head + text for step, text in zip(plans, texts)]
-        programs = [assemble(step.problem, c) for step, c in zip(plans, completions)]
-        verdicts = public.run([(step.problem, prog) for step, prog in zip(plans, programs)])
-        scores = critic.score([(step.problem.prompt, prog) for step, prog in zip(plans, programs)])
-        for step, completion, program, (ok, fb), score in zip(
-            plans, completions, programs, verdicts, scores
-        ):
-            p = step.problem
-            next_index[p.problem_id] += 1
-            row = CSGeneration(
-                problem_id=p.problem_id,
-                index=next_index[p.problem_id] - 1,
-                origin=step.op,
-                round=r,
-                parent=step.parent.index,
-                cut=step.cut,
-                in_critic_sampling=True,
-                completion=completion,
-                program=program,
-                public_passed=ok,
-                public_feedback=fb,
-                p_pass=score.p_pass,
-            )
-            gens[p.problem_id].append(row)
-            token_scores[(p.problem_id, row.index)] = score
-    out = []
-    for p in chunk:
-        rows = gens[p.problem_id]
-        rows[-1] = rows[-1].model_copy(update={"final": True})
-        out += rows
-    return out
+        state.add(row, score)
+    state.used = {p.problem_id: state.config.initial for p in state.problems}
+    state.next_index = {p.problem_id: B for p in state.problems}
+
+
+def _plan_round(state: _Chunk, r: int, chat: bool, sampling: Sampling) -> list[_Step]:
+    """The generations of round `r`, within each problem's budget: for every problem with
+    fewer than `enough` public passes, its round r - 1 failures (most promising first) each
+    get one step per enabled operation (refine, then repair)."""
+    config = state.config
+    ops = [op for op, on in (("refine", config.refine), ("repair", config.repair)) if on]
+    steps: list[_Step] = []
+    for p in state.problems:
+        mine = [g for g in state.rows[p.problem_id] if g.in_critic_sampling]
+        if sum(g.public_passed for g in mine) >= config.enough:
+            continue
+        failed = [g for g in mine if g.round == r - 1 and not g.public_passed]
+        for parent in sorted(failed, key=lambda g: (-g.p_pass, g.index)):
+            for op in ops:
+                if state.used[p.problem_id] >= config.budget:
+                    break
+                state.used[p.problem_id] += 1
+                if op == "refine":
+                    steps.append(_refine_step(state, p, parent, chat, sampling))
+                else:
+                    steps.append(_repair_step(p, parent, chat, sampling))
+    return steps
+
+
+def _stops(problem: BenchProblem, chat: bool, sampling: Sampling) -> tuple[str, ...]:
+    """A chat model stops at --stop only; a completion model at the suite's stops too."""
+    return tuple(sampling.extra_stop) if chat else (*problem.stop, *sampling.extra_stop)
+
+
+def _refine_step(
+    state: _Chunk, p: BenchProblem, parent: CSGeneration, chat: bool, sampling: Sampling
+) -> _Step:
+    """Continue the prompt from the parent program up to the critic's failure point (a chat
+    model's answer opens a code block first)."""
+    _, cut = failure_point(state.scores[(p.problem_id, parent.index)])
+    kept = parent.program[:cut]
+    head = "```python\n" + kept if chat else kept
+    text = p.chat_prompt if chat else p.prompt
+    request = Request(text=text, count=1, stop=_stops(p, chat, sampling), prefix=head)
+    return _Step(p, "refine", parent, request, cut, head)
+
+
+def _repair_step(p: BenchProblem, parent: CSGeneration, chat: bool, sampling: Sampling) -> _Step:
+    """A new program from the failing parent and its public-test feedback."""
+    text = repair_prompt(p, parent.program, parent.public_feedback or "", chat)
+    request = Request(text=text, count=1, stop=_stops(p, chat, sampling))
+    return _Step(p, "repair", parent, request)
+
+
+def _run_round(
+    state: _Chunk,
+    steps: list[_Step],
+    r: int,
+    backend: Backend,
+    critic: Scorer,
+    sampling: Sampling,
+    public: _Public,
+) -> None:
+    """Generate the steps' programs (seeded by the chunk and the round), run them on the
+    public tests, score them, and add their rows."""
+    seed_key = f"{state.problems[0].problem_id}\0cs\0{r}"
+    texts = _generate(backend, [step.request for step in steps], sampling, seed_key)
+    completions = [step.head + text for step, text in zip(steps, texts)]
+    programs = [assemble(step.problem, c) for step, c in zip(steps, completions)]
+    verdicts = public.run([(step.problem, prog) for step, prog in zip(steps, programs)])
+    scores = critic.score([(step.problem.prompt, prog) for step, prog in zip(steps, programs)])
+    for step, completion, program, (ok, fb), score in zip(
+        steps, completions, programs, verdicts, scores
+    ):
+        pid = step.problem.problem_id
+        state.next_index[pid] += 1
+        row = CSGeneration(
+            problem_id=pid,
+            index=state.next_index[pid] - 1,
+            origin=step.op,
+            round=r,
+            parent=step.parent.index,
+            cut=step.cut,
+            in_critic_sampling=True,
+            completion=completion,
+            program=program,
+            public_passed=ok,
+            public_feedback=fb,
+            p_pass=score.p_pass,
+        )
+        state.add(row, score)
 
 
 # ---------------------------------------------------------------- report

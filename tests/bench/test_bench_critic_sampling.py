@@ -310,6 +310,64 @@ def test_a_problem_stops_once_enough_programs_pass_its_public_tests(sample_suite
     assert "Expected output:" in model.requests[1].text  # the repair saw the test feedback
 
 
+class SeededModel(ScriptedModel):
+    """A ScriptedModel that also records the seed of every generate call."""
+
+    def __init__(self, reply, chat: bool = False) -> None:
+        super().__init__(reply, chat)
+        self.calls: list[tuple[int, int]] = []  # (seed, requests in the call)
+
+    def generate(self, requests, params, seed):
+        self.calls.append((seed, len(requests)))
+        return super().generate(requests, params, seed)
+
+
+@pytest.mark.parametrize("chat", [False, True])
+def test_stops_and_seeds_of_the_refine_and_repair_requests(chat, sample_suite, tmp_path):
+    """A completion model stops at the suite's stops and --stop, a chat model at --stop only;
+    each round's requests go in batches of --batch-size, seeded by the chunk's first problem,
+    the round and the batch's start (so a redone chunk draws the same)."""
+    from appsplus.bench.generate import batch_seed
+
+    problems = stdio_problems(sample_suite, 2)
+    sampling = SAMPLING.model_copy(update={"batch_size": 3, "extra_stop": ["# END"]})
+    model = SeededModel(lambda r: "print('still wrong')\n", chat=chat)
+    run_critic_sampling(
+        problems,
+        plain_samples(problems, 7, "print('wrong')\n"),
+        model,
+        LineCritic(),
+        config(rounds=2),  # round 1: 2 x 4 requests; round 2: 2 x 1
+        sampling,
+        tmp_path,
+        workers=1,
+    )
+    for request in model.requests:
+        start = problems[0].chat_prompt if chat else problems[0].prompt
+        p = problems[0] if request.text.startswith(start) else problems[1]
+        expected = ("# END",) if chat else (*p.stop, "# END")
+        assert tuple(request.stop) == expected
+    first = problems[0].problem_id
+    seeds = [batch_seed(0, f"{first}\0cs\0{r}", start) for r, start in
+             [(1, 0), (1, 3), (1, 6), (2, 0)]]  # fmt: skip
+    assert model.calls == list(zip(seeds, [3, 3, 2, 2]))
+
+
+def test_fewer_plain_samples_than_the_budget_is_refused(sample_suite, tmp_path):
+    problems = stdio_problems(sample_suite, 1)
+    with pytest.raises(CriticSamplingError, match="3 plain samples, the budget is 7"):
+        run_critic_sampling(
+            problems,
+            plain_samples(problems, 3, "print(0)\n"),
+            ScriptedModel(lambda r: "x\n"),
+            LineCritic(),
+            config(),
+            SAMPLING,
+            tmp_path,
+            workers=1,
+        )
+
+
 def test_a_resumed_folder_with_other_settings_is_refused(sample_suite, tmp_path):
     problems = stdio_problems(sample_suite, 1)
     args = (problems, plain_samples(problems, 7, "print(0)\n"), ScriptedModel(lambda r: "x\n"))
