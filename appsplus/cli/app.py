@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -147,35 +148,89 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 class _BuildProgress:
-    """One progress line for `appsplus.curate.pipeline.build` events: verification jobs done of queued,
-    labelled with the rows read, kept and rejected so far (`cli_output.Progress`)."""
+    """The progress of `appsplus.curate.pipeline.build` on stderr (`cli_output.Progress`).
 
-    def __init__(self) -> None:
-        self.bar = Progress("build", total=0)
+    The bar counts rows decided (kept or rejected) of the rows read; its total is final once
+    the source is read to the end ("all read"; with --limit N it is N from the start), so
+    the time left can be estimated. The label has the live counts (a row rejected before
+    verification counts at once), the verification jobs done of those queued so far, and
+    the problem whose job has been running longest when that is over `SLOW_S` seconds. A
+    ticker refreshes it every second, so a line appears even while one slow job runs.
+    """
+
+    SLOW_S = 5.0
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.bar = Progress("build", total=limit)
+        self.limit = limit
         self.read = self.kept = self.rejected = self.written = 0
+        self.jobs_queued = self.jobs_done = 0
+        self.read_done = False
+        self._longest = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, name="build-progress", daemon=True)
 
-    def _label(self) -> str:
-        label = f"build: {self.read} read, {self.kept} kept, {self.rejected} rejected; jobs"
-        return label if not self.written else f"build: writing {self.written} records; jobs"
+    def track(self, longest) -> None:
+        """`build` hands over its `longest()` -> (problem id, seconds) | None."""
+        self._longest = longest
+
+    def label(self) -> str:
+        if self.written:
+            return f"build: writing records {self.written}/{self.kept}; rows decided"
+        read = f"{self.read} read" + (" (all)" if self.read_done else "")
+        label = (
+            f"build: {read}, {self.kept} kept, {self.rejected} rejected; "
+            f"jobs {self.jobs_done}/{self.jobs_queued}"
+        )
+        longest = self._longest() if self._longest else None
+        if longest is not None and longest[1] >= self.SLOW_S:
+            label += f"; longest running: {longest[0]} ({longest[1]:.0f} s)"
+        return label + "; rows decided"
+
+    def _refresh(self) -> None:
+        total = self.read if self.read_done or self.limit is None else max(self.limit, self.read)
+        self.bar.update(total=total, description=self.label())
+        self.bar.advance(self.kept + self.rejected - self.bar.completed)
 
     def __call__(self, event: str, n: int) -> None:
-        if event == "jobs_queued":
-            self.bar.update(total=(self.bar.total or 0) + n)
-        elif event == "jobs_done":
-            self.bar.advance(n)
-        elif event in ("read", "kept", "rejected", "written"):
-            setattr(self, event, getattr(self, event) + n)
-            self.bar.update(description=self._label())
+        with self._lock:
+            if event == "read_done":
+                self.read, self.read_done = n, True
+            elif event in ("read", "kept", "rejected", "written", "jobs_queued", "jobs_done"):
+                setattr(self, event, getattr(self, event) + n)
+            else:
+                return
+            self._refresh()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(1.0):
+            with self._lock:
+                self._refresh()
 
     def __enter__(self) -> _BuildProgress:
         self.bar.__enter__()
+        self._ticker.start()
         return self
 
     def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._ticker.join()
         self.bar.__exit__(*exc)
 
 
-def _counts_table(manifest, title: str):
+def _kept_line(manifest) -> str:
+    """'NAME: 27 kept of 43 rows read (train 14, test 13), 16 rejected'."""
+    c = manifest.counts
+    by_split = ", ".join(
+        f"{split} {sum(by.values())}" for split, by in manifest.kept_by_split_difficulty.items()
+    )
+    return (
+        f"{manifest.name}: {c.kept} kept of {c.read} rows read ({by_split}), {c.rejected} rejected"
+    )
+
+
+def _kept_table(manifest, title: str):
     from rich.table import Table
 
     from appsplus.schema import DIFFICULTIES, SPLITS
@@ -189,14 +244,22 @@ def _counts_table(manifest, title: str):
     for split in SPLITS:
         row = [by.get(split, {}).get(d, 0) for d in DIFFICULTIES]
         table.add_row(split, *map(str, row), str(sum(row)))
+    return table
+
+
+def _rejections_table(manifest):
+    """Rejected rows by reason, or None when nothing was rejected (no table of one 0)."""
+    from rich.table import Table
+
+    if not manifest.counts.rejected:
+        return None
     reasons = Table(title="rejected rows by reason")
     reasons.add_column("reason")
     reasons.add_column("rows", justify="right")
     for reason, n in sorted(manifest.rejected_by_reason.items()):
         reasons.add_row(reason, str(n))
-    c = manifest.counts
-    reasons.add_row("[bold]total[/bold]", f"[bold]{c.rejected}[/bold]")
-    return table, reasons
+    reasons.add_row("[bold]total[/bold]", f"[bold]{manifest.counts.rejected}[/bold]")
+    return reasons
 
 
 @main.command("build")
@@ -264,6 +327,21 @@ def _counts_table(manifest, title: str):
     help="Also write the manifest to DIR/<name>.json (e.g. the repo's data_manifests/); "
     "without it nothing is written outside OUT.",
 )
+@click.option(
+    "--test-fraction",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=None,
+    metavar="F",
+    help="Make a test split of about this share of the problems, for a source without one "
+    "(StepCoder's release); refused for sources with their own split.",
+)
+@click.option(
+    "--split-seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed of the --test-fraction split.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
 @quality_options
 def build_command(
@@ -280,6 +358,8 @@ def build_command(
     name: str | None,
     batch_size: int,
     publish_dir: Path | None,
+    test_fraction: float | None,
+    split_seed: int,
     as_json: bool,
     quality,
 ) -> None:
@@ -297,6 +377,7 @@ def build_command(
       appsplus build --source sample --out apps-plus-sample
       appsplus build --source ../data/apps --out apps-plus --workers 16 --repair-outputs
       appsplus build --source stepcoder:apps_plus.json --out stepcoder-plus --limit 100
+      appsplus build --source stepcoder:apps_plus.json --out sc-split --test-fraction 0.1
       appsplus build --source sample --out apps-plus-sample --publish-manifest data_manifests
     """
     from pydantic import ValidationError
@@ -319,11 +400,13 @@ def build_command(
                 repair_outputs=repair_outputs,
             ),
             quality=quality,
+            test_fraction=test_fraction,
+            split_seed=split_seed,
         )
     except ValidationError as e:
         raise click.UsageError(_pydantic_line(e)) from e
     try:
-        with _BuildProgress() as progress:
+        with _BuildProgress(limit) as progress:
             report = build(
                 config,
                 out,
@@ -350,8 +433,10 @@ def build_command(
         click.echo(manifest_json(manifest), nl=False)
         return
     out_console = console()
-    for table in _counts_table(manifest, f"{manifest.name}: {manifest.counts.kept} kept"):
-        out_console.print(table)
+    out_console.print(_kept_line(manifest), highlight=False)  # the tables: `appsplus stats`
+    rejections = _rejections_table(manifest)
+    if rejections is not None:
+        out_console.print(rejections)
     where = f" and {report.manifest_copy}" if report.manifest_copy else ""
     console(stderr=True).print(
         f"read {manifest.counts.read}, kept {manifest.counts.kept}, rejected "
@@ -422,8 +507,18 @@ def stats_command(dataset: Path, as_json: bool) -> None:
         return
     c = manifest.counts
     title = f"{manifest.name}: {c.kept} kept of {c.read} read ({c.rejected} rejected)"
-    for table in _counts_table(manifest, title):
-        console().print(table)
+    out = console()
+    out.print(_kept_table(manifest, title))
+    rejections = _rejections_table(manifest)
+    out.print(rejections if rejections is not None else "no rows rejected")
+    if manifest.test_split:
+        split = manifest.test_split
+        out.print(
+            f"test split made by --test-fraction {split['test_fraction']} (seed "
+            f"{split['seed']}): {split['problems']['test']} of "
+            f"{split['problems']['train'] + split['problems']['test']} problems",
+            highlight=False,
+        )
 
 
 @main.command("push")

@@ -21,6 +21,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from appsplus.execution import (
     COMPARATOR_VERSION,
@@ -176,8 +177,10 @@ class CachedRunner:
         cache: ResultCache | None = None,
         on_done: Callable[[int], None] | None = None,
         on_queued: Callable[[int], None] | None = None,
+        watch: Any = None,
     ) -> None:
         self.pool = pool
+        self.watch = watch  # started(job)/finished(job) around each job (steps.JobWatch)
         self.cache = cache
         self.on_done = on_done
         self.on_queued = on_queued
@@ -195,7 +198,13 @@ class CachedRunner:
     def run(self, job: Job) -> ExecutionResult:
         if self._aborted.is_set():
             raise SandboxError("build aborted after an earlier sandbox failure")
-        return self.pool.run(job)
+        if self.watch is None:
+            return self.pool.run(job)
+        self.watch.started(job)
+        try:
+            return self.pool.run(job)
+        finally:
+            self.watch.finished(job)
 
     def __call__(self, jobs: Sequence[Job]) -> list[ExecutionResult]:
         if not jobs:

@@ -83,6 +83,11 @@ class Manifest(StrictModel):
         default_factory=dict,
         description="what the quality steps found (appsplus.quality.report.QualitySummary)",
     )
+    test_split: dict[str, Any] | None = Field(
+        None,
+        description="--test-fraction: the fraction, seed, rule and problems per split (absent "
+        "when the source's own split is kept)",
+    )
 
 
 def sha256_file(path: Path) -> str:
@@ -124,7 +129,10 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def manifest_json(manifest: Manifest) -> str:
-    return json.dumps(manifest.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+    data = manifest.model_dump(mode="json")
+    if data.get("test_split") is None:  # only a build that made its own split says so
+        data.pop("test_split", None)
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
 def read_manifest(path: Path) -> Manifest:

@@ -2,6 +2,10 @@
 
     report = build(BuildConfig(source="sample"), Path("apps-plus-sample"), workers=2)
 
+The build is the list of steps in `build_steps` (each in `appsplus.curate.steps`, with its
+reject reasons and stats); this module runs them and writes the outputs, whose counts are
+the steps' stats (`report.steps` has them all).
+
 Outputs in OUT/: `train.parquet`, `test.parquet` (records sorted by problem id),
 `rejections.jsonl` (every dropped row, in read order), `README.md` (dataset card),
 `runtimes.parquet` (measured runtimes and time limits of the kept problems) and
@@ -40,17 +44,15 @@ import json
 import logging
 import shutil
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from appsplus import __version__
+from appsplus.curate import steps
 from appsplus.curate.cache import CachedRunner, ResultCache
-from appsplus.curate.filters import STATIC_FILTERS, apply_filters, duplicate_id_filter
 from appsplus.curate.manifest import (
     CARD_FILE,
     DATA_FILES,
@@ -70,8 +72,7 @@ from appsplus.curate.manifest import (
     write_atomic,
     write_text_atomic,
 )
-from appsplus.curate.normalize import normalize
-from appsplus.curate.verify import Verified, VerifyConfig, verify_problems
+from appsplus.curate.verify import Verified, VerifyConfig
 from appsplus.curriculum.spans import SpanError, conditional_spans
 from appsplus.execution import (
     COMPARATOR_VERSION,
@@ -81,10 +82,6 @@ from appsplus.execution import (
     open_executor,
 )
 from appsplus.outdir import OutputError, prepare_out
-from appsplus.quality.assess import Assessed, assess
-from appsplus.quality.checks import min_tests_filter
-from appsplus.quality.decontam import DecontaminationFilter, load_benchmarks
-from appsplus.quality.dedup import Deduplicator
 from appsplus.quality.models import Quality, QualityConfig
 from appsplus.quality.report import card_section, summarize
 from appsplus.record import (
@@ -95,8 +92,8 @@ from appsplus.record import (
     dumps_json,
     natural_key,
 )
-from appsplus.schema import DIFFICULTIES, SPLITS, Problem, Rejection, RejectReason, StrictModel
-from appsplus.sources import Source, SourceError, looks_like, open_source
+from appsplus.schema import DIFFICULTIES, SPLITS, Rejection, StrictModel
+from appsplus.sources import Source, SourceError, open_source
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +113,11 @@ RUNTIME_POLICY = (
 )
 
 Progress = Callable[[str, int], None]
-"""progress(event, n): 'read', 'kept', 'rejected', 'jobs_queued', 'jobs_done', 'written'."""
+"""progress(event, n), called as the build goes: 'read' (rows), 'read_done' (n = every row
+the source yielded: the final total), 'rejected' (as each step rejects, so live), 'kept'
+(-1 when dedup withdraws one), 'problems_queued' (for verification), 'jobs_queued',
+'jobs_done', 'written'. A progress object with a `track(longest)` method gets, once,
+`longest()` -> (problem id, seconds) of the job running longest now, or None."""
 
 
 class BuildConfig(BaseModel):
@@ -130,6 +131,22 @@ class BuildConfig(BaseModel):
     license: str | None = Field(None, description="dataset card licence; default from the source")
     verify: VerifyConfig = Field(default_factory=VerifyConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
+    test_fraction: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="put this share of the problems in a new test split (sources without one)",
+    )
+    split_seed: int = Field(0, ge=0, description="seed of the --test-fraction split")
+
+    def as_json(self) -> dict[str, Any]:
+        """The config as saved in the manifest and the build stamp; the split options only
+        when a split is asked for (so manifests of builds without one are unchanged)."""
+        data = self.model_dump(mode="json")
+        if self.test_fraction is None:
+            data.pop("test_fraction")
+            data.pop("split_seed")
+        return data
 
     def resolved_name(self) -> str:
         if self.name:
@@ -154,6 +171,9 @@ class BuildReport(StrictModel):
     executed_s: float = Field(0.0, description="sum of the executed tests' own durations")
     wall_s: float = 0.0
     workers: int = 1
+    steps: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="each step's stats (seen, passed, rejected, counters)"
+    )
 
 
 # ---------------------------------------------------------------- records
@@ -319,108 +339,80 @@ class _Spool:
         return len(order)
 
 
-# ---------------------------------------------------------------- the pipeline
+# ---------------------------------------------------------------- the steps, in order
 
 
-class _Batch:
-    def __init__(self) -> None:
-        self.items: list[Problem | Rejection] = []  # in read order
-        self.problems = 0
-        self.solutions = 0
+def build_steps(
+    config: BuildConfig,
+    source: Source,
+    runner: CachedRunner,
+    sink: steps.Write,
+    *,
+    batch_problems: int = 32,
+    watch: steps.JobWatch | None = None,
+) -> list[steps.Step]:
+    """The build, top to bottom: the one place a step is registered (see `steps`)."""
+    q = config.quality
+    revision = source.revision
+    optional: list[tuple[bool, Callable[[], steps.Step]]] = [
+        (config.test_fraction is not None, lambda: _split_step(config, source)),
+    ]
+    filters: list[tuple[bool, Callable[[], steps.Step]]] = [
+        (True, steps.HasTests),
+        (True, steps.HasSolutions),
+        (True, steps.UniqueIds),
+        (q.min_tests > 1, lambda: steps.MinTests(q.min_tests)),
+        (
+            bool(q.decontaminate),
+            lambda: steps.Decontaminate(
+                q.decontaminate, q.decontaminate_ngram, q.decontaminate_threshold
+            ),
+        ),
+    ]
+    execution = steps.Batched(
+        [steps.Verify(config.verify, runner), steps.Assess(q, config.verify, runner)],
+        batch_problems,
+        runner,
+        on_labels=watch.set_labels if watch else None,
+    )
+    return [
+        steps.Read(source, config.limit),
+        steps.Normalize(),
+        *(make() for wanted, make in optional if wanted),
+        *(make() for wanted, make in filters if wanted),
+        execution,
+        steps.MakeRecord(lambda a: make_record(a.verified, revision, a.quality)),
+        *([steps.Deduplicate(q.dedupe_threshold)] if q.dedupe else []),
+        sink,
+    ]
 
 
-def _batches(
-    rows: Iterator[Any],
-    batch_problems: int,
-    progress: Progress,
-    extra: list[Callable],
-    tally: _Tally,
-) -> Iterator[_Batch]:
-    batch = _Batch()
-    filters = [*STATIC_FILTERS, *extra]
-    for row in rows:
-        progress("read", 1)
-        tally.note_row(row)
-        item = normalize(row)
-        if isinstance(item, Problem):
-            item = apply_filters(item, filters) or item
-        batch.items.append(item)
-        if isinstance(item, Problem):
-            batch.problems += 1
-            batch.solutions += len(item.solutions)
-        if (
-            batch.problems >= batch_problems
-            or batch.solutions >= 64 * batch_problems
-            or len(batch.items) >= 16 * batch_problems
-        ):
-            yield batch
-            batch = _Batch()
-    if batch.items:
-        yield batch
+def _split_step(config: BuildConfig, source: Source) -> steps.Step:
+    return steps.AssignSplit(config.test_fraction or 0.0, config.split_seed)
 
 
-class _Tally:
-    def __init__(self) -> None:
-        self.rows = 0  # rows the source yielded
-        self.in_format = 0  # ... that look like the source's own format
-        self.first_row = ""  # what the first row was, for the error when none is in format
-        self.read = 0
-        self.kept: Counter[tuple[str, str]] = Counter()
-        self.reasons: Counter[str] = Counter()
-        self.stages: Counter[str] = Counter()
-        self.totals: Counter[str] = Counter()
-        # per kept record: what it adds to `kept` and `totals`, and its quality (for dedup)
-        self.records: dict[str, tuple[tuple[str, str], Counter[str], Quality | None, str, str]] = {}
+def _check_splittable(source: Source) -> None:
+    """--test-fraction splits a source that has no test split: StepCoder's release (all
+    'train'). APPS-format sources carry their own split, so it is refused for them."""
+    from appsplus.sources.stepcoder import StepCoderSource
 
-    def keep(self, record: Record) -> None:
-        totals: Counter[str] = Counter()
-        totals["tests"] += len(record.tests)
-        totals["solutions"] += len(record.solutions)
-        totals["corrections"] += len(record.provenance.corrections)
-        if record.provenance.corrections:
-            totals["repaired_problems"] += 1
-        if record.provenance.call_outputs:
-            totals[f"call_outputs_{record.provenance.call_outputs}"] += 1
-        if record.quality and record.quality.generated_tests:
-            totals["generated_tests"] += len(record.quality.generated_tests)
-        key = (record.split, record.difficulty)
-        self.kept[key] += 1
-        self.totals.update(totals)
-        where = (record.provenance.locator, record.provenance.source)
-        self.records[record.problem_id] = (key, totals, record.quality, *where)
-
-    def note_row(self, row: Any) -> None:
-        self.rows += 1
-        self.in_format += looks_like(row)
-        if self.rows == 1:
-            self.first_row = (
-                row.raw_error
-                if row.raw is None
-                else "an object with keys " + ", ".join(sorted(map(str, row.raw))[:8])
-            )
-
-    def unkeep(self, problem_id: str) -> None:
-        key, totals, *_ = self.records.pop(problem_id)
-        self.kept[key] -= 1
-        self.totals.subtract(totals)
-        self.totals = +self.totals  # drop zero counts
+    if not (isinstance(source, StepCoderSource) and source.split == "train"):
+        raise SourceError(
+            f"{source.name}: has its own train/test split; --test-fraction is for a source "
+            "without one (StepCoder's release, all 'train')"
+        )
 
 
-def _verify_and_assess(
-    problems: list[Problem], config: BuildConfig, runner: CachedRunner
-) -> list[Any]:
-    """Verify a batch, then measure the verified problems' tests (one runner for both)."""
-    outcomes = verify_problems(problems, config.verify, runner)
-    verified = [o for o in outcomes if isinstance(o, Verified)]
-    measured = iter(assess(verified, config.quality, config.verify, runner))
-    return [next(measured) if isinstance(o, Verified) else o for o in outcomes]
+def _flat(items: list[Any]) -> list[steps.Step]:
+    """The steps with the batch steps that `Batched` runs in their place."""
+    found: list[steps.Step] = []
+    for step in items:
+        found += step.steps if isinstance(step, steps.Batched) else [step]
+    return found
 
 
-def _limited(source: Source, limit: int | None) -> Iterator[Any]:
-    for n, row in enumerate(source.iter_rows()):
-        if limit is not None and n >= limit:
-            return
-        yield row
+def _find(items: list[steps.Step], kind: type) -> Any:
+    return next((s for s in _flat(items) if isinstance(s, kind)), None)
 
 
 def build(
@@ -442,9 +434,11 @@ def build(
     sandbox failed: nothing is written, finished executions stay cached for the next run).
     """
     source = open_source(config.source)
+    if config.test_fraction is not None:
+        _check_splittable(source)
     created = not out.exists()
     was_empty = created or (out.is_dir() and not any(out.iterdir()))
-    wanted = config.model_dump(mode="json")
+    wanted = config.as_json()
     previous = _previous_config(out) if out.is_dir() else None
     if previous is not None and previous != wanted and not overwrite:
         differ = sorted(
@@ -505,9 +499,7 @@ def _build(
     source.prepare()
     try:
         (out / BUILD_STAMP).parent.mkdir(exist_ok=True)
-        write_text_atomic(
-            out / BUILD_STAMP, json.dumps(config.model_dump(mode="json"), sort_keys=True)
-        )
+        write_text_atomic(out / BUILD_STAMP, json.dumps(config.as_json(), sort_keys=True))
     except OSError as e:
         raise OutputError(f"{out}: cannot write there ({e.strerror})") from None
     spool_dir = out / SPOOL_DIR
@@ -516,87 +508,30 @@ def _build(
     own_pool = pool is None
     pool = pool or open_executor(executor, workers)
     cache = ResultCache(out / CACHE_FILE)
+    watch = steps.JobWatch()
     runner = CachedRunner(
         pool,
         cache,
         on_done=lambda n: emit("jobs_done", n),
         on_queued=lambda n: emit("jobs_queued", n),
+        watch=watch,
     )
-    revision = source.revision
-    tally = _Tally()
+    track = getattr(progress, "track", None)
+    if track is not None:
+        track(watch.longest)
     spools = {split: _Spool(spool_dir / f"{split}.jsonl") for split in SPLITS}
     runtimes = _Spool(spool_dir / "runtimes.jsonl")
-    rejections_tmp = spool_dir / REJECTIONS_FILE
-    q = config.quality
-    extra_filters: list[Callable] = [duplicate_id_filter()]
-    if q.min_tests > 1:
-        extra_filters.append(min_tests_filter(q.min_tests))
-    decontam = None
-    if q.decontaminate:
-        decontam = DecontaminationFilter(
-            load_benchmarks(q.decontaminate, q.decontaminate_ngram), q.decontaminate_threshold
-        )
-        extra_filters.append(decontam)
-    dedup = Deduplicator(q.dedupe_threshold) if q.dedupe else None
     try:
-        with rejections_tmp.open("wb") as rejected_f:
-
-            def consume(batch: _Batch, future: Future) -> None:
-                outcomes = iter(future.result())
-                for item in batch.items:
-                    tally.read += 1
-                    if isinstance(item, Problem):
-                        item = next(outcomes)
-                        if isinstance(item, Assessed):
-                            item = make_record(item.verified, revision, item.quality)
-                    if isinstance(item, Record):
-                        spools[item.split].add(item.problem_id, item.to_row())
-                        runtimes.add(item.problem_id, _runtimes_row(item, config))
-                        tally.keep(item)
-                        if dedup is not None:
-                            dedup.add(item.problem_id, item.split, item.question)
-                        emit("kept", 1)
-                    else:
-                        rejected_f.write(item.model_dump_json().encode() + b"\n")
-                        tally.reasons[item.reason.value] += 1
-                        tally.stages[item.stage] += 1
-                        emit("rejected", 1)
-
-            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="verify") as batches:
-                pending: list[tuple[_Batch, Future]] = []
-                try:
-                    rows = _limited(source, config.limit)
-                    for batch in _batches(rows, batch_problems, emit, extra_filters, tally):
-                        problems = [p for p in batch.items if isinstance(p, Problem)]
-                        future = batches.submit(_verify_and_assess, problems, config, runner)
-                        pending.append((batch, future))
-                        if len(pending) >= 2:
-                            consume(*pending.pop(0))
-                    while pending:
-                        consume(*pending.pop(0))
-                except BaseException:
-                    runner.abort()  # jobs not yet started fail at once
-                    for _, future in pending:
-                        future.cancel()
-                    raise
-            duplicates = _deduplicate(dedup, tally, spools, runtimes, rejected_f, emit)
-        contamination: dict[str, Any] = {}
-        if decontam is not None:
-            contamination = {
-                "benchmarks": dict(sorted(decontam.index.files.items())),
-                "ngram": q.decontaminate_ngram,
-                "threshold": q.decontaminate_threshold,
-                "rejected": sum(decontam.by_benchmark.values()),
-                "rejected_by_benchmark": dict(sorted(decontam.by_benchmark.items())),
-                "problems_sharing_an_ngram": {
-                    field: decontam.any_shared[field] for field in ("statement", "code")
-                },
-            }
-        _check_format(source, tally)
-        quality = summarize(q, (r[2] for r in tally.records.values()), duplicates, contamination)
-        report = _finish(
-            config, out, source, revision, tally, spools, runtimes, manifest_dir, emit, quality
-        )
+        with (spool_dir / REJECTIONS_FILE).open("wb") as rejected_f:
+            sink = steps.Write(spools, runtimes, rejected_f, lambda r: _runtimes_row(r, config))
+            pipeline = build_steps(
+                config, source, runner, sink, batch_problems=batch_problems, watch=watch
+            )
+            with steps.running(pipeline, emit) as stream:
+                for _ in stream:
+                    pass
+        _check_format(source, pipeline)
+        report = _finish(config, out, source, pipeline, spools, runtimes, manifest_dir, emit)
     finally:
         for spool in (*spools.values(), runtimes):
             spool.close()
@@ -609,6 +544,7 @@ def _build(
     report.executed_s = runner.executed_s
     report.wall_s = time.monotonic() - started
     report.workers = pool.size
+    report.steps = {step.name: step.stats.as_dict() for step in _flat(pipeline)}
     logger.info(
         "built %s: %d kept, %d rejected of %d read; %d jobs executed, %d from the cache",
         out,
@@ -621,30 +557,47 @@ def _build(
     return report
 
 
-def _check_format(source: Source, tally: _Tally) -> None:
+def _check_format(source: Source, pipeline: list[steps.Step]) -> None:
     """A source with no rows, or with nothing kept and no row in its format, is not a source."""
-    if tally.rows == 0:
+    reader: steps.Read = pipeline[0]  # type: ignore[assignment]
+    rows = reader.stats.counters["rows"]
+    sink: steps.Write = pipeline[-1]  # type: ignore[assignment]
+    if rows == 0:
         raise SourceError(f"{source.name}: no rows at all; expected {source.expects}")
-    if not sum(tally.kept.values()) and not tally.in_format:
+    if not sum(sink.kept.values()) and not reader.stats.counters["in_format"]:
         raise SourceError(
-            f"{source.name}: none of the {tally.rows} rows read is in the expected format "
-            f"(the first is {tally.first_row[:200]}); expected {source.expects}"
+            f"{source.name}: none of the {rows} rows read is in the expected format "
+            f"(the first is {reader.first_row[:200]}); expected {source.expects}"
         )
+
+
+def _quality_summary(config: BuildConfig, pipeline: list[steps.Step]) -> Any:
+    dedupe = _find(pipeline, steps.Deduplicate)
+    decontaminate = _find(pipeline, steps.Decontaminate)
+    sink: steps.Write = pipeline[-1]  # type: ignore[assignment]
+    return summarize(
+        config.quality,
+        sink.qualities(),
+        dedupe.summary if dedupe else {},
+        decontaminate.manifest_section() if decontaminate else {},
+    )
 
 
 def _finish(
     config: BuildConfig,
     out: Path,
     source: Source,
-    revision: str,
-    tally: _Tally,
+    pipeline: list[steps.Step],
     spools: dict[str, _Spool],
     runtimes: _Spool,
     manifest_dir: Path | None,
     emit: Progress,
-    quality: Any = None,
 ) -> BuildReport:
-    """Replace the output files atomically, the manifest last."""
+    """Replace the output files atomically, the manifest last; the counts are the steps'."""
+    reader: steps.Read = pipeline[0]  # type: ignore[assignment]
+    sink: steps.Write = pipeline[-1]  # type: ignore[assignment]
+    reasons, stages = steps.rejected_by(_flat(pipeline))
+    quality = _quality_summary(config, pipeline)
     (out / MANIFEST_FILE).unlink(missing_ok=True)  # no manifest while the files change
     files: dict[str, FileInfo] = {}
     schema = record_schema()
@@ -654,39 +607,40 @@ def _finish(
         files[dest.name] = FileInfo(sha256=sha256_file(dest), bytes=dest.stat().st_size, rows=rows)
     runtimes.write_parquet(out / RUNTIMES_FILE, runtimes_schema())
     rejections = out / REJECTIONS_FILE
-    rejections_tmp = out / SPOOL_DIR / REJECTIONS_FILE
-    rejections_tmp.replace(rejections)
+    (out / SPOOL_DIR / REJECTIONS_FILE).replace(rejections)
     files[REJECTIONS_FILE] = FileInfo(
-        sha256=sha256_file(rejections),
-        bytes=rejections.stat().st_size,
-        rows=sum(tally.reasons.values()),
+        sha256=sha256_file(rejections), bytes=rejections.stat().st_size, rows=sink.rejected
     )
-    kept = sum(tally.kept.values())
+    split_step = _find(pipeline, steps.AssignSplit)
     name = config.resolved_name()
     manifest = Manifest(
         name=name,
         tool_version=__version__,
         executor_version=EXECUTOR_VERSION,
         comparator_version=COMPARATOR_VERSION,
-        source=SourceInfo(spec=config.source, name=source.name, revision=revision),
-        counts=Counts(read=tally.read, kept=kept, rejected=sum(tally.reasons.values())),
+        source=SourceInfo(spec=config.source, name=source.name, revision=source.revision),
+        counts=Counts(
+            read=reader.stats.counters["rows"],
+            kept=sum(sink.kept.values()),
+            rejected=sum(reasons.values()),
+        ),
         kept_by_split_difficulty={
-            split: {d: tally.kept[(split, d)] for d in DIFFICULTIES} for split in SPLITS
+            split: {d: sink.kept[(split, d)] for d in DIFFICULTIES} for split in SPLITS
         },
-        rejected_by_reason=dict(sorted(tally.reasons.items())),
-        rejected_by_stage=dict(sorted(tally.stages.items())),
-        totals=dict(sorted(tally.totals.items())),
+        rejected_by_reason=dict(sorted(reasons.items())),
+        rejected_by_stage=dict(sorted(stages.items())),
+        totals=dict(sorted(sink.stats.counters.items())),
         limits=config.verify.limits.model_dump(mode="json"),
-        config=config.model_dump(mode="json"),
+        config=config.as_json(),
         runtime_policy=RUNTIME_POLICY,
         measurements={RUNTIMES_FILE: MEASUREMENTS_NOTE},
         files={},
-        quality=quality.model_dump(mode="json") if quality is not None else {},
+        quality=quality.model_dump(mode="json"),
+        test_split=split_step.manifest_section() if split_step else None,
     )
     card = out / CARD_FILE
     text = dataset_card(manifest, config.license or license_for(config.source))
-    if quality is not None:
-        text = text.replace("\n## Loading\n", "\n" + card_section(quality) + "\n## Loading\n", 1)
+    text = text.replace("\n## Loading\n", "\n" + card_section(quality) + "\n## Loading\n", 1)
     write_text_atomic(card, text)
     files[CARD_FILE] = FileInfo(sha256=sha256_file(card), bytes=card.stat().st_size, rows=0)
     manifest = manifest.model_copy(update={"files": dict(sorted(files.items()))})
@@ -719,46 +673,6 @@ def _runtimes_row(record: Record, config: BuildConfig) -> dict[str, Any]:
         time_limit_s=record.time_limit_s,
         near_limit_tests=[i for i, r in enumerate(runtimes) if r >= NEAR_LIMIT * limit],
     ).model_dump()
-
-
-def _deduplicate(
-    dedup: Deduplicator | None,
-    tally: _Tally,
-    spools: dict[str, _Spool],
-    runtimes: _Spool,
-    rejected_f: IO[bytes],
-    emit: Progress,
-) -> dict[str, int]:
-    """Reject the duplicates among the kept problems (after every other rejection)."""
-    if dedup is None:
-        return {}
-    found = dedup.duplicates()
-    for d in found:
-        locator, source = tally.records[d.problem_id][3:]
-        tally.unkeep(d.problem_id)
-        rejection = Rejection(
-            problem_id=d.problem_id,
-            locator=locator,
-            source=source,
-            reason=RejectReason.DUPLICATE_PROBLEM,
-            detail=d.detail(),
-            stage="quality",
-        )
-        rejected_f.write(rejection.model_dump_json().encode() + b"\n")
-        tally.reasons[rejection.reason.value] += 1
-        tally.stages[rejection.stage] += 1
-        emit("rejected", 1)
-    gone = {d.problem_id for d in found}
-    for spool in (*spools.values(), runtimes):
-        spool.drop(gone)
-    return {
-        "rejected": len(found),
-        "exact": sum(d.exact for d in found),
-        "near": sum(not d.exact for d in found),
-        "train_test_overlaps": sum(d.split == "train" and d.kept_split == "test" for d in found),
-        "within_train": sum(d.split == d.kept_split == "train" for d in found),
-        "within_test": sum(d.split == d.kept_split == "test" for d in found),
-    }
 
 
 def read_rejections(out: Path) -> list[Rejection]:

@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 BUILD_MODULES = (  # their source is part of the cache key: a changed build is rebuilt
     "appsplus.curate.pipeline",
+    "appsplus.curate.steps",
     "appsplus.curate.verify",
     "appsplus.record",
     "appsplus.curate.normalize",

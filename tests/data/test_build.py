@@ -214,12 +214,17 @@ def test_resume_after_sigkill(sample_build, tmp_path):
         str(out),
     ]
     cmd += ["--workers", "1", "--time-limit", "2", "--batch-size", "4"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stderr = tmp_path / "stderr.txt"  # a file, not a pipe: nobody reads it while it runs
+    with stderr.open("wb") as err:
+        proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.monotonic() + 60
     while count_entries(cache) < 10 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
-    assert proc.wait(30) == -signal.SIGKILL, "the build finished before it could be killed"
+    assert proc.wait(30) == -signal.SIGKILL, (
+        f"the build ended (status {proc.returncode}) before it could be killed; its stderr:\n"
+        + stderr.read_text(errors="replace")[-3000:]
+    )
     done_before = count_entries(cache)
     total = sample_build.executed_jobs + sample_build.cache_hits  # verification + quality jobs
     assert 10 <= done_before < total, done_before
