@@ -5,8 +5,9 @@
 Values of `--set` are parsed as YAML scalars/lists (`true`, `3`, `1e-5`, `[a, b]`); dotted
 keys reach nested models. Unknown keys are errors (every config has extra="forbid"). Every
 mistake (a missing or unreadable file, an unknown key, a bad value, a model folder that
-does not exist) is a `ConfigError` whose message is one line naming the key; the trainer
-CLIs (`config_parser` + `config_from_cli`) print it and exit 2. `config_help` lists every
+does not exist) is a `ConfigError` (an `AppsplusError`) whose message is one line naming
+the key; the trainer CLIs (`config_parser` + `config_from_cli`, `main` decorated with
+`appsplus.errors.exit_on_error`) print it and exit 2. `config_help` lists every
 key with its type, default and meaning, from the config class itself.
 """
 
@@ -28,11 +29,15 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticUndefined
 
+from appsplus.errors import AppsplusError
+
 C = TypeVar("C", bound=BaseModel)
 
 
-class ConfigError(ValueError):
+class ConfigError(AppsplusError, ValueError):
     """A config mistake; the message is one line that names the key."""
+
+    exit_status = 2  # a usage mistake, as click and argparse exit for bad options
 
 
 # --------------------------------------------------------------------------- reading
@@ -166,22 +171,60 @@ def check_locations(cfg: BaseModel) -> None:
     """Check the model, tokenizer and data locations a config names (see
     `check_model_location`); 'sample' data is embedded."""
     for key in ("model", "critic_backbone"):
-        if getattr(cfg, key, None):
-            check_model_location(key, getattr(cfg, key))
+        if getattr(cfg, key, None):  # a LoRA adapter folder stands for its base + adapter
+            needs = ("config.json", "adapter_config.json") if key == "model" else ("config.json",)
+            check_model_location(key, getattr(cfg, key), needs)
     if getattr(cfg, "tokenizer", None):
         check_model_location("tokenizer", cfg.tokenizer, ("tokenizer_config.json", "config.json"))
-    data = getattr(cfg, "data", "sample")
-    if data != "sample" and not Path(data).is_dir():
+    if hasattr(cfg, "data"):
+        check_data(cfg.data, getattr(cfg, "split", None))
+
+
+def check_data(data: str, split: str | None) -> None:
+    """Raise ConfigError unless `data` is 'sample' or the folder of `appsplus build` and
+    `split` one of its splits (null: all). Reads file names only, no rows."""
+    from appsplus.curate.manifest import DATA_FILES
+    from appsplus.curriculum.subtasks import CURRICULUM_MANIFEST
+
+    if data == "sample":
+        splits = list(DATA_FILES)  # the embedded sample is a build with every split
+    else:
+        path = Path(data)
+        if not path.is_dir():
+            raise ConfigError(
+                f"data: no such dataset folder: {data} ('sample' or a built APPS+ folder)"
+            )
+        if (path / CURRICULUM_MANIFEST).is_file():
+            try:
+                source = json.loads((path / CURRICULUM_MANIFEST).read_text())["source_dataset"]
+            except (OSError, ValueError, KeyError, TypeError):
+                source = "the build it was exported from"
+            raise ConfigError(
+                f"data: {data} is a curriculum export (subtasks), not a build; the trainers "
+                f"make the curriculum stages themselves: train on the build it came from "
+                f"(--set data={source})"
+            )
+        splits = [name for name, file in DATA_FILES.items() if (path / file).is_file()]
+        if not splits:
+            raise ConfigError(
+                f"data: {data} is not an APPS+ build (no {' or '.join(DATA_FILES.values())}); "
+                "use 'sample' or the OUT folder of `appsplus build`"
+            )
+    if split is not None and split not in splits:
         raise ConfigError(
-            f"data: no such dataset folder: {data} ('sample' or a built APPS+ folder)"
+            f"split: {split!r} is not a split of {data} (it has {', '.join(splits)}); "
+            "null reads every split"
         )
 
 
-def check_resume(output_dir: str | Path, resume: str | None) -> None:
+def check_resume(output_dir: str | Path, resume: str | None, overwrite: bool = False) -> None:
     """Raise ConfigError unless `resume` names a checkpoint ('latest': one in `output_dir`),
-    or, for a fresh run, `output_dir` holds none (`appsplus.trainers.model.checkpoint_to_resume`)."""
-    from appsplus.trainers.model import checkpoint_to_resume
+    or, for a fresh run, `output_dir` holds none (`appsplus.trainers.model.checkpoint_to_resume`;
+    with `overwrite` a fresh run replaces them)."""
+    from appsplus.trainers.checks import checkpoint_to_resume  # no torch
 
+    if overwrite and resume is None:
+        return
     try:
         checkpoint_to_resume(Path(output_dir), resume)
     except (FileExistsError, FileNotFoundError) as e:
@@ -306,21 +349,19 @@ def config_from_cli(
     overrides: list[str],
     check=check_locations,
 ) -> C:
-    """The command line's config, its locations checked; a mistake prints one line and
-    exits 2, and --show-config prints the config and exits 0."""
-    try:
-        if args.show_config:
-            text = show_config(cls, args.config, overrides)
-            try:
-                print(text, flush=True)
-            except BrokenPipeError:  # `--show-config | head`: the reader has what it wanted
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            parser.exit(0)
-        cfg = load_config(cls, args.config, overrides)
-        if check is not None:
-            check(cfg)
-    except ConfigError as e:
-        parser.exit(2, f"{parser.prog}: error: {e}\n")
+    """The command line's config, its locations checked (a mistake raises ConfigError,
+    which the trainer's `main` prints as one line: `appsplus.errors.exit_on_error`), and
+    --show-config prints the config and exits 0."""
+    if args.show_config:
+        text = show_config(cls, args.config, overrides)
+        try:
+            print(text, flush=True)
+        except BrokenPipeError:  # `--show-config | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        parser.exit(0)
+    cfg = load_config(cls, args.config, overrides)
+    if check is not None:
+        check(cfg)
     return cfg
 
 

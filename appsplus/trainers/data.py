@@ -26,6 +26,7 @@ from appsplus.curriculum.spans import SpanError
 from appsplus.curriculum.subtasks import subtasks_for
 from appsplus.prompts import build_prompt
 from appsplus.schema import TestItem
+from appsplus.trainers.config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def load_records(data: str = "sample", split: str | None = "train") -> list[Task
     else:
         records = _built_records(data, split)
     if not records:
-        raise ValueError(f"no records in {data!r} for split {split!r}")
+        raise ConfigError(f"data: no records in {data!r} for split {split!r}")
     return records
 
 

@@ -27,6 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from appsplus.errors import exit_on_error
+from appsplus.trainers.checks import checkpoint_to_resume, checkpoints_in  # noqa: F401 (re-exported)
 from appsplus.trainers.common import position_ids, token_logprobs
 
 log = logging.getLogger(__name__)
@@ -67,29 +69,108 @@ def disable_dropout(model: nn.Module) -> None:
             module.p = 0.0
 
 
+ADAPTER_CONFIG = "adapter_config.json"  # a LoRA adapter folder (peft) holds this
+
+
+def is_adapter(path: str | Path) -> bool:
+    """Whether `path` is a LoRA adapter folder (adapter_config.json, no full model)."""
+    return (Path(path) / ADAPTER_CONFIG).is_file() and not (Path(path) / "config.json").is_file()
+
+
+def adapter_base(path: str | Path) -> str:
+    """The base model an adapter folder was trained on (its adapter_config.json)."""
+    return json.loads((Path(path) / ADAPTER_CONFIG).read_text())["base_model_name_or_path"]
+
+
+def _peft():
+    try:
+        import peft
+    except ImportError as e:
+        raise RuntimeError("LoRA needs the peft package: pip install peft") from e
+    return peft
+
+
 def load_lm(
-    path: str, dtype: str = "float32", adapter: str | None = None, lora: dict | None = None
+    path: str,
+    dtype: str = "float32",
+    adapter: str | None = None,
+    lora: dict | None = None,
+    trainable: bool = True,
 ):
     """AutoModelForCausalLM from `path` with dropout off; optionally LoRA (needs peft).
 
-    `adapter`: a saved LoRA adapter folder to load on top (trainable). `lora`: keyword
-    arguments of peft.LoraConfig for a fresh adapter.
+    `path` may itself be a LoRA adapter folder: its base model (adapter_config.json) is
+    loaded with the adapter on top. `adapter`: a saved adapter folder to load on top of
+    `path`. `lora`: keyword arguments of peft.LoraConfig for a fresh adapter.
     """
     from transformers import AutoModelForCausalLM
 
+    if is_adapter(path):
+        path, adapter = adapter_base(path), path
     lm = AutoModelForCausalLM.from_pretrained(path, dtype=DTYPES[dtype])
-    if adapter is not None or lora:
-        try:
-            import peft
-        except ImportError as e:
-            raise RuntimeError("LoRA needs the peft package: pip install peft") from e
-        if adapter is not None:
-            lm = peft.PeftModel.from_pretrained(lm, adapter, is_trainable=True)
-        else:
-            config = {"target_modules": "all-linear", "lora_dropout": 0.0, **lora}
-            lm = peft.get_peft_model(lm, peft.LoraConfig(task_type="CAUSAL_LM", **config))
+    if adapter is not None:
+        lm = _peft().PeftModel.from_pretrained(lm, adapter, is_trainable=trainable)
+    elif lora:
+        config = {"target_modules": "all-linear", "lora_dropout": 0.0, **lora}
+        lm = _peft().get_peft_model(lm, _peft().LoraConfig(task_type="CAUSAL_LM", **config))
     disable_dropout(lm)
     return lm
+
+
+def save_lm(lm, tokenizer, folder: Path, base: str) -> None:
+    """save_pretrained of the model (a LoRA adapter: the adapter only) and the tokenizer.
+    An adapter records its base model as an absolute path when `base` is a local folder
+    (peft writes the path as given; a relative one breaks loading from elsewhere)."""
+    lm.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    config = Path(folder) / ADAPTER_CONFIG
+    if is_adapter(base):  # trained on top of another adapter: that one's base
+        base = adapter_base(base)
+    if config.is_file() and Path(base).expanduser().is_dir():
+        data = json.loads(config.read_text())
+        data["base_model_name_or_path"] = str(Path(base).expanduser().resolve())
+        config.write_text(json.dumps(data, indent=2))
+
+
+def merge_adapter(adapter: str | Path, out: str | Path, dtype: str = "float32") -> Path:
+    """The base model with the LoRA adapter folded into its weights, saved as a plain model
+    folder (with the adapter's tokenizer) that needs no peft to load."""
+    from transformers import AutoTokenizer
+
+    if not is_adapter(adapter):
+        raise ValueError(f"{adapter}: not a LoRA adapter folder (no {ADAPTER_CONFIG})")
+    lm = load_lm(str(adapter), dtype, trainable=False).merge_and_unload()
+    lm.save_pretrained(out)
+    AutoTokenizer.from_pretrained(adapter).save_pretrained(out)
+    return Path(out)
+
+
+def enable_gradient_checkpointing(lm) -> None:
+    """Recompute activations in the backward pass (less memory, ~30% more compute)."""
+    kwargs = {"use_reentrant": False}
+    if hasattr(lm, "activation_checkpointing_enable"):  # its name in recent transformers
+        lm.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+    else:
+        lm.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
+    if hasattr(lm, "enable_input_require_grads"):
+        lm.enable_input_require_grads()  # LoRA: frozen embeddings still pass gradients on
+    lm.config.use_cache = False
+
+
+def lr_at(step: int, base: float, warmup_steps: int, total_steps: int, schedule: str) -> float:
+    """The learning rate of optimizer step `step` (1-based): linear warmup from 0 over
+    `warmup_steps`, then constant, or linear or cosine decay to 0 at `total_steps`."""
+    import math
+
+    if warmup_steps and step <= warmup_steps:
+        return base * step / warmup_steps
+    if schedule == "constant":
+        return base
+    done = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+    done = min(max(done, 0.0), 1.0)
+    if schedule == "linear":
+        return base * (1.0 - done)
+    return base * 0.5 * (1.0 + math.cos(math.pi * done))  # cosine
 
 
 def load_policy(
@@ -270,34 +351,6 @@ def restore_rng(tensors: dict[str, torch.Tensor], meta: dict) -> None:
         torch.cuda.set_rng_state_all(cuda)
 
 
-def checkpoints_in(output_dir: Path) -> list[Path]:
-    """Completed checkpoints in `output_dir`/checkpoints, oldest first (names sort by step;
-    a .tmp folder is one being written)."""
-    folder = output_dir / "checkpoints"
-    return (
-        sorted(p for p in folder.iterdir() if p.is_dir() and p.suffix != ".tmp")
-        if folder.is_dir()
-        else []
-    )
-
-
-def checkpoint_to_resume(output_dir: Path, resume: str | None) -> Path | None:
-    """The checkpoint `resume` names ('latest' or a folder), or None for a fresh run; a fresh
-    run refuses an `output_dir` that already holds checkpoints."""
-    if resume is None:
-        if checkpoints_in(output_dir):
-            raise FileExistsError(
-                f"{output_dir} holds checkpoints: resume it or use another output_dir"
-            )
-        return None
-    if resume != "latest" and not Path(resume).is_dir():
-        raise FileNotFoundError(f"--resume {resume}: no such checkpoint folder")
-    found = checkpoints_in(output_dir) if resume == "latest" else [Path(resume)]
-    if not found:
-        raise FileNotFoundError(f"no checkpoint to resume in {output_dir / 'checkpoints'}")
-    return found[-1]
-
-
 @contextmanager
 def checkpoint_folder(accelerator, folder: Path):
     """Write checkpoint `folder` from every process, atomically: the body writes the shared
@@ -403,14 +456,18 @@ def sample_corpus() -> list[str]:
     return [r.prompt() for r in records] + [s for r in records for s in r.solutions]
 
 
+@exit_on_error("python -m appsplus.trainers.model")
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m appsplus.trainers.model",
-        description="Build a tiny random Llama model + BPE tokenizer locally. "
-        "Example: python -m appsplus.trainers.model tiny --out runs/tiny --hidden 64 --layers 2",
+        description="Build a tiny random Llama model + BPE tokenizer locally, or fold a LoRA "
+        "adapter into its base model. Examples: python -m appsplus.trainers.model tiny "
+        "--out runs/tiny --hidden 64 --layers 2; python -m appsplus.trainers.model merge "
+        "--adapter runs/sft/model --out runs/sft/merged",
     )
-    parser.add_argument("command", choices=["tiny"])
+    parser.add_argument("command", choices=["tiny", "merge"])
     parser.add_argument("--out", required=True)
+    parser.add_argument("--adapter", help="merge: the LoRA adapter folder (a trainer's model/)")
     parser.add_argument("--vocab", type=int, default=1024)
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--layers", type=int, default=2)
@@ -418,6 +475,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.command == "merge":
+        if not args.adapter or not is_adapter(args.adapter):
+            parser.exit(
+                2,
+                f"{parser.prog}: error: --adapter {args.adapter}: not a LoRA adapter "
+                f"folder (no {ADAPTER_CONFIG})\n",
+            )
+        if Path(args.out).exists() and any(Path(args.out).iterdir()):
+            parser.exit(2, f"{parser.prog}: error: {args.out}: not empty; use a new folder\n")
+        log.info("merged model saved to %s", merge_adapter(args.adapter, args.out))
+        return
     out = build_tiny(
         args.out, sample_corpus(), args.vocab, args.hidden, args.layers, args.heads, seed=args.seed
     )

@@ -1,6 +1,6 @@
 """Pass rates of a model on every CCCS stage of a dataset's records (a training-time check).
 
-    python -m appsplus.trainers.stage_eval --model runs/sft/model --data sample --set split=null \\
+    python -m appsplus.trainers.stage_eval --model runs/sft/model --data sample --set split=test \\
         --set samples=4 --out eval.json
 
 For each record and each of its curriculum stages (`appsplus.trainers.data.stages_of`: stage 0 is
@@ -8,7 +8,9 @@ the easiest, the longest given prefix; the last stage is full generation), sampl
 completions of the stage prompt, run prefix + completion on the tests, and count passes.
 Reports the pass rate per stage index, on each record's full-generation stage ('full'),
 and over all subtasks ('overall'). Writes the report as JSON (`--out`, else stdout).
-This is not pass@k on held-out problems: `bench` is the benchmark.
+`--model` is a model folder, a hub id or a LoRA adapter folder (a trainer's model/ with
+lora_r > 0). The default split is test: the problems the trainers (split train) did not
+see. This is not pass@k: `bench` is the benchmark.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from appsplus.errors import exit_on_error
 from appsplus.trainers.judge import RewardTable
 
 log = logging.getLogger(__name__)
@@ -35,7 +38,9 @@ class EvalConfig(BaseModel):
     tokenizer: str | None = Field(None, description="tokenizer hub id or folder; default: model")
     dtype: Literal["float32", "bfloat16", "float16"] = Field("float32", description="weights dtype")
     data: str = Field("sample", description="'sample' or a built APPS+ dataset path")
-    split: str | None = Field("train", description="split to evaluate; null for every split")
+    split: str | None = Field(
+        "test", description="split to evaluate (the trainers train on train); null: every split"
+    )
     samples: int = Field(4, ge=1, description="completions sampled per (record, stage)")
     temperature: float = Field(1.0, ge=0, description="sampling temperature; 0 is greedy")
     max_new_tokens: int = Field(256, ge=1, description="tokens generated per completion")
@@ -94,7 +99,7 @@ def evaluate(cfg: EvalConfig, records: list | None = None) -> EvalReport:
         torch.set_num_threads(cfg.torch_threads)
     torch.manual_seed(cfg.seed)
     tokenizer = AutoTokenizer.from_pretrained(cfg.tokenizer or cfg.model)
-    lm = load_lm(cfg.model, cfg.dtype).eval()
+    lm = load_lm(cfg.model, cfg.dtype, trainable=False).eval()  # a LoRA adapter folder too
     records = records or load_records(cfg.data, cfg.split)
     jobs = [
         (record, stage, n_stages, prefix)
@@ -150,6 +155,7 @@ def evaluate(cfg: EvalConfig, records: list | None = None) -> EvalReport:
     )
 
 
+@exit_on_error("python -m appsplus.trainers.stage_eval")
 def main(argv: list[str] | None = None) -> None:
     from appsplus.trainers.config import config_from_cli, config_parser
 

@@ -30,7 +30,11 @@ Each iteration runs these stages (numbered in the loop below):
 Outputs: OUTPUT_DIR/config.yaml, metrics.jsonl and checkpoints/iteration_NNNNNN/ (model/ with
 the tokenizer, value_head, optimizer, curriculum.json, rng_rankR, trainer_state.json and
 config.yaml). Resuming restores all of them, so a resumed run continues exactly as an
-uninterrupted one (same samples, same metrics, same parameters).
+uninterrupted one (same samples, same metrics, same parameters); it needs the same number of
+processes, and may change only the settings in `RESUMABLE` (plus
+`appsplus.trainers.checks.RESUMABLE_ALWAYS`: a new learning_rate is applied and logged).
+A non-finite loss, gradient norm or parameter stops the run with one line naming the
+iteration and the quantity; no checkpoint is written after it.
 """
 
 from __future__ import annotations
@@ -44,9 +48,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from appsplus.errors import exit_on_error
 from appsplus.trainers.judge import RewardTable
 
 log = logging.getLogger(__name__)
+
+RESUMABLE = ("iterations",)  # besides checks.RESUMABLE_ALWAYS: more iterations continue the run
 
 
 class StepCoderConfig(BaseModel):
@@ -60,6 +67,9 @@ class StepCoderConfig(BaseModel):
     dtype: Literal["float32", "bfloat16", "float16"] = Field("float32", description="weights dtype")
     lora_r: int = Field(0, ge=0, description="LoRA rank (needs peft); 0 trains every weight")
     lora_alpha: int = Field(16, ge=1, description="LoRA alpha")
+    gradient_checkpointing: bool = Field(
+        False, description="recompute activations in backward: less memory, more compute"
+    )
     data: str = Field("sample", description="'sample' (embedded) or a built APPS+ dataset path")
     split: str | None = Field("train", description="split to train on; null for every split")
     output_dir: str = Field("runs/stepcoder", description="metrics, config and checkpoints")
@@ -105,7 +115,17 @@ class StepCoderConfig(BaseModel):
     # --- PPO
     ppo_epochs: int = Field(4, ge=1, description="passes over each rollout batch")
     minibatch_size: int = Field(8, ge=1, description="rows per gradient step, per process")
-    learning_rate: float = Field(1e-5, gt=0, description="AdamW learning rate (constant)")
+    gradient_accumulation_steps: int = Field(
+        1,
+        ge=1,
+        description="micro-batches a minibatch is split into (their gradients add up to the "
+        "minibatch's: the same step with less memory)",
+    )
+    learning_rate: float = Field(1e-5, gt=0, description="AdamW peak learning rate")
+    lr_schedule: Literal["constant", "linear", "cosine"] = Field(
+        "constant", description="after warmup: constant, or linear / cosine decay to 0"
+    )
+    warmup_iterations: int = Field(0, ge=0, description="iterations of linear warmup from 0")
     max_grad_norm: float = Field(1.0, gt=0, description="gradient clipping norm")
     clip_range: float = Field(0.2, gt=0, description="PPO ratio clip epsilon")
     value_clip_range: float = Field(0.2, gt=0, description="clip of value updates")
@@ -160,20 +180,31 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
     import torch
     from accelerate import Accelerator
     from accelerate.utils import gather_object
-    from rich.progress import Progress
     from transformers import AutoTokenizer
 
     from appsplus.curriculum.subtasks import CurriculumState
     from appsplus.execution import open_executor, usable_cpus
+    from appsplus.trainers.checks import (
+        DivergenceError,
+        check_finite,
+        check_parameters_finite,
+        check_processes,
+        check_resume_config,
+        lr_hint,
+        progress_bar,
+        set_learning_rate,
+    )
     from appsplus.trainers.common import masked_gae, masked_mean, masked_whiten
-    from appsplus.trainers.config import save_config
+    from appsplus.trainers.config import ConfigError, save_config
     from appsplus.trainers.data import completion_offsets, load_records, stages_of
     from appsplus.trainers.judge import compute_rewards
     from appsplus.trainers.model import (
         checkpoint_to_resume,
+        enable_gradient_checkpointing,
         generate,
         lm_logprobs,
         load_reference,
+        lr_at,
         policy_forward,
         restart_metrics,
         seed_everything,
@@ -185,7 +216,10 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
     accelerator = Accelerator()
     rank, world = accelerator.process_index, accelerator.num_processes
     if cfg.prompts_per_iteration % world:
-        raise ValueError("prompts_per_iteration must be a multiple of the number of processes")
+        raise ConfigError(
+            f"prompts_per_iteration ({cfg.prompts_per_iteration}) must be a multiple of the "
+            f"number of processes ({world})"
+        )
     seed_everything(cfg.seed)  # python and numpy agree on every process (record picks)
     torch.manual_seed(cfg.seed + rank)  # torch differs (samples)
     out = Path(cfg.output_dir)
@@ -197,9 +231,14 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
         {pid: len(s) for pid, s in stages.items()}, cfg.rho, cfg.min_attempts
     )
     ckpt = checkpoint_to_resume(out, resume)
+    if ckpt is not None:  # before anything is loaded or written
+        check_processes(ckpt, world)
+        check_resume_config(ckpt, cfg, RESUMABLE)
     if accelerator.is_main_process:
         save_config(cfg, out)
     policy = _load_policy(cfg, ckpt)
+    if cfg.gradient_checkpointing:
+        enable_gradient_checkpointing(policy.lm)
     reference = load_reference(cfg.model, cfg.dtype).to(accelerator.device)
     optimizer = torch.optim.AdamW(
         [p for p in policy.parameters() if p.requires_grad], lr=cfg.learning_rate, eps=1e-5
@@ -207,6 +246,7 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
     start, samples_seen = 0, 0
     if ckpt is not None:
         curriculum, start, samples_seen = restore_checkpoint(ckpt, policy, optimizer, rank)
+        set_learning_rate(optimizer, cfg.learning_rate)  # the configured rate, not the saved one
     policy, optimizer = accelerator.prepare(policy, optimizer)
     unwrapped = accelerator.unwrap_model(policy)
     pool = open_executor(cfg.executor, cfg.execution_workers or max(1, usable_cpus() // world))
@@ -215,12 +255,17 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
     if accelerator.is_main_process:  # a resumed run drops the lines after its checkpoint
         restart_metrics(metrics_path, "iteration", None if ckpt is None else start)
 
-    progress = Progress(disable=not (cfg.progress and accelerator.is_main_process))
+    hint = lr_hint(cfg)
+    progress = progress_bar(cfg.progress)
     task = progress.add_task("stepcoder", total=cfg.iterations, completed=start)
     progress.start()
     try:
         for iteration in range(start + 1, cfg.iterations + 1):
             clock = {"start": time.time()}
+            lr = lr_at(
+                iteration, cfg.learning_rate, cfg.warmup_iterations, cfg.iterations, cfg.lr_schedule
+            )
+            set_learning_rate(optimizer, lr)
             # ------------------------------------------------------------------ 1. curriculum
             picked = random.sample(sorted(records), k=min(cfg.prompts_per_iteration, len(records)))
             mine = [pid for pid in picked[rank::world] for _ in range(cfg.samples_per_prompt)]
@@ -232,17 +277,25 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
 
             # ------------------------------------------------------------------ 2. rollout
             unwrapped.eval()
-            gen = generate(
-                unwrapped.lm,
-                tokenizer,
-                prompts,
-                cfg.max_new_tokens,
-                cfg.max_prompt_tokens,
-                cfg.temperature,
-                cfg.top_k,
-                cfg.top_p,
-                **cfg.generate_kwargs,
-            )  # input_ids, attention_mask: [B, P + R]; response, response_mask: [B, R]
+            try:
+                gen = generate(
+                    unwrapped.lm,
+                    tokenizer,
+                    prompts,
+                    cfg.max_new_tokens,
+                    cfg.max_prompt_tokens,
+                    cfg.temperature,
+                    cfg.top_k,
+                    cfg.top_p,
+                    **cfg.generate_kwargs,
+                )  # input_ids, attention_mask: [B, P + R]; response, response_mask: [B, R]
+            except RuntimeError as e:  # finite weights whose logits overflow
+                if "inf" not in str(e) and "nan" not in str(e):
+                    raise
+                raise DivergenceError(
+                    f"iteration {iteration}: sampling probabilities are not finite (the run "
+                    f"diverged); stopped without saving a checkpoint; {hint}"
+                ) from None
             n_rows, n_resp = gen.response.shape  # B, R
             lengths = gen.response_mask.sum(-1).tolist()  # [B] generated tokens, EOS included
             eos_ended = [
@@ -288,6 +341,14 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
                 old_logprobs = torch.cat(old_logprobs)  # [B, R]
                 old_values = torch.cat(old_values)  # [B, R]
                 ref_logprobs = torch.cat(ref_logprobs)  # [B, R]
+                check_finite(
+                    f"iteration {iteration}",
+                    {
+                        "rollout log-probs": masked_mean(old_logprobs, generated),
+                        "rollout values": masked_mean(old_values, generated),
+                    },
+                    hint,
+                )
                 kl = (old_logprobs - ref_logprobs) * keep  # [B, R] per-token KL estimate
                 rewards = -cfg.kl_coef * kl  # [B, R]
                 positions = torch.arange(n_resp, device=device).expand(n_rows, -1)  # [B, R]
@@ -304,32 +365,73 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
             # ------------------------------------------------------------------ 6. PPO epochs x minibatches
             unwrapped.train()
             stats: dict[str, list[float]] = {k: [] for k in LOSSES}
-            for _ in range(cfg.ppo_epochs):
+            for epoch in range(cfg.ppo_epochs):
                 for mb in torch.randperm(n_rows).split(cfg.minibatch_size):
-                    m = keep[mb]  # [b, R]
-                    logprobs, values = policy_forward(
-                        policy, gen.input_ids[mb], gen.attention_mask[mb], n_resp, cfg.temperature
-                    )  # [b, R], [b, R]
-                    log_ratio = logprobs - old_logprobs[mb]  # [b, R]
-                    ratio = log_ratio.exp()  # [b, R]
-                    adv = advantages[mb]  # [b, R]
-                    pg_losses = torch.max(
-                        -adv * ratio, -adv * ratio.clamp(1 - cfg.clip_range, 1 + cfg.clip_range)
-                    )  # [b, R]
-                    policy_loss = masked_mean(pg_losses, m)  # scalar
-                    values_clipped = old_values[mb] + (values - old_values[mb]).clamp(
-                        -cfg.value_clip_range, cfg.value_clip_range
-                    )  # [b, R]
-                    value_loss = 0.5 * masked_mean(
-                        torch.max((values - returns[mb]) ** 2, (values_clipped - returns[mb]) ** 2),
-                        m,
-                    )  # scalar
-                    loss = policy_loss + cfg.vf_coef * value_loss  # scalar
                     optimizer.zero_grad()
-                    accelerator.backward(loss)
-                    accelerator.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
+                    n_kept = keep[mb].sum().clamp(min=1)  # the minibatch's means are over these
+                    parts = mb.tensor_split(min(cfg.gradient_accumulation_steps, len(mb)))
+                    policy_loss = value_loss = 0.0
+                    ratios, log_ratios = [], []
+                    for j, part in enumerate(parts):  # micro-batches: their gradients add up
+                        m = keep[part]  # [b, R]
+                        sync = accelerator.no_sync(policy) if j < len(parts) - 1 else _nothing()
+                        with sync:
+                            logprobs, values = policy_forward(
+                                policy,
+                                gen.input_ids[part],
+                                gen.attention_mask[part],
+                                n_resp,
+                                cfg.temperature,
+                            )  # [b, R], [b, R]
+                            log_ratio = logprobs - old_logprobs[part]  # [b, R]
+                            ratio = log_ratio.exp()  # [b, R]
+                            ratios.append(ratio.detach())
+                            log_ratios.append(log_ratio.detach())
+                            adv = advantages[part]  # [b, R]
+                            pg_losses = torch.max(
+                                -adv * ratio,
+                                -adv * ratio.clamp(1 - cfg.clip_range, 1 + cfg.clip_range),
+                            )  # [b, R]
+                            part_policy = (pg_losses * m).sum() / n_kept  # its share of the mean
+                            values_clipped = old_values[part] + (values - old_values[part]).clamp(
+                                -cfg.value_clip_range, cfg.value_clip_range
+                            )  # [b, R]
+                            part_value = (
+                                0.5
+                                * (
+                                    torch.max(
+                                        (values - returns[part]) ** 2,
+                                        (values_clipped - returns[part]) ** 2,
+                                    )
+                                    * m
+                                ).sum()
+                                / n_kept
+                            )  # scalar: its share of the masked mean
+                            accelerator.backward(part_policy + cfg.vf_coef * part_value)
+                        policy_loss = policy_loss + part_policy.detach()
+                        value_loss = value_loss + part_value.detach()
+                    grad_norm = accelerator.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
+                    where = f"iteration {iteration} (ppo epoch {epoch + 1})"
+                    check_finite(
+                        where,
+                        {
+                            "grad_norm": grad_norm,
+                            "losses/policy": policy_loss,
+                            "losses/value": value_loss,
+                        },
+                        hint,
+                    )
                     optimizer.step()
-                    record_ppo_stats(stats, policy_loss, value_loss, ratio, log_ratio, m, cfg)
+                    check_parameters_finite(where, unwrapped, hint)
+                    record_ppo_stats(
+                        stats,
+                        policy_loss,
+                        value_loss,
+                        torch.cat(ratios),
+                        torch.cat(log_ratios),
+                        keep[mb],
+                        cfg,
+                    )  # ratios: [b, R] of the whole minibatch (its parts in order)
             clock["trained"] = time.time()
 
             # ------------------------------------------------------------------ 7. curriculum and log
@@ -368,7 +470,7 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
                     tokenizer,
                     optimizer,
                     curriculum,
-                    {"iteration": iteration, "samples": samples_seen},
+                    {"iteration": iteration, "samples": samples_seen, "processes": world},
                     cfg,
                 )
     finally:
@@ -379,6 +481,16 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
 
 
 # --------------------------------------------------------------------------- train's parts
+class _nothing:
+    """A context that does nothing (the last micro-batch synchronizes gradients)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 LOSSES = ("policy", "value", "approx_kl", "clipfrac")  # stage 6's statistics, in this order
 
 
@@ -418,12 +530,16 @@ def save_checkpoint(
     """Write everything `restore_checkpoint` reads (and the model with its tokenizer) into
     `folder`, atomically (`appsplus.trainers.model.checkpoint_folder` adds each process's RNG)."""
     from appsplus.trainers.config import save_config
-    from appsplus.trainers.model import checkpoint_folder, optimizer_state, save_tensors_and_json
+    from appsplus.trainers.model import (
+        checkpoint_folder,
+        optimizer_state,
+        save_lm,
+        save_tensors_and_json,
+    )
 
     with checkpoint_folder(accelerator, folder) as tmp:
         if accelerator.is_main_process:
-            policy.lm.save_pretrained(tmp / "model")
-            tokenizer.save_pretrained(tmp / "model")
+            save_lm(policy.lm, tokenizer, tmp / "model", cfg.model)
             save_tensors_and_json(tmp / "value_head", policy.value_head.state_dict(), {})
             save_tensors_and_json(tmp / "optimizer", *optimizer_state(optimizer))
             (tmp / "curriculum.json").write_text(curriculum.model_dump_json(indent=1))
@@ -438,8 +554,8 @@ def record_ppo_stats(stats: dict, policy_loss, value_loss, ratio, log_ratio, mas
     from appsplus.trainers.common import masked_mean
 
     with torch.no_grad():
-        stats["policy"].append(policy_loss.item())
-        stats["value"].append(value_loss.item())
+        stats["policy"].append(float(policy_loss))
+        stats["value"].append(float(value_loss))
         stats["approx_kl"].append(masked_mean((ratio - 1) - log_ratio, mask).item())
         clipped = ((ratio - 1).abs() > cfg.clip_range).float()  # [b, R]
         stats["clipfrac"].append(masked_mean(clipped, mask).item())
@@ -514,17 +630,30 @@ def iteration_metrics(
     }
 
 
-def check_inputs(cfg: StepCoderConfig, resume: str | None) -> None:
-    """Raise ConfigError when a location the run reads is missing (the model and data
-    folders, the checkpoint to resume) or a fresh run would reuse an output_dir with
-    checkpoints."""
+def check_inputs(cfg: StepCoderConfig, resume: str | None, overwrite: bool = False) -> None:
+    """Raise ConfigError before anything is loaded: a location the run reads is missing
+    (the model and data folders, the checkpoint to resume), the checkpoint cannot continue
+    with these settings, or output_dir holds other files (unless resumed or `overwrite`)."""
+    from appsplus.trainers.checks import check_output_dir, check_resume_config, checkpoint_to_resume
     from appsplus.trainers.config import check_locations, check_resume
 
     check_locations(cfg)
-    check_resume(cfg.output_dir, resume)
+    check_resume(cfg.output_dir, resume, overwrite)
+    if resume is not None:
+        ckpt = checkpoint_to_resume(Path(cfg.output_dir), resume)
+        check_resume_config(ckpt, cfg, RESUMABLE, report=False)
+    check_output_dir(
+        cfg.output_dir,
+        is_resume=resume is not None,
+        overwrite=overwrite,
+        what="a stepcoder run to resume (--resume latest)",
+        ours=("checkpoints", "metrics.jsonl", "config.yaml"),
+    )
 
 
+@exit_on_error("python -m appsplus.trainers.stepcoder")
 def main(argv: list[str] | None = None) -> None:
+    from appsplus.trainers.checks import run_cli, setup_logging
     from appsplus.trainers.config import config_from_cli, config_parser
 
     parser = config_parser(
@@ -536,6 +665,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-cccs", action="store_true", help="always generate whole programs")
     parser.add_argument("--no-fgo", action="store_true", help="keep every generated token")
     parser.add_argument("--resume", metavar="latest|PATH", help="continue from a checkpoint")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start afresh in an output_dir that holds files: replace the ones this command "
+        "writes (checkpoints/, config.yaml, metrics.jsonl), leave the others",
+    )
     args = parser.parse_args(argv)
     overrides = list(args.set)
     if args.no_cccs:
@@ -543,10 +678,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.no_fgo:
         overrides.append("fgo=false")
     cfg = config_from_cli(
-        parser, StepCoderConfig, args, overrides, lambda c: check_inputs(c, args.resume)
+        parser,
+        StepCoderConfig,
+        args,
+        overrides,
+        lambda c: check_inputs(c, args.resume, args.overwrite),
     )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    train(cfg, resume=args.resume)
+    setup_logging()
+    run_cli(parser.prog, lambda: train(cfg, resume=args.resume), argv=argv)
 
 
 if __name__ == "__main__":

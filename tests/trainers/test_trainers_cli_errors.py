@@ -201,7 +201,10 @@ def test_resume_mistakes_are_named_before_loading(tmp_path, model_dir):
     assert_one_line_error(done, "--resume nope: no such checkpoint folder")
     (run / "checkpoints" / "iteration_000001").mkdir(parents=True)
     done = run_cli("appsplus.trainers.stepcoder", *base, cwd=tmp_path, torch=True)
-    assert_one_line_error(done, "holds checkpoints: resume it or use another output_dir")
+    assert_one_line_error(
+        done,
+        "holds checkpoints: resume it (--resume latest), use another output_dir, or pass --overwrite",
+    )
     (tmp_path / "samples.jsonl").write_text("")
     (tmp_path / "critic").mkdir()
     coderl = [*base, "--set", f"samples_file={tmp_path / 'samples.jsonl'}"]

@@ -124,7 +124,8 @@ def test_smoke_two_iterations_change_parameters_and_write_metrics(tiny, tmp_path
     )
     assert saved == config(tiny, out)
     ckpt = out / "checkpoints" / "iteration_000002"
-    assert json.loads((ckpt / "trainer_state.json").read_text()) == {"iteration": 2, "samples": 8}
+    state = json.loads((ckpt / "trainer_state.json").read_text())
+    assert state == {"iteration": 2, "samples": 8, "processes": 1}
     with pytest.raises(FileExistsError):
         train(config(tiny, out), records=load_records("sample", "train"))
 
