@@ -24,6 +24,7 @@ from appsplus.curate.manifest import (
     read_manifest,
     sha256_file,
 )
+from appsplus.errors import AppsplusError
 from appsplus.record import Record, Runtimes
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ logger = logging.getLogger(__name__)
 PUSH_FILES = (*DATA_FILES.values(), REJECTIONS_FILE, RUNTIMES_FILE, CARD_FILE, MANIFEST_FILE)
 
 
-class DatasetError(ValueError):
+class DatasetError(AppsplusError, ValueError):
     """A dataset folder or file is missing, unreadable or holds invalid records."""
 
 
@@ -241,7 +242,7 @@ def stats(folder: Path) -> Manifest:
     return checked_manifest(folder)
 
 
-class PushError(RuntimeError):
+class PushError(AppsplusError, RuntimeError):
     """The upload cannot happen (offline, not logged in, hub error); the message says why."""
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from appsplus.errors import AppsplusError
 
-class OutputError(ValueError):
+
+class OutputError(AppsplusError, ValueError):
     """The output folder cannot be used (it holds something else, or cannot be created)."""
 
 

@@ -1,14 +1,13 @@
 """`bench` command line: generate -> evaluate -> report, and compare.
 
 Each command turns its options into `appsplus.bench.api` settings, calls the matching function
-and prints its result: progress bars on stderr, tables (or `--json`) on stdout; library
-errors become one-line messages only here.
+and prints its result: progress bars on stderr, tables (or `--json`) on stdout. The library's
+errors (`AppsplusError`) become one-line messages in one place, `cli_output.CliGroup`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import sys
 from pathlib import Path
@@ -18,56 +17,6 @@ import click
 from appsplus import __version__
 from appsplus.cli import output as cli_output
 from appsplus.cli.options import allow_unisolated_option, executor_option
-
-
-def _friendly(fn):
-    """Turn the library's expected errors into one-line click errors (no traceback)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from pydantic import ValidationError
-
-        from appsplus.bench.api import SettingsError
-        from appsplus.bench.backends import BackendError
-        from appsplus.bench.critic import CriticError
-        from appsplus.bench.critic_sampling import CriticSamplingError
-        from appsplus.bench.generate import SamplesFileError
-        from appsplus.bench.jsonl import JsonlError
-        from appsplus.bench.metrics import MetricError
-        from appsplus.bench.report import CompareError
-        from appsplus.bench.run import RunError
-        from appsplus.bench.suites import SuiteError
-        from appsplus.execution import ExecutorSpecError, SandboxError
-
-        try:
-            return fn(*args, **kwargs)
-        except SandboxError as e:
-            raise click.ClickException(f"the sandbox failed (not the model's programs): {e}") from e
-        except SettingsError as e:
-            raise click.UsageError(str(e)) from e
-        except ValidationError as e:  # settings the options do not check themselves
-            first = e.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
-            message = first["msg"].removeprefix("Value error, ")
-            raise click.UsageError(f"{where}: {message}" if where else message) from e
-        except (
-            BackendError,
-            CompareError,
-            CriticError,
-            CriticSamplingError,
-            ExecutorSpecError,
-            JsonlError,
-            MetricError,
-            RunError,
-            SamplesFileError,
-            SuiteError,
-        ) as e:
-            raise click.ClickException(str(e)) from e
-        except OSError as e:  # a folder that cannot be written, a disk that is full, ...
-            where = f"{e.filename}: " if e.filename else ""
-            raise click.ClickException(f"{where}{e.strerror or e}") from e
-
-    return wrapper
 
 
 def _parse_ks(value: str | None) -> list[int] | None:
@@ -408,7 +357,6 @@ def main(verbose: int) -> None:
 @eval_options
 @report_options
 @out_option
-@_friendly
 def run_command(out: Path, workers, executor, all_tests, ks, bootstrap, as_json, **opts) -> None:
     """Generate, execute and report in one go (resumable: rerun the same command).
 
@@ -483,7 +431,6 @@ def run_command(out: Path, workers, executor, all_tests, ks, bootstrap, as_json,
 @suite_options
 @sampling_options
 @out_option
-@_friendly
 def generate_command(out: Path, **opts) -> None:
     """Generate samples into OUT/samples.jsonl (appended as they come; resumable).
 
@@ -536,7 +483,6 @@ def generate_command(out: Path, **opts) -> None:
     "--allow-missing", is_flag=True, help="With --samples: leave out problems without samples."
 )
 @eval_options
-@_friendly
 def evaluate_command(out: Path, workers, executor, all_tests, **opts) -> None:
     """Execute the samples of OUT (or of --samples FILE) in the sandbox; results are cached.
 
@@ -565,7 +511,6 @@ def evaluate_command(out: Path, workers, executor, all_tests, **opts) -> None:
 @main.command("report")
 @run_folder_option("Run folder to report on (generated and evaluated); it must exist.")
 @report_options
-@_friendly
 def report_command(out: Path, ks, bootstrap, as_json) -> None:
     """Compute pass@k by difficulty from OUT; write OUT/report.json and OUT/pass_at_k.png.
 
@@ -589,7 +534,6 @@ def report_command(out: Path, ks, bootstrap, as_json) -> None:
 @main.command("compare")
 @click.argument("reports", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--force", is_flag=True, help="Compare even if the dataset hashes differ.")
-@_friendly
 def compare_command(reports: tuple[Path, ...], force: bool) -> None:
     """Put reports (report.json files or run folders) side by side.
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from appsplus.errors import AppsplusError
 from appsplus.execution import Verdict
 
 OUTCOMES = ("compile_error", "runtime_error", "failed_test", "passed")  # head classes 0..3
@@ -49,7 +50,7 @@ def outcome_class(verdict: Verdict) -> Outcome:
     return "runtime_error"
 
 
-class CriticError(ValueError):
+class CriticError(AppsplusError, ValueError):
     """A critic folder is missing, malformed, or unusable."""
 
 

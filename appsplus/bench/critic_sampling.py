@@ -62,6 +62,7 @@ from appsplus.bench.metrics import MetricError, bootstrap_interval, per_problem_
 from appsplus.bench.programs import assemble
 from appsplus.bench.report import BootstrapInfo, Estimate, ToolInfo, difficulty_key
 from appsplus.bench.run import read_model
+from appsplus.errors import AppsplusError, shorten
 from appsplus.execution import (
     ExecutionResult,
     Executor,
@@ -79,11 +80,12 @@ logger = logging.getLogger(__name__)
 CS_VERSION = "1"
 CHUNK_PROBLEMS = 8  # problems advanced through the rounds together (fixed: decides the seeds)
 FEEDBACK_CHARS = 400
+TRUNCATED = " ...[truncated]"  # what ends feedback text cut at FEEDBACK_CHARS
 METHODS = ("sampling", "sampling+ranking", "critic-sampling")
 Origin = Literal["sample", "refine", "repair"]
 
 
-class CriticSamplingError(ValueError):
+class CriticSamplingError(AppsplusError, ValueError):
     """Critic sampling cannot run as asked (suite, budget, a folder of other settings)."""
 
 
@@ -170,33 +172,38 @@ def failure_point(score: ProgramScore) -> tuple[int, int]:
     return t, score.token_starts[t]
 
 
-def _short(text: str, limit: int = FEEDBACK_CHARS) -> str:
-    text = text if len(text) <= limit else text[:limit] + " ...[truncated]"
-    return text.rstrip("\n")
+def _feedback_text(text: str) -> str:
+    """`text` in feedback: its first FEEDBACK_CHARS characters and TRUNCATED when longer."""
+    return shorten(text, FEEDBACK_CHARS + len(TRUNCATED), marker=TRUNCATED, one_line=False).rstrip(
+        "\n"
+    )
 
 
 def feedback(problem: BenchProblem, public: list[int], result: ExecutionResult) -> str | None:
     """What went wrong on the first failing public test (None if they all passed)."""
     if result.compile_error is not None:
-        return f"The program does not compile:\n{_short(result.compile_error)}"
+        return f"The program does not compile:\n{_feedback_text(result.compile_error)}"
     for i, test_result in zip(public, result.tests):
         if test_result.verdict in (Verdict.PASSED, Verdict.SKIPPED):
             continue
         test = problem.tests[i]
         if isinstance(test, StdioTest):
-            lines = [f"Input:\n{_short(test.input)}", f"Expected output:\n{_short(test.output)}"]
+            lines = [
+                f"Input:\n{_feedback_text(test.input)}",
+                f"Expected output:\n{_feedback_text(test.output)}",
+            ]
         else:
             assert isinstance(test, CallTest)
             call = json.dumps(test.args)[1:-1]
             lines = [
-                f"Call: {test.fn_name}({_short(call)})",
-                f"Expected: {_short(json.dumps(test.expected))}",
+                f"Call: {test.fn_name}({_feedback_text(call)})",
+                f"Expected: {_feedback_text(json.dumps(test.expected))}",
             ]
         if test_result.verdict is Verdict.WRONG_ANSWER:
-            lines.append(f"Actual output:\n{_short(test_result.output)}")
+            lines.append(f"Actual output:\n{_feedback_text(test_result.output)}")
         else:
             what = test_result.error or test_result.verdict.value
-            lines.append(f"Error ({test_result.verdict.value}):\n{_short(what)}")
+            lines.append(f"Error ({test_result.verdict.value}):\n{_feedback_text(what)}")
         return "\n".join(lines)
     return None
 

@@ -20,6 +20,7 @@ from appsplus.bench.backends import Backend, Request, SamplingParams
 from appsplus.bench.files import BenchProblem, Sample, Sampling
 from appsplus.bench.jsonl import Appender, read_models
 from appsplus.bench.programs import assemble, assemble_program
+from appsplus.errors import AppsplusError
 from appsplus.extract import truncate_at_stop
 
 logger = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ def generate_samples(
 # ---------------------------------------------------------------- samples produced elsewhere
 
 
-class SamplesFileError(ValueError):
+class SamplesFileError(AppsplusError, ValueError):
     """A --samples file does not match the suite (unknown ids, missing problems, bad lines)."""
 
 

@@ -16,12 +16,14 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from appsplus.errors import AppsplusError
+
 logger = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 
 
-class JsonlError(ValueError):
+class JsonlError(AppsplusError, ValueError):
     """A line in the middle of a jsonl file is not a valid record."""
 
 

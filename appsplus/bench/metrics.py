@@ -17,8 +17,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from appsplus.errors import AppsplusError
 
-class MetricError(ValueError):
+
+class MetricError(AppsplusError, ValueError):
     """A metric cannot be computed as asked (k > n, no problems)."""
 
 

@@ -33,6 +33,7 @@ from appsplus.bench.metrics import (
     strict_accuracy,
     test_case_average,
 )
+from appsplus.errors import AppsplusError
 from appsplus.execution import COMPARATOR_VERSION, EXECUTOR_VERSION, Isolation
 from appsplus.schema import StrictModel
 
@@ -368,7 +369,7 @@ def verdict_table(report: Report):
 # ---------------------------------------------------------------- compare
 
 
-class CompareError(ValueError):
+class CompareError(AppsplusError, ValueError):
     """Reports that must not be compared (different datasets) without --force."""
 
 

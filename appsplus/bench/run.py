@@ -26,6 +26,7 @@ from appsplus.bench.files import BenchProblem, RunConfig, Sample, SampleResult
 from appsplus.bench.generate import read_samples
 from appsplus.bench.jsonl import read_models, write_atomic, write_models
 from appsplus.bench.report import Report, build_report, report_json
+from appsplus.errors import AppsplusError
 from appsplus.execution import Isolation
 from appsplus.outdir import OutputError, prepare_out
 from appsplus.schema import StrictModel
@@ -51,7 +52,7 @@ class ExecutionState(StrictModel):
     isolation: Isolation | None = None
 
 
-class RunError(ValueError):
+class RunError(AppsplusError, ValueError):
     """The folder holds another run, or is not a run folder."""
 
 

@@ -1,18 +1,28 @@
 """Settings and results of the `bench` functions (`appsplus.bench.api`): typed, unknown fields
-rejected; each setting mirrors a command-line option."""
+rejected; each setting mirrors a command-line option.
+
+A settings model that cannot be built raises `SettingsError` with one line naming the
+field and the problem, when constructed directly in Python too:
+
+    SamplingSpec(n=2, temprature=0.2)
+    # SettingsError: SamplingSpec: unknown setting 'temprature' (did you mean 'temperature'?)
+"""
 
 from __future__ import annotations
 
+import difflib
+import typing
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from appsplus.bench.critic_sampling import CSReport
 from appsplus.bench.report import Report
+from appsplus.errors import AppsplusError
 from appsplus.schema import StrictModel
 
 SuiteName = Literal["apps+", "apps", "sample", "humaneval", "mbpp"]
@@ -24,14 +34,74 @@ Stage = Callable[[str, int], AbstractContextManager[Advance]]
 """(description, total) -> a context manager yielding `advance(k)`: shows one stage's progress."""
 
 
-class SettingsError(ValueError):
+class SettingsError(AppsplusError, ValueError):
     """Settings that cannot work together (caught before any model call or execution)."""
+
+    exit_status = 2  # a usage mistake, as click and argparse exit for bad options
 
 
 # ---------------------------------------------------------------- settings
 
 
-class SuiteSpec(StrictModel):
+class Settings(StrictModel):
+    """Base of the settings models: a value they refuse is a `SettingsError` (one line)."""
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as e:
+            raise SettingsError(settings_error_line(type(self), e)) from None
+
+    # as pydantic's own __init__: nested settings are validated by pydantic directly, so
+    # their problems reach the outer model's one line with their dotted names
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Any:
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as e:
+            raise SettingsError(settings_error_line(cls, e)) from None
+
+
+def settings_error_line(cls: type[BaseModel], error: ValidationError) -> str:
+    """'<Model>: <problem>; ...' for each problem of `error`, naming the field (dotted for
+    nested settings) and, for an unknown one, the closest known name."""
+    problems = []
+    for err in error.errors():
+        loc = [str(part) for part in err["loc"]]
+        name = ".".join(loc)
+        prefix = "".join(f"{part}." for part in loc[:-1])
+        if err["type"] == "extra_forbidden":
+            owner = _model_at(cls, loc[:-1])
+            close = difflib.get_close_matches(loc[-1], list(owner.model_fields) if owner else [], 1)
+            hint = f" (did you mean {prefix + close[0]!r}?)" if close else ""
+            problems.append(f"unknown setting {name!r}{hint}")
+        elif err["type"] == "missing":
+            problems.append(f"missing setting {name!r}")
+        else:
+            message = err["msg"].removeprefix("Value error, ")
+            got = f" (got {err['input']!r})" if err["type"] != "value_error" else ""
+            problems.append(f"{name}: {message}{got}" if name else message)
+    return f"{cls.__name__}: {'; '.join(problems)}"
+
+
+def _model_at(cls: type[BaseModel], loc: list[str]) -> type[BaseModel] | None:
+    """The settings class of the nested field at `loc` (through `X | None`), else None."""
+    model: Any = cls
+    for part in loc:
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        options = typing.get_args(field.annotation) or (field.annotation,)
+        models = [t for t in options if isinstance(t, type) and issubclass(t, BaseModel)]
+        if not models:
+            return None
+        model = models[0]
+    return model
+
+
+class SuiteSpec(Settings):
     """Which problems (`--suite`, `--dataset`, `--split`, `--limit`, `--time-limit`)."""
 
     name: SuiteName
@@ -41,7 +111,7 @@ class SuiteSpec(StrictModel):
     time_limit_s: float | None = Field(None, gt=0)
 
 
-class ModelSpec(StrictModel):
+class ModelSpec(Settings):
     """The model that generates (`--model`, `--backend` and the backend's options)."""
 
     model: str = Field(min_length=1)
@@ -60,7 +130,7 @@ class ModelSpec(StrictModel):
         return self
 
 
-class SamplingSpec(StrictModel):
+class SamplingSpec(Settings):
     """How to sample (`--n`, `--temperature`, ...); `batch_size` None = min(max(n, 16), 64)."""
 
     n: int = Field(20, ge=1)
@@ -72,7 +142,7 @@ class SamplingSpec(StrictModel):
     stop: list[str] = Field(default_factory=list)
 
 
-class SamplesSpec(StrictModel):
+class SamplesSpec(Settings):
     """Generations made elsewhere (`--samples`): jsonl of {problem_id, completion | program}."""
 
     path: Path
@@ -80,7 +150,7 @@ class SamplesSpec(StrictModel):
     allow_missing: bool = False
 
 
-class ExecutionSpec(StrictModel):
+class ExecutionSpec(Settings):
     """Where and how the programs run (`--workers`, `--executor`, `--all-tests`)."""
 
     workers: int | None = Field(None, ge=1)
@@ -88,7 +158,7 @@ class ExecutionSpec(StrictModel):
     all_tests: bool = False
 
 
-class CriticSamplingSpec(StrictModel):
+class CriticSamplingSpec(Settings):
     """`--strategy critic-sampling`: the critic folder and the refine/repair settings."""
 
     critic: Path
@@ -99,7 +169,7 @@ class CriticSamplingSpec(StrictModel):
     repair: bool = True
 
 
-class RunSpec(StrictModel):
+class RunSpec(Settings):
     """Everything `bench run` takes: one of `model` or `samples`."""
 
     out: Path

@@ -1,8 +1,9 @@
 """`appsplus` command line: thin click commands over the library.
 
 Progress and tables go to stderr/stdout through `appsplus.cli.output` (rich on a terminal,
-unwrapped plain text elsewhere); `--json` output is machine-readable on stdout. Library
-exceptions become friendly one-line errors only here; Ctrl-C exits with status 130.
+unwrapped plain text elsewhere); `--json` output is machine-readable on stdout. The
+library's errors (`AppsplusError`) become one-line errors in one place, `CliGroup`; Ctrl-C
+exits with status 130.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import click
 from appsplus import __version__
 from appsplus.cli.options import allow_unisolated_option, executor_option
 from appsplus.cli.output import CliGroup, Progress, console, one_line
+from appsplus.errors import shorten
 from appsplus.quality.options import quality_options
 
 POSITIVE = click.IntRange(min=1)
@@ -75,7 +77,7 @@ def exec_command(
       appsplus exec solution.py --tests input_output.json
       appsplus exec solution.py --tests input_output.json --json | jq .passed
     """
-    from appsplus.execution import Limits, SandboxError, Verdict, run_tests, tests_from_apps
+    from appsplus.execution import Limits, Verdict, run_tests, tests_from_apps
 
     try:
         tests = tests_from_apps(tests_path.read_text(encoding="utf-8"))
@@ -89,17 +91,12 @@ def exec_command(
         source = program.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
         raise click.ClickException(f"{program}: not UTF-8 text: {one_line(str(e))}") from e
-    try:
-        result = run_tests(
-            source,
-            tests,
-            limits=Limits(time_s=time_limit, memory_mb=memory_mb),
-            stop_on_first_failure=stop_on_first_failure,
-        )
-    except SandboxError as e:
-        raise click.ClickException(
-            f"the sandbox failed (not your program): {one_line(str(e))}"
-        ) from e
+    result = run_tests(  # a SandboxError (not the program's fault) keeps its traceback
+        source,
+        tests,
+        limits=Limits(time_s=time_limit, memory_mb=memory_mb),
+        stop_on_first_failure=stop_on_first_failure,
+    )
     expected = [_expected(test) for test in tests]
     if as_json:
         payload = {
@@ -122,8 +119,8 @@ def exec_command(
         for i, (t, want) in enumerate(zip(result.tests, expected)):
             ok = t.verdict is Verdict.PASSED
             style = "green" if ok else "red"
-            shown = "" if ok or t.verdict is Verdict.SKIPPED else _short(want)
-            got = "" if ok else (t.error or _short(t.output))
+            shown = "" if ok or t.verdict is Verdict.SKIPPED else shorten(want, 60, quote=True)
+            got = "" if ok else (t.error or shorten(t.output, 60, quote=True))
             table.add_row(
                 str(i), f"[{style}]{t.verdict.value}[/{style}]", f"{t.duration_s:.3f}", shown, got
             )
@@ -138,10 +135,6 @@ def _expected(test) -> str:
     if test.kind == "stdio":
         return test.output
     return json.dumps(test.expected, ensure_ascii=False)
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 # ---------------------------------------------------------------- build, validate, stats, push
@@ -384,10 +377,7 @@ def build_command(
 
     from appsplus.curate.pipeline import BuildConfig, build
     from appsplus.curate.verify import VerifyConfig
-    from appsplus.execution import ExecutorSpecError, Limits, SandboxError
-    from appsplus.outdir import OutputError
-    from appsplus.quality.decontam import BenchmarkError
-    from appsplus.sources import SourceError
+    from appsplus.execution import IsolationUnavailable, Limits, SandboxError
 
     try:
         config = BuildConfig(
@@ -417,13 +407,15 @@ def build_command(
                 progress=progress,
                 overwrite=overwrite,
             )
-    except (SourceError, ExecutorSpecError, OutputError, BenchmarkError) as e:
-        raise click.ClickException(one_line(str(e))) from e
-    except SandboxError as e:
-        raise click.ClickException(
-            f"the sandbox failed (not a property of the data), build aborted: {one_line(str(e))}; "
-            f"finished executions are cached in {out / '.cache'}: run the same command to resume"
-        ) from e
+    except IsolationUnavailable:  # an AppsplusError: one line, naming the remedy
+        raise
+    except SandboxError:  # a bug or a broken environment: the traceback stays (see errors.py)
+        click.echo(
+            f"build aborted: the sandbox failed (not a property of the data); finished "
+            f"executions are cached in {out / '.cache'}: run the same command to resume",
+            err=True,
+        )
+        raise
     except OSError as e:
         raise click.ClickException(f"cannot write the build: {e}") from e
     manifest = report.manifest
@@ -457,12 +449,9 @@ def validate_command(file: Path, as_json: bool, max_errors: int) -> None:
       appsplus validate apps-plus-sample/train.parquet
       appsplus validate records.jsonl --json | jq '.errors[0]'
     """
-    from appsplus.dataset import DatasetError, validate_file
+    from appsplus.dataset import validate_file
 
-    try:
-        rows, errors = validate_file(file)
-    except DatasetError as e:
-        raise click.ClickException(one_line(str(e))) from e
+    rows, errors = validate_file(file)
     if as_json:
         payload = {
             "file": str(file),
@@ -496,12 +485,9 @@ def stats_command(dataset: Path, as_json: bool) -> None:
       appsplus stats apps-plus-sample
       appsplus stats apps-plus-sample --json | jq .counts
     """
-    from appsplus.dataset import DatasetError, manifest_summary, stats
+    from appsplus.dataset import manifest_summary, stats
 
-    try:
-        manifest = stats(dataset)
-    except DatasetError as e:
-        raise click.ClickException(one_line(str(e))) from e
+    manifest = stats(dataset)
     if as_json:
         click.echo(json.dumps(manifest_summary(manifest), indent=2, sort_keys=True))
         return
@@ -533,12 +519,9 @@ def push_command(dataset: Path, repo_id: str, private: bool) -> None:
     Example:
       appsplus push apps-plus-sample --repo-id me/apps-plus-sample --private
     """
-    from appsplus.dataset import DatasetError, PushError, push
+    from appsplus.dataset import push
 
-    try:
-        url = push(dataset, repo_id, private=private)
-    except (DatasetError, PushError) as e:
-        raise click.ClickException(one_line(str(e))) from e
+    url = push(dataset, repo_id, private=private)
     click.echo(url)
 
 
@@ -597,23 +580,17 @@ def curriculum_export_command(
     """
     from appsplus.curate.manifest import dataset_hash
     from appsplus.curriculum.subtasks import export_subtasks
-    from appsplus.dataset import DatasetError, checked_manifest, load
-    from appsplus.outdir import OutputError
+    from appsplus.dataset import checked_manifest, load
 
-    try:
-        checked_manifest(dataset)
-        ds = load(dataset, runtimes=False)
-        source_hash = dataset_hash(dataset)
-    except (DatasetError, OSError) as e:
-        raise click.ClickException(one_line(str(e))) from e
+    checked_manifest(dataset)
+    ds = load(dataset, runtimes=False)
+    source_hash = dataset_hash(dataset)
     if split not in ds:
         raise click.ClickException(f"{dataset} has no split {split!r} (has: {', '.join(ds)})")
     try:
         manifest = export_subtasks(
             ds[split], str(out_dir), str(dataset), source_hash, split, fmt, overwrite=overwrite
         )
-    except OutputError as e:
-        raise click.ClickException(str(e)) from e
     except OSError as e:
         raise click.ClickException(f"cannot write the export: {e}") from e
     if as_json:
@@ -682,20 +659,17 @@ def export_command(
       appsplus export apps-plus-sample --format verl --out verl-data
       appsplus export apps-plus-sample --format trl --out trl-cur --curriculum --split train
     """
-    from appsplus.integrations.export import ExportError, export_dataset
+    from appsplus.integrations.export import export_dataset
 
-    try:
-        manifest = export_dataset(
-            dataset,
-            out_dir,
-            fmt,
-            splits=list(splits) or None,
-            curriculum=curriculum,
-            prompt_style=prompt_style,
-            overwrite=overwrite,
-        )
-    except ExportError as e:
-        raise click.ClickException(str(e)) from e
+    manifest = export_dataset(
+        dataset,
+        out_dir,
+        fmt,
+        splits=list(splits) or None,
+        curriculum=curriculum,
+        prompt_style=prompt_style,
+        overwrite=overwrite,
+    )
     if as_json:
         click.echo(manifest.model_dump_json(indent=2))
         return
@@ -830,13 +804,9 @@ def quality_command(dataset: Path, as_json: bool, survivors: int) -> None:
       appsplus quality apps-plus-sample
       appsplus quality apps-plus-sample --json | jq .mutation.histogram
     """
-    from appsplus.dataset import DatasetError
     from appsplus.quality.report import quality_report
 
-    try:
-        report = quality_report(dataset, weakest=survivors)
-    except DatasetError as e:
-        raise click.ClickException(str(e)) from e
+    report = quality_report(dataset, weakest=survivors)
     if as_json:
         click.echo(json.dumps(report, indent=2, sort_keys=True))
         return

@@ -143,13 +143,39 @@ def one_line(text: str) -> str:
     return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
 
 
+def cli_error(error: BaseException) -> click.ClickException:
+    """The one-line click error ("Error: ...") that a library error becomes: an
+    `AppsplusError` exits with its `exit_status`, an OSError (a folder that cannot be
+    written, a full disk) with 1. The traceback is logged at DEBUG level."""
+    from appsplus.errors import AppsplusError, error_line
+
+    logging.getLogger(__name__).debug("the error's traceback", exc_info=error)
+    if isinstance(error, OSError) and not isinstance(error, AppsplusError):
+        where = f"{error.filename}: " if error.filename else ""
+        message = f"{where}{error.strerror or error_line(error)}"
+    else:
+        message = error_line(error)
+    exception = click.ClickException(message)
+    exception.exit_code = getattr(error, "exit_status", 1)
+    return exception
+
+
 class CliGroup(click.Group):
-    """A click group that calls `setup()` first and turns Ctrl-C into exit status 130."""
+    """A click group that calls `setup()` first, turns the library's errors into one line
+    (`cli_error`: every `AppsplusError`, and OSError) and Ctrl-C into exit status 130.
+
+    A `SandboxError` (the sandbox itself failed: a bug or a broken environment, not bad
+    input) keeps its traceback, except `IsolationUnavailable`, which is an `AppsplusError`.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
+        from appsplus.errors import AppsplusError
+
         setup()
         try:
             return super().invoke(ctx)
+        except (AppsplusError, OSError) as e:
+            raise cli_error(e) from e
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(INTERRUPTED_EXIT)

@@ -38,6 +38,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from appsplus.errors import shorten
 from appsplus.execution import CallTest, StdioTest, tests_from_apps
 from appsplus.schema import (
     DIFFICULTIES,
@@ -84,11 +85,6 @@ class _Reject(Exception):
     def __init__(self, reason: RejectReason, detail: str) -> None:
         super().__init__(detail)
         self.reason, self.detail = reason, detail
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def difficulty_from_id(split: Split, source_id: int) -> Difficulty | None:
@@ -143,7 +139,7 @@ def _check_sizes(raw: dict[str, Any], max_bytes: int) -> None:
             if size > max_bytes:
                 raise _Reject(
                     RejectReason.OVERSIZED_FIELD,
-                    f"{_short(key)} is {size} bytes of UTF-8, above the cap of {max_bytes}",
+                    f"{shorten(repr(key))} is {size} bytes of UTF-8, above the cap of {max_bytes}",
                 )
 
 
@@ -184,7 +180,7 @@ def _difficulty(value: Any) -> Difficulty | None:
     if value not in DIFFICULTIES:
         raise _Reject(
             RejectReason.INVALID_FIELD,
-            f"difficulty must be one of {', '.join(DIFFICULTIES)}, got {_short(value)}",
+            f"difficulty must be one of {', '.join(DIFFICULTIES)}, got {shorten(repr(value))}",
         )
     return value  # type: ignore[return-value]
 
@@ -192,7 +188,8 @@ def _difficulty(value: Any) -> Difficulty | None:
 def _split(row: RawRow, raw_split: Any) -> Split:
     if raw_split is not None and raw_split not in SPLITS:
         raise _Reject(
-            RejectReason.INVALID_FIELD, f"split must be train or test, got {_short(raw_split)}"
+            RejectReason.INVALID_FIELD,
+            f"split must be train or test, got {shorten(repr(raw_split))}",
         )
     if row.split and raw_split and raw_split != row.split:
         raise _Reject(
@@ -271,7 +268,7 @@ def _source_id(value: Any) -> int:
         return int(value)
     raise _Reject(
         RejectReason.INVALID_FIELD,
-        f"problem_id must be a non-negative integer, got {_short(value)}",
+        f"problem_id must be a non-negative integer, got {shorten(repr(value))}",
     )
 
 
@@ -343,7 +340,7 @@ def _apps_tests(value: Any) -> tuple[str | None, list[Any], dict[str, Any]]:
         )
     fn_name = value.get("fn_name")
     if fn_name is not None and not (isinstance(fn_name, str) and fn_name.isidentifier()):
-        raise _Reject(bad, f"fn_name must be an identifier, got {_short(fn_name)}")
+        raise _Reject(bad, f"fn_name must be an identifier, got {shorten(repr(fn_name))}")
     try:
         tests: list[Any] = list(tests_from_apps(value))
     except (ValueError, TypeError) as e:
@@ -443,7 +440,8 @@ def _decode_literal(value: Any, where: str) -> Any:
         return loads_json(value)
     except (ValueError, RecursionError):
         raise _Reject(
-            RejectReason.MALFORMED_INPUT_OUTPUT, f"{where}: {_short(value)} is not a JSON literal"
+            RejectReason.MALFORMED_INPUT_OUTPUT,
+            f"{where}: {shorten(repr(value))} is not a JSON literal",
         ) from None
 
 

@@ -49,6 +49,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from appsplus.errors import shorten
 from appsplus.execution import (
     CallTest,
     ExecutionResult,
@@ -235,11 +236,6 @@ def _find_dispute(
     return _Dispute(tests=disputed, agreeing=agreeing, outputs=outputs), ""
 
 
-def _short(value: Any, limit: int = 60) -> str:
-    text = value if isinstance(value, str) else json.dumps(value)
-    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
-
-
 def _repair(problem: Problem, dispute: _Dispute) -> tuple[list[Any], list[Correction]]:
     tests = list(problem.tests)
     corrections = []
@@ -392,12 +388,16 @@ def _after_full_run(state: _State, config: VerifyConfig) -> None:
     if not config.repair_outputs:
         t = dispute.tests[0]
         stored = state.tests[t].output if problem.kind == "stdio" else state.tests[t].expected
+        agreed, stored = (
+            shorten(v if isinstance(v, str) else json.dumps(v), 60, quote=True)
+            for v in (dispute.outputs[t], stored)
+        )
         state.outcome = _reject(
             problem,
             RejectReason.DISPUTED_EXPECTED_OUTPUT,
             f"test {', '.join(map(str, dispute.tests))} fails for every solution, but "
             f"solutions {dispute.agreeing} pass every other test and agree on "
-            f"{_short(dispute.outputs[t])} there (stored: {_short(stored)}); "
+            f"{agreed} there (stored: {stored}); "
             "--repair-outputs would use the consensus",
         )
         return

@@ -34,6 +34,8 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict
 
+from appsplus.errors import AppsplusError
+
 ALL_KINDS: frozenset[str] = frozenset(
     {"if", "elif", "else", "for", "while", "try", "except", "finally", "match", "case", "with"}
 )
@@ -42,7 +44,7 @@ DEFAULT_KINDS = ALL_KINDS
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
-class SpanError(ValueError):
+class SpanError(AppsplusError, ValueError):
     """The code does not parse, so it has no spans (never a guess)."""
 
 

@@ -7,12 +7,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from appsplus.errors import AppsplusError
+
 
 class SandboxError(RuntimeError):
     """The sandbox itself failed (never a property of the program under test)."""
 
 
-class ExecutorSpecError(ValueError):
+class ExecutorSpecError(AppsplusError, ValueError):
     """A spec that names no backend, a backend whose extra is missing, or one not reachable."""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
+from appsplus.errors import AppsplusError
 from appsplus.execution.models import Isolation, SandboxError
 
 log = logging.getLogger(__name__)
@@ -18,7 +19,7 @@ REMEDY = (
 )
 
 
-class IsolationUnavailable(SandboxError):
+class IsolationUnavailable(SandboxError, AppsplusError):
     """Full isolation is impossible here and running without it was not opted into."""
 
 

@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from appsplus.errors import AppsplusError
 from appsplus.integrations.scoring import tests_json
 from appsplus.prompts import PROMPT_VERSION, build_prompt
 
@@ -39,7 +40,7 @@ MANIFEST = "export_manifest.json"
 DATA_SOURCE = "appsplus/apps-plus"
 
 
-class ExportError(ValueError):
+class ExportError(AppsplusError, ValueError):
     """The export cannot happen (the message says why); nothing was written."""
 
 

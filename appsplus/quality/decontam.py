@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from appsplus.errors import AppsplusError
 from appsplus.quality.text import code_tokens, ngrams, words
 from appsplus.schema import Problem, RejectReason
 
@@ -31,7 +32,7 @@ CODE_FIELDS = ("canonical_solution", "code", "solution")
 ID_FIELDS = ("task_id", "id", "problem_id")
 
 
-class BenchmarkError(ValueError):
+class BenchmarkError(AppsplusError, ValueError):
     """A benchmark file cannot be read; the message names the file and why."""
 
 

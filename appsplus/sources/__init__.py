@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from appsplus.errors import AppsplusError
 from appsplus.schema import RawRow
 
 logger = logging.getLogger(__name__)
@@ -32,11 +33,19 @@ __all__ = [
     "open_source",
 ]
 
-ALTERNATIVES = (
-    "--source PATH (a local APPS folder tree with train/NNNN/ and test/NNNN/ folders, or "
-    "train.jsonl/test.jsonl or .parquet files in the codeparrot/apps row format), or "
-    "--source sample (the embedded sample)"
-)
+SOURCE_FLAG = "--source"  # the option that names a source in `appsplus build`
+
+
+def alternatives(flag: str = SOURCE_FLAG) -> str:
+    """What to give instead of a source that cannot be read, named with `flag`, the option
+    of the command at hand (`--source` for `appsplus build`, `--dataset` for `bench`)."""
+    return (
+        f"{flag} PATH (a local APPS folder tree with train/NNNN/ and test/NNNN/ folders, or "
+        "train.jsonl/test.jsonl or .parquet files in the codeparrot/apps row format), or "
+        f"{flag} sample (the embedded sample)"
+    )
+
+
 APPS_ROW_FORMAT = (
     "JSON objects in the codeparrot/apps row format (question, solutions, input_output, "
     "difficulty, ...)"
@@ -53,7 +62,7 @@ _FORMAT_KEYS: dict[str, frozenset[str]] = {
 }
 
 
-class SourceError(RuntimeError):
+class SourceError(AppsplusError, RuntimeError):
     """The source as a whole cannot be read (missing path, unknown layout, unreadable file)."""
 
 
@@ -105,12 +114,13 @@ def loads_json(text: str | bytes) -> Any:
     return json.loads(text, parse_int=_parse_int)
 
 
-def open_source(spec: str) -> Source:
+def open_source(spec: str, flag: str = SOURCE_FLAG) -> Source:
     """Resolve a `--source` spec: 'apps[@REV]', 'sample', 'stepcoder:PATH', or a PATH.
 
     A PATH may be an APPS folder tree (with train/ and/or test/ problem folders, or one
     split folder), a .jsonl or .parquet file in the codeparrot/apps row format, or a folder
-    holding train/test .jsonl or .parquet files. Raises SourceError for anything else.
+    holding train/test .jsonl or .parquet files. Raises SourceError for anything else; its
+    message names `flag`, the option the spec came from (`bench` passes `--dataset`).
     """
     if spec == "sample":
         from appsplus.sources.sample import SampleSource
@@ -120,7 +130,7 @@ def open_source(spec: str) -> Source:
         from appsplus.sources.hub import HubSource
 
         _, _, revision = spec.partition("@")
-        return HubSource(revision=revision) if revision else HubSource()
+        return HubSource(revision=revision, flag=flag) if revision else HubSource(flag=flag)
     if spec == "synthetic" or spec.startswith("synthetic:"):
         from appsplus.sources.synthetic import SyntheticSource
 
@@ -130,10 +140,8 @@ def open_source(spec: str) -> Source:
 
         path = spec.removeprefix("stepcoder:")
         if not path.strip():
-            raise SourceError(
-                f"--source stepcoder: needs a path: stepcoder:PATH, {STEPCODER_FORMAT}"
-            )
+            raise SourceError(f"{flag} stepcoder: needs a path: stepcoder:PATH, {STEPCODER_FORMAT}")
         return StepCoderSource(Path(path))
     from appsplus.sources.local import open_path
 
-    return open_path(Path(spec))
+    return open_path(Path(spec), flag)

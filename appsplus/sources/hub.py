@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from appsplus.schema import RawRow, Split
-from appsplus.sources import ALTERNATIVES, Source, SourceUnavailable
+from appsplus.sources import SOURCE_FLAG, Source, SourceUnavailable, alternatives
 from appsplus.sources.local import iter_jsonl
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,8 @@ APPS_REVISION = "main"
 SPLIT_FILES: tuple[tuple[Split, str], ...] = (("train", "train.jsonl"), ("test", "test.jsonl"))
 
 Fetch = Callable[[str, str, str], Path]
-"""(repo_id, filename, revision) -> local path of the file; raises SourceUnavailable."""
+"""(repo_id, filename, revision) -> local path of the file; raises SourceUnavailable (the
+source adds the alternatives, named with the command's option)."""
 
 
 def _hub_reachable(endpoint: str, timeout_s: float = 3.0) -> bool:
@@ -51,14 +52,14 @@ def hf_fetch(repo_id: str, filename: str, revision: str) -> Path:
     try:
         from huggingface_hub import constants, hf_hub_download, try_to_load_from_cache
     except ImportError as e:
-        raise SourceUnavailable(f"huggingface_hub is not installed; use {ALTERNATIVES}") from e
+        raise SourceUnavailable("huggingface_hub is not installed") from e
     cached = try_to_load_from_cache(repo_id, filename, revision=revision, repo_type="dataset")
     if isinstance(cached, str):
         return Path(cached)
     if constants.HF_HUB_OFFLINE or not _hub_reachable(constants.ENDPOINT):
         raise SourceUnavailable(
             f"cannot fetch {filename} of {repo_id} at revision {revision!r}: offline "
-            f"({constants.ENDPOINT} is unreachable) and no cached copy. Alternatives: {ALTERNATIVES}"
+            f"({constants.ENDPOINT} is unreachable) and no cached copy"
         )
     try:
         path = hf_hub_download(
@@ -68,7 +69,7 @@ def hf_fetch(repo_id: str, filename: str, revision: str) -> Path:
         first_line = str(e).splitlines()[0] if str(e) else "no detail"
         raise SourceUnavailable(
             f"cannot fetch {filename} of {repo_id} at revision {revision!r} "
-            f"({type(e).__name__}: {first_line}). Alternatives: {ALTERNATIVES}"
+            f"({type(e).__name__}: {first_line})"
         ) from e
     return Path(path)
 
@@ -85,9 +86,14 @@ class HubSource(Source):
     """codeparrot/apps train.jsonl then test.jsonl, fetched lazily on `prepare()`/`iter_rows()`."""
 
     def __init__(
-        self, revision: str = APPS_REVISION, fetch: Fetch = hf_fetch, repo_id: str = REPO_ID
+        self,
+        revision: str = APPS_REVISION,
+        fetch: Fetch = hf_fetch,
+        repo_id: str = REPO_ID,
+        flag: str = SOURCE_FLAG,
     ) -> None:
         self.repo_id = repo_id
+        self.flag = flag  # the option that named this source, for the alternatives
         self.requested_revision = revision
         self.fetch = fetch
         self.name = f"hf:{repo_id}"
@@ -97,7 +103,10 @@ class HubSource(Source):
         if self._paths is None:
             paths = []
             for split, filename in SPLIT_FILES:
-                path = self.fetch(self.repo_id, filename, self.requested_revision)
+                try:
+                    path = self.fetch(self.repo_id, filename, self.requested_revision)
+                except SourceUnavailable as e:
+                    raise SourceUnavailable(f"{e}. Alternatives: {alternatives(self.flag)}") from e
                 logger.info(
                     "%s %s at %s -> %s", self.repo_id, filename, self.requested_revision, path
                 )

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO
 
 from appsplus.schema import SPLITS, RawRow, RejectReason, RowFormat, Split
-from appsplus.sources import ALTERNATIVES, Source, SourceError, loads_json
+from appsplus.sources import SOURCE_FLAG, Source, SourceError, alternatives, loads_json
 
 logger = logging.getLogger(__name__)
 
@@ -271,17 +271,17 @@ def _row_files(folder: Path) -> list[Path]:
     return sorted(candidates, key=lambda p: (order[split_from_name(p.name)], p.as_posix()))
 
 
-def open_path(path: Path) -> Source:
+def open_path(path: Path, flag: str = SOURCE_FLAG) -> Source:
     """A local PATH -> the matching source (see `open_source`); SourceError if none fits."""
     if not path.exists():
-        raise SourceError(f"{path} does not exist. Use {ALTERNATIVES}")
+        raise SourceError(f"{path} does not exist. Use {alternatives(flag)}")
     if path.is_file():
         if path.suffix in ROW_SUFFIXES:
             return RowFilesSource([path])
         hint = (
             " (for the StepCoder APPS+ JSON use stepcoder:PATH)" if path.suffix == ".json" else ""
         )
-        raise SourceError(f"{path}: unsupported file type{hint}. Use {ALTERNATIVES}")
+        raise SourceError(f"{path}: unsupported file type{hint}. Use {alternatives(flag)}")
     tree_splits = [s for s in SPLITS if _has_problem_dirs(path / s)]
     if tree_splits:
         return AppsTreeSource(path, tree_splits)
@@ -292,5 +292,5 @@ def open_path(path: Path) -> Source:
         return RowFilesSource(files, root=path)
     raise SourceError(
         f"{path}: no APPS layout found (expected train/NNNN/ or test/NNNN/ problem folders, "
-        f"or .jsonl/.parquet files). Use {ALTERNATIVES}"
+        f"or .jsonl/.parquet files). Use {alternatives(flag)}"
     )

@@ -80,6 +80,7 @@ from appsplus.bench.critic import (
     save_critic,
     sequence_logits,
 )
+from appsplus.errors import exit_on_error
 from appsplus.trainers.judge import RewardTable
 
 log = logging.getLogger(__name__)
@@ -672,7 +673,7 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
     from transformers import AutoTokenizer
 
     from appsplus.trainers.common import position_ids, token_logprobs
-    from appsplus.trainers.config import save_config
+    from appsplus.trainers.config import ConfigError, save_config
     from appsplus.trainers.data import load_records
     from appsplus.trainers.model import (
         checkpoint_folder,
@@ -693,7 +694,10 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
     accelerator = Accelerator()
     rank, world = accelerator.process_index, accelerator.num_processes
     if cfg.actor_batch_size % world:
-        raise ValueError("actor_batch_size must be a multiple of the number of processes")
+        raise ConfigError(
+            f"actor_batch_size ({cfg.actor_batch_size}) must be a multiple of the number of "
+            f"processes ({world})"
+        )
     seed_everything(cfg.seed)
     out = Path(cfg.output_dir) / "actor"
     ckpt = checkpoint_to_resume(out, resume)
@@ -845,6 +849,7 @@ def check_inputs(cfg: CodeRLConfig, commands: Sequence[str], resume: str | None)
         check_resume(Path(cfg.output_dir) / "actor", resume)
 
 
+@exit_on_error("python -m appsplus.trainers.coderl")
 def main(argv: list[str] | None = None) -> None:
     from appsplus.trainers.config import config_from_cli, config_parser
 

@@ -247,15 +247,13 @@ def test_out_of_range_numbers(option, value, tmp_path, good_samples):
 
 
 def test_the_python_api_checks_ranges_too(tmp_path):
-    from pydantic import ValidationError
-
     from appsplus.bench import api
 
-    with pytest.raises(ValidationError, match="limit"):
+    with pytest.raises(api.SettingsError, match="limit"):
         api.SuiteSpec(name="sample", limit=0)
-    with pytest.raises(ValidationError, match="workers"):
+    with pytest.raises(api.SettingsError, match="workers"):
         api.ExecutionSpec(workers=0)
-    with pytest.raises(ValidationError, match="base-url"):
+    with pytest.raises(api.SettingsError, match="base-url"):
         api.ModelSpec(model="m", backend="openai")
     with pytest.raises(api.SettingsError, match="not both or neither"):
         api.run(api.RunSpec(out=tmp_path / "o", suite=api.SuiteSpec(name="sample")))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from appsplus.bench.files import ModelInfo
+from appsplus.errors import AppsplusError
 
 BACKENDS = ("hf", "vllm", "openai")
 NEEDS = {
@@ -34,7 +35,7 @@ NEEDS = {
 }
 
 
-class BackendError(RuntimeError):
+class BackendError(AppsplusError, RuntimeError):
     """A backend cannot be opened or failed to generate; the message says why."""
 
 

@@ -20,12 +20,13 @@ import hashlib
 from pathlib import Path
 
 from appsplus.bench.files import BenchProblem, SuiteInfo
+from appsplus.errors import AppsplusError
 from appsplus.schema import StrictModel
 
 SUITE_NAMES = ("apps+", "apps", "sample", "humaneval", "mbpp")
 
 
-class SuiteError(ValueError):
+class SuiteError(AppsplusError, ValueError):
     """A suite cannot be loaded (missing or invalid input); the message says what to pass."""
 
 

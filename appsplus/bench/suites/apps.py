@@ -235,7 +235,7 @@ def load_apps(dataset: str | None, split: str = "test") -> Suite:
 
     spec = dataset or "apps"
     try:
-        source = open_source(spec)
+        source = open_source(spec, flag="--dataset")
         source.prepare()
         skipped: Counter[str] = Counter()
         problems = []
