@@ -136,7 +136,7 @@ def test_shedding_answers_504_with_retry_after(tiny_server):
     """Queue full: 504 at once. Queued past max-wait: 504 when its turn comes, not run."""
     shed = health(tiny_server)["shed"]
     with ThreadPoolExecutor(2) as pool:
-        first = pool.submit(post_code, tiny_server, SLEEP.format(s=1.5))
+        first = pool.submit(post_code, tiny_server, SLEEP.format(s=3))  # outlasts the checks
         wait_for(tiny_server, "running", 1)
         second = pool.submit(post_code, tiny_server, DOUBLE, "4\n")
         wait_for(tiny_server, "pending", 2)
@@ -165,7 +165,7 @@ def test_clients_retry_a_shed_request(tiny_server):
     for name, call in clients.items():
         shed = health(tiny_server)["shed"]
         with ThreadPoolExecutor(2) as pool:
-            slow = pool.submit(post_code, tiny_server, SLEEP.format(s=1.0))
+            slow = pool.submit(post_code, tiny_server, SLEEP.format(s=2))
             wait_for(tiny_server, "running", 1)
             answer = pool.submit(call).result()
             assert slow.result().status_code == 200
