@@ -752,7 +752,7 @@ def serve_command(
         ) from e
     from pydantic import ValidationError
 
-    from appsplus.integrations.serve import BindError, ServeConfig, bind, serve
+    from appsplus.integrations.serve import ServeConfig, bind, serve
 
     token = None
     if token_env:
@@ -773,12 +773,7 @@ def serve_command(
         )
     except ValidationError as e:
         raise click.ClickException(_pydantic_line(e)) from e
-    try:
-        sock = bind(config)  # before any worker or executor: a port in use is one line
-    except BindError as e:
-        error = click.ClickException(str(e))
-        error.exit_code = e.exit_status
-        raise error from e
+    sock = bind(config)  # before any worker or executor: a port in use is one line, exit 2
     from appsplus.execution import ExecutorSpecError, open_executor
 
     try:
