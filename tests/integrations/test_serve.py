@@ -63,6 +63,16 @@ def test_native_batch_gives_run_tests_verdicts(served):
     assert results[2]["compile_error"]
 
 
+def test_a_batch_larger_than_the_queue_runs_when_the_queue_is_empty(served):
+    """12 jobs on a queue of 8 (--max-pending 8): an empty queue takes any one request, or
+    such a batch would be refused forever."""
+    tests = [{"inputs": [f"{i}\n"], "outputs": [f"{2 * i}\n"]} for i in range(12)]
+    jobs = [{"program": DOUBLE, "tests": t} for t in tests]
+    r = post(served, "/v1/run", {"jobs": jobs})
+    assert r.status_code == 200, r.text
+    assert [x["passed"] for x in r.json()["results"]] == [True] * 12
+
+
 def test_run_code_schema_success_error_timeout(served):
     ok = run_code(
         served, "import sys\nprint(int(input()) + 1)\nprint('e', file=sys.stderr)", "41\n"
