@@ -45,26 +45,25 @@ def shorten(
     *,
     marker: str = "...",
     quote: bool = False,
-    one_line: bool = True,
+    keep_lines: bool = False,
 ) -> str:
     """`value` (text as is, anything else as its repr) as at most `limit` characters: cut
     with `marker` at the end when longer.
 
-    `one_line` turns runs of whitespace holding a line break into one space first; `quote`
-    gives the repr of the (cut) text instead, which shows line breaks as escapes.
+    Runs of whitespace holding a line break become one space first, unless `keep_lines`;
+    `quote` gives the repr of the (cut) text instead, which shows line breaks as escapes.
     """
     text = value if isinstance(value, str) else repr(value)
-    if one_line and not quote and "\n" in text:
+    if not keep_lines and not quote and "\n" in text:
         text = " ".join(text.split())
     if len(text) > limit:
         text = text[: max(limit - len(marker), 0)] + marker
     return repr(text) if quote else text
 
 
-def error_line(error: BaseException) -> str:
-    """`str(error)` as one line: its lines joined with '; ' (the class name if empty)."""
-    parts = [part.strip() for part in str(error).splitlines() if part.strip()]
-    return "; ".join(parts) or type(error).__name__
+def one_line(text: str) -> str:
+    """`text` with its line breaks turned into '; ' (for one-line errors)."""
+    return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
 
 
 def exit_on_error(prog: str) -> Callable[[F], F]:
@@ -80,7 +79,7 @@ def exit_on_error(prog: str) -> Callable[[F], F]:
                 return main(*args, **kwargs)
             except AppsplusError as e:
                 if os.environ.get("RANK", "0") == "0":  # torchrun/accelerate: the main process
-                    sys.stderr.write(f"{prog}: error: {error_line(e)}\n")
+                    sys.stderr.write(f"{prog}: error: {one_line(str(e)) or type(e).__name__}\n")
                 sys.exit(e.exit_status)
 
         return wrapper  # type: ignore[return-value]

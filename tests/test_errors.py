@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import appsplus
-from appsplus.errors import AppsplusError, error_line, shorten
+from appsplus.errors import AppsplusError, one_line, shorten
 
 PACKAGE = Path(appsplus.__file__).parent
 TRACEBACK = "Traceback (most recent call last)"
@@ -103,9 +103,8 @@ def test_each_error_keeps_the_builtin_base_its_callers_catch():
     assert SourceError.exit_status == 1
 
 
-def test_error_line_joins_lines():
-    assert error_line(ValueError("a\n  b\n\nc ")) == "a; b; c"
-    assert error_line(AppsplusError()) == "AppsplusError"
+def test_one_line_joins_lines():
+    assert one_line("a\n  b\n\nc ") == "a; b; c"
 
 
 # ---------------------------------------------------------------- settings: one line in Python
@@ -192,7 +191,7 @@ def test_shorten_in_critic_feedback_and_the_exec_table():
 
 def test_shorten_is_one_line_unless_asked():
     assert shorten("a\n  b", 80) == "a b"
-    assert shorten("a\nb", 80, one_line=False) == "a\nb"
+    assert shorten("a\nb", 80, keep_lines=True) == "a\nb"
     assert shorten("x" * 10, 6) == "xxx..." and shorten("x" * 10, 6, marker="…") == "xxxxx…"
     assert shorten(["a"], 80) == "['a']"
 
@@ -359,6 +358,15 @@ def test_coderl_names_a_missing_stage_input(tmp_path, fake_model):
         "--set", f"output_dir={tmp_path / 'run'}", cwd=tmp_path,
     )  # fmt: skip
     assert_one_line(done, 2, "samples_file: no such file", "run the sample stage first")
+
+
+def test_model_merge_of_a_folder_that_is_not_an_adapter(tmp_path):
+    (tmp_path / "plain").mkdir()
+    done = run(
+        "appsplus.trainers.model", "merge", "--adapter", "plain", "--out", "merged", cwd=tmp_path
+    )
+    assert_one_line(done, 2, "--adapter plain: not a LoRA adapter folder")
+    assert not (tmp_path / "merged").exists()
 
 
 def test_stepcoder_prompts_per_iteration_not_a_multiple_of_the_processes(tmp_path, fake_model):

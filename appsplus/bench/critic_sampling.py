@@ -174,9 +174,8 @@ def failure_point(score: ProgramScore) -> tuple[int, int]:
 
 def _feedback_text(text: str) -> str:
     """`text` in feedback: its first FEEDBACK_CHARS characters and TRUNCATED when longer."""
-    return shorten(text, FEEDBACK_CHARS + len(TRUNCATED), marker=TRUNCATED, one_line=False).rstrip(
-        "\n"
-    )
+    limit = FEEDBACK_CHARS + len(TRUNCATED)
+    return shorten(text, limit, marker=TRUNCATED, keep_lines=True).rstrip("\n")
 
 
 def feedback(problem: BenchProblem, public: list[int], result: ExecutionResult) -> str | None:

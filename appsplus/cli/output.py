@@ -1,6 +1,6 @@
 """Terminal-aware output for the `appsplus` and `bench` CLIs: consoles, logs, progress, Ctrl-C.
 
-Import-light (stdlib and click only at module level; rich is imported when used), so
+Import-light (stdlib, click and appsplus.errors at module level; rich when used), so
 any CLI can use it without paying for it. To adopt it in a click CLI:
 
     from appsplus.cli import output as cli_output
@@ -32,6 +32,8 @@ import warnings
 from typing import Any
 
 import click
+
+from appsplus.errors import one_line
 
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, what shells report for a command ended by Ctrl-C
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
@@ -138,23 +140,18 @@ def setup(level: str | int | None = None) -> None:
     quiet_libraries()
 
 
-def one_line(text: str) -> str:
-    """`text` with its line breaks turned into '; ' (for one-line errors)."""
-    return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
-
-
 def cli_error(error: BaseException) -> click.ClickException:
     """The one-line click error ("Error: ...") that a library error becomes: an
     `AppsplusError` exits with its `exit_status`, an OSError (a folder that cannot be
     written, a full disk) with 1. The traceback is logged at DEBUG level."""
-    from appsplus.errors import AppsplusError, error_line
+    from appsplus.errors import AppsplusError
 
     logging.getLogger(__name__).debug("the error's traceback", exc_info=error)
     if isinstance(error, OSError) and not isinstance(error, AppsplusError):
         where = f"{error.filename}: " if error.filename else ""
-        message = f"{where}{error.strerror or error_line(error)}"
+        message = f"{where}{error.strerror or one_line(str(error))}"
     else:
-        message = error_line(error)
+        message = one_line(str(error)) or type(error).__name__
     exception = click.ClickException(message)
     exception.exit_code = getattr(error, "exit_status", 1)
     return exception
