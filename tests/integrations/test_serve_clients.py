@@ -41,10 +41,20 @@ def default_server():
 
 @pytest.fixture(scope="module")
 def tiny_server():
-    """One worker, a queue of 2 jobs, 0.5 s of patience: shedding on demand."""
+    """One worker, a queue of 2 jobs or 256 KiB, 0.5 s of patience: shedding on demand."""
     require("fastapi", "the serve extra installs it")
     require("uvicorn", "the serve extra installs it")
-    s = start_server("--workers", "1", "--max-pending", "2", "--max-wait-s", "0.5", token=None)
+    s = start_server(
+        "--workers",
+        "1",
+        "--max-pending",
+        "2",
+        "--max-queue-mb",
+        "0.25",
+        "--max-wait-s",
+        "0.5",
+        token=None,
+    )
     yield s
     stop_server(s)
 
@@ -147,6 +157,22 @@ def test_shedding_answers_504_with_retry_after(tiny_server):
         assert first.result().json()["run_result"]["stdout"] == "slept\n"
     after = health(tiny_server)
     assert after["shed"] == shed + 2 and after["pending"] == 0 and after["queued_bytes"] == 0
+
+
+def test_queue_memory_bound_sheds_by_bytes(tiny_server):
+    """A 200 kB request running, the queue's bytes bound 256 KiB: a 100 kB request is shed
+    at once (504) though a job slot is free; the bytes are given back after."""
+    shed = health(tiny_server)["shed"]
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(post_code, tiny_server, SLEEP.format(s=2) + "#" * 200_000)
+        wait_for(tiny_server, "running", 1)
+        big = post_code(tiny_server, DOUBLE + "#" * 100_000, "1\n")
+        assert big.status_code == 504 and big.headers["Retry-After"] == "1"
+        assert health(tiny_server)["shed"] == shed + 1
+        assert slow.result().status_code == 200
+    assert health(tiny_server)["queued_bytes"] == 0
+    again = post_code(tiny_server, DOUBLE + "#" * 100_000, "1\n")
+    assert again.status_code == 200 and again.json()["run_result"]["stdout"] == "2\n"
 
 
 def test_clients_retry_a_shed_request(tiny_server):
