@@ -262,9 +262,12 @@ def progress_bar(enabled: bool):
     return Progress(console=Console(stderr=True), disable=not (enabled and is_main_process()))
 
 
-def resume_command(argv: list[str] | None = None) -> str:
-    """The command line that continues this run: the same arguments, --overwrite and any
-    --resume dropped, `--resume latest` added."""
+def resume_command(
+    argv: list[str] | None = None, resume: bool = True, stages: list[str] | None = None
+) -> str:
+    """The command line that continues this run: the same arguments without --overwrite
+    and --resume, then `--resume latest` (unless not `resume`); `stages` replaces the
+    positional stage names (CodeRL)."""
     import shlex
     import sys
 
@@ -274,29 +277,44 @@ def resume_command(argv: list[str] | None = None) -> str:
         if skip:
             skip = False
             continue
-        if arg == "--resume":
-            skip = True
+        if arg in ("--resume", "--set", "--config"):
+            skip = arg == "--resume"
+            if not skip:
+                kept.append(arg)
+                skip = None  # keep the value that follows
+            continue
+        if skip is None:
+            kept.append(arg)
+            skip = False
             continue
         if arg.startswith("--resume=") or arg == "--overwrite":
             continue
+        if stages is not None and not arg.startswith("-"):
+            continue  # a stage name: replaced by `stages`
         kept.append(arg)
-    module = sys.modules["__main__"].__spec__
+    module = getattr(sys.modules["__main__"], "__spec__", None)
     head = f"python -m {module.name}" if module is not None else "python"
-    return f"{head} {shlex.join(kept)} --resume latest"
+    words = [*(stages or []), *kept, *(["--resume", "latest"] if resume else [])]
+    return f"{head} {shlex.join(words)}"
 
 
-def run_cli(prog: str, fn, *, resumable: bool = True, argv: list[str] | None = None):
-    """Run `fn()` as a command: Ctrl-C is one line (on the main process) with the command
-    that resumes the run, exit 130. Library errors are left to the caller's
-    `appsplus.errors.exit_on_error`, which prints them as one line."""
+def run_cli(prog: str, fn, hint=None):
+    """Run `fn()` as a command: Ctrl-C is one line (on the main process) saying how to
+    continue (`hint()`, e.g. the command that resumes the run), exit 130. Library errors are
+    left to the caller's `appsplus.errors.exit_on_error`, which prints them as one line."""
     import sys
 
     try:
         return fn()
     except KeyboardInterrupt:
         if is_main_process():
-            hint = (
-                f"; continue from the last checkpoint: {resume_command(argv)}" if resumable else ""
-            )
-            print(f"{prog}: interrupted{hint}", file=sys.stderr, flush=True)
+            how = f"; {hint()}" if hint is not None else ""
+            print(f"{prog}: interrupted{how}", file=sys.stderr, flush=True)
         raise SystemExit(130) from None
+
+
+def continue_hint(output_dir: str | Path, argv: list[str] | None = None) -> str:
+    """How to continue an interrupted run of a trainer with checkpoints in `output_dir`."""
+    if checkpoints_in(Path(output_dir)):
+        return f"continue from the last checkpoint: {resume_command(argv)}"
+    return "no checkpoint was written yet: rerun with --overwrite to start afresh"

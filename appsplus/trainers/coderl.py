@@ -46,7 +46,12 @@ metrics.jsonl, eval.json, backbone/, head.safetensors + head.json); actor/ (conf
 metrics.jsonl, checkpoints/step_NNNNNN/ with model/ and the tokenizer, optimizer,
 rng_rankR, trainer_state.json with the step and the batch sampler's state, config.yaml).
 `--resume` restores all of them, so a resumed actor continues exactly as an uninterrupted
-one (same batches, metrics and parameters); resume with the same number of processes.
+one (same batches, metrics and parameters); it needs the same number of processes and may
+change only the settings in `RESUMABLE` (plus `appsplus.trainers.checks.RESUMABLE_ALWAYS`:
+a new learning_rate is applied and logged). A non-finite loss, gradient norm or parameter
+stops the critic or the actor with one line naming the step and the quantity; nothing is
+saved after it. A critic that predicts one class for every held-out row says so in
+eval.json (`constant_prediction`).
 
 The critic reads the same token ids as the actor (the actor's tokenizer is used for both),
 so its per-token probabilities line up with the actor's tokens; a critic backbone with a
@@ -84,6 +89,8 @@ from appsplus.errors import exit_on_error
 from appsplus.trainers.judge import RewardTable
 
 log = logging.getLogger(__name__)
+
+RESUMABLE = ("actor_steps",)  # besides checks.RESUMABLE_ALWAYS: more steps continue the actor
 
 
 class CodeRLConfig(BaseModel):
@@ -148,11 +155,27 @@ class CodeRLConfig(BaseModel):
     actor_batch_size: int = Field(
         8, ge=1, description="rows per actor step over all processes (a multiple of them)"
     )
-    learning_rate: float = Field(1e-5, gt=0, description="actor AdamW learning rate")
-    max_grad_norm: float = Field(1.0, gt=0, description="gradient clipping norm")
+    gradient_accumulation_steps: int = Field(
+        1,
+        ge=1,
+        description="actor: micro-batches a batch is split into (their gradients add up to "
+        "the batch's: the same step with less memory)",
+    )
+    learning_rate: float = Field(1e-5, gt=0, description="actor AdamW peak learning rate")
+    lr_schedule: Literal["constant", "linear", "cosine"] = Field(
+        "constant", description="actor, after warmup: constant, or linear / cosine decay to 0"
+    )
+    warmup_steps: int = Field(0, ge=0, description="actor steps of linear warmup from 0")
+    max_grad_norm: float = Field(1.0, gt=0, description="actor gradient clipping norm")
+    lora_r: int = Field(0, ge=0, description="actor LoRA rank (needs peft); 0 trains every weight")
+    lora_alpha: int = Field(16, ge=1, description="actor LoRA alpha")
+    gradient_checkpointing: bool = Field(
+        False, description="actor and critic: recompute activations in backward (less memory)"
+    )
     checkpoint_every: int = Field(
         50, ge=0, description="actor steps between checkpoints (0: only the final one)"
     )
+    progress: bool = Field(True, description="show a rich progress bar on stderr")
     torch_threads: int | None = Field(None, ge=1, description="torch CPU threads")
 
 
@@ -239,8 +262,10 @@ def build_critic(backbone: str, dtype: str = "float32"):
     """A new critic (`appsplus.bench.critic`'s model, a random head) on a backbone, no dropout."""
     from transformers import AutoModel
 
-    from appsplus.trainers.model import DTYPES, disable_dropout
+    from appsplus.trainers.model import DTYPES, adapter_base, disable_dropout, is_adapter
 
+    if is_adapter(backbone):  # a LoRA actor: the critic starts from its base model
+        backbone = adapter_base(backbone)
     model = AutoModel.from_pretrained(backbone, dtype=DTYPES[dtype])
     disable_dropout(model)
     return critic_model_class()(model)
@@ -479,6 +504,10 @@ def critic_accuracy(predicted: list[int], truth: list[int], majority: int) -> di
     """Per-class, overall and balanced accuracy (the mean recall over the classes present in
     `truth`) of the critic and of always predicting `majority`."""
     report: dict[str, Any] = {"n": len(truth), "majority_class": OUTCOMES[majority]}
+    # a critic that answers one class for every row (e.g. a diverged one): name the class
+    report["constant_prediction"] = (
+        OUTCOMES[predicted[0]] if len(truth) > 1 and len(set(predicted)) == 1 else None
+    )
     present = []
     for k, name in enumerate(OUTCOMES):
         idx = [i for i, t in enumerate(truth) if t == k]
@@ -524,9 +553,15 @@ def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
     from accelerate import Accelerator
     from transformers import AutoTokenizer
 
-    from appsplus.trainers.config import save_config
+    from appsplus.trainers.checks import (
+        check_finite,
+        check_parameters_finite,
+        lr_hint,
+        progress_bar,
+    )
+    from appsplus.trainers.config import ConfigError, save_config
     from appsplus.trainers.data import load_records
-    from appsplus.trainers.model import seed_everything
+    from appsplus.trainers.model import enable_gradient_checkpointing, seed_everything
 
     # ------------------------------------------------------------------ 2a. data
     if cfg.torch_threads:
@@ -542,7 +577,7 @@ def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
     prompts = {r.problem_id: r.prompt() for r in records}
     rows = [r for r in read_samples(samples_path(cfg)) if r.problem_id in prompts]
     if not rows:
-        raise ValueError(f"no samples of these problems in {samples_path(cfg)}")
+        raise ConfigError(f"no samples of these problems in {samples_path(cfg)}")
     train_rows = [r for r in rows if not heldout(r.problem_id, cfg.heldout_fraction, cfg.seed)]
     eval_rows = [r for r in rows if heldout(r.problem_id, cfg.heldout_fraction, cfg.seed)]
     counts = [sum(r.outcome == o for r in train_rows) for o in OUTCOMES]
@@ -556,7 +591,9 @@ def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
     tokenizer = AutoTokenizer.from_pretrained(cfg.tokenizer or cfg.model)
     critic = build_critic(cfg.critic_backbone or cfg.model, cfg.dtype)
     if critic.backbone.config.get_text_config().vocab_size < len(tokenizer):
-        raise ValueError("the critic backbone's vocabulary does not cover the actor tokenizer")
+        raise ConfigError("critic_backbone: its vocabulary does not cover the actor tokenizer")
+    if cfg.gradient_checkpointing:
+        enable_gradient_checkpointing(critic.backbone)
     optimizer = torch.optim.AdamW(critic.parameters(), lr=cfg.critic_learning_rate)
     critic, optimizer = accelerator.prepare(critic, optimizer)
     unwrapped = accelerator.unwrap_model(critic)
@@ -568,6 +605,11 @@ def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
 
     # ------------------------------------------------------------------ 2c. epochs of cross-entropy
     step = 0
+    hint = lr_hint(cfg, "critic_learning_rate")
+    steps_per_epoch = -(-len(train_rows) // cfg.critic_batch_size)
+    progress = progress_bar(cfg.progress)
+    task = progress.add_task("critic", total=cfg.critic_epochs * steps_per_epoch)
+    progress.start()
     for epoch in range(1, cfg.critic_epochs + 1):
         critic.train()
         order = torch.randperm(len(train_rows), generator=order_rng).tolist()
@@ -587,11 +629,18 @@ def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
             optimizer.zero_grad()
             # DDP averages gradients: the weighted mean over the whole batch
             accelerator.backward(loss_sum / total_weight * world)
-            accelerator.clip_grad_norm_(critic.parameters(), cfg.max_grad_norm)
-            optimizer.step()
+            grad_norm = accelerator.clip_grad_norm_(critic.parameters(), cfg.max_grad_norm)
             step += 1
             correct = (logits.argmax(-1) == labels).sum()  # scalar
             totals = accelerator.reduce(torch.stack([loss_sum.detach(), correct.float()]), "sum")
+            where = f"critic step {step} (epoch {epoch})"
+            losses = {"grad_norm": grad_norm, "losses/critic": totals[0]}
+            check_finite(where, losses, hint)
+            optimizer.step()
+            check_parameters_finite(where, unwrapped, hint)
+            progress.update(
+                task, advance=1, description=f"critic loss {totals[0].item() / total_weight:.3f}"
+            )
             if accelerator.is_main_process:
                 _append_metrics(
                     metrics_path,
@@ -613,6 +662,13 @@ def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
         train_report = critic_accuracy(
             *predict_outcomes(accelerator, unwrapped, train_rows, prompts, tokenizer, cfg), majority
         )
+        log.info(
+            "critic epoch %d: held-out accuracy %s (majority baseline %s), train accuracy %s",
+            epoch,
+            report["accuracy"],
+            report["baseline_accuracy"],
+            train_report["accuracy"],
+        )
         if accelerator.is_main_process:
             _append_metrics(
                 metrics_path,
@@ -626,6 +682,15 @@ def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
             )
 
     # ------------------------------------------------------------------ 2e. save
+    progress.stop()
+    for name, rep in (("held-out", report), ("training", train_report)):
+        if rep["constant_prediction"]:
+            log.warning(
+                "critic: predicts %s for every %s row (a constant critic: its accuracy is a "
+                "class share, not a skill)",
+                rep["constant_prediction"],
+                name,
+            )
     report = {
         "train_rows": len(train_rows),
         "train_counts": dict(zip(OUTCOMES, counts)),
@@ -672,18 +737,30 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
     from accelerate import Accelerator
     from transformers import AutoTokenizer
 
+    from appsplus.trainers.checks import (
+        check_finite,
+        check_parameters_finite,
+        check_processes,
+        check_resume_config,
+        lr_hint,
+        progress_bar,
+        set_learning_rate,
+    )
     from appsplus.trainers.common import position_ids, token_logprobs
     from appsplus.trainers.config import ConfigError, save_config
     from appsplus.trainers.data import load_records
     from appsplus.trainers.model import (
         checkpoint_folder,
         checkpoint_to_resume,
+        enable_gradient_checkpointing,
         load_lm,
         load_tensors_and_json,
+        lr_at,
         optimizer_state,
         restart_metrics,
         restore_optimizer,
         restore_rng,
+        save_lm,
         save_tensors_and_json,
         seed_everything,
     )
@@ -701,6 +778,9 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
     seed_everything(cfg.seed)
     out = Path(cfg.output_dir) / "actor"
     ckpt = checkpoint_to_resume(out, resume)
+    if ckpt is not None:  # before anything is loaded or written
+        check_processes(ckpt, world)
+        check_resume_config(ckpt, cfg, RESUMABLE)
     if accelerator.is_main_process:
         save_config(cfg, out)
     device = accelerator.device
@@ -742,7 +822,10 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
     log.info("actor: %d pg rows (nonzero return), %d ce rows", len(pg_rows), len(ce_rows))
 
     # ------------------------------------------------------------------ 3c. model, optimizer, sampler
-    lm = load_lm(str(ckpt / "model") if ckpt else cfg.model, cfg.dtype)
+    lora = {"r": cfg.lora_r, "lora_alpha": cfg.lora_alpha} if cfg.lora_r else None
+    lm = load_lm(str(ckpt / "model") if ckpt else cfg.model, cfg.dtype, lora=lora)
+    if cfg.gradient_checkpointing:
+        enable_gradient_checkpointing(lm)
     optimizer = torch.optim.AdamW(
         [p for p in lm.parameters() if p.requires_grad], lr=cfg.learning_rate
     )
@@ -756,6 +839,7 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
         sampler.setstate((version, tuple(internal), gauss))
         restore_rng(*load_tensors_and_json(ckpt / f"rng_rank{rank}"))
         log.info("resumed from %s (step %d)", ckpt, start)
+    set_learning_rate(optimizer, cfg.learning_rate)  # a resume: the configured rate
     lm, optimizer = accelerator.prepare(lm, optimizer)
     unwrapped = accelerator.unwrap_model(lm)
     metrics_path = out / "metrics.jsonl"
@@ -769,8 +853,14 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
         return logprobs, prog[:, 1:]  # [b, L-1], [b, L-1]
 
     # ------------------------------------------------------------------ 3d. alternating steps
+    hint = lr_hint(cfg)
+    progress = progress_bar(cfg.progress)
+    task = progress.add_task("actor", total=cfg.actor_steps, completed=start)
+    progress.start()
     for step in range(start + 1, cfg.actor_steps + 1):
         t0 = time.time()
+        lr = lr_at(step, cfg.learning_rate, cfg.warmup_steps, cfg.actor_steps, cfg.lr_schedule)
+        set_learning_rate(optimizer, lr)
         kind = step_kind(step, cfg.pg_steps, cfg.ce_steps)
         if kind == "pg" and not pg_rows:
             kind = "ce"  # every sample scored like its baseline: nothing to reinforce
@@ -778,31 +868,54 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
         n_rows = len(pg_rows) if kind == "pg" else len(ce_rows)
         pick = draw(sampler, n_rows, cfg.actor_batch_size)  # the global batch
         mine = pick[rank::world]  # this process's rows
-        if kind == "pg":
-            logprobs, mask = forward([encoded[i] for i in mine])  # [b, L-1] x2
-            q = shifted_weights([weights[i] for i in mine], logprobs.shape[1]).to(device)
-            g = torch.tensor([pg_rows[i][1] for i in mine], device=device)  # [b]
-        else:
-            logprobs, mask = forward([ce_rows[i] for i in mine])  # [b, L-1] x2
-            q = torch.ones_like(logprobs)  # [b, L-1]
-            g = torch.ones(len(mine), device=device)  # [b] so the loss is -mean log p
-        n_tokens = accelerator.reduce(mask.sum().float(), "sum")  # program tokens, all processes
-        loss = pg_loss(logprobs, q, g, mask, n_tokens)  # this process's share of the mean
+        n_tokens = accelerator.reduce(  # program tokens of the whole batch, all processes
+            torch.tensor(
+                float(
+                    sum(program_tokens(encoded[i] if kind == "pg" else ce_rows[i]) for i in mine)
+                ),
+                device=device,
+            ),
+            "sum",
+        )
+        parts = [
+            mine[j :: cfg.gradient_accumulation_steps]
+            for j in range(cfg.gradient_accumulation_steps)
+        ]
+        parts = [part for part in parts if part] or [mine]
         optimizer.zero_grad()
-        accelerator.backward(loss * world)  # DDP averages gradients: the global token mean
-        accelerator.clip_grad_norm_(lm.parameters(), cfg.max_grad_norm)
-        optimizer.step()
-        # ------------------------------------------------------------------ 3e. log and checkpoint
+        loss = weight_sum = return_sum = torch.zeros((), device=device)
+        for j, part in enumerate(parts):  # micro-batches: their gradients add up to the batch's
+            sync = accelerator.no_sync(lm) if j < len(parts) - 1 else _Nothing()
+            with sync:
+                if kind == "pg":
+                    logprobs, mask = forward([encoded[i] for i in part])  # [b, L-1] x2
+                    q = shifted_weights([weights[i] for i in part], logprobs.shape[1]).to(device)
+                    g = torch.tensor([pg_rows[i][1] for i in part], device=device)  # [b]
+                else:
+                    logprobs, mask = forward([ce_rows[i] for i in part])  # [b, L-1] x2
+                    q = torch.ones_like(logprobs)  # [b, L-1]
+                    g = torch.ones(len(part), device=device)  # [b] so the loss is -mean log p
+                part_loss = pg_loss(logprobs, q, g, mask, n_tokens)  # its share of the mean
+                accelerator.backward(part_loss * world)  # DDP averages: the global token mean
+            loss = loss + part_loss.detach()
+            weight_sum = weight_sum + (q * mask).sum().detach()
+            return_sum = return_sum + g.sum()
+        grad_norm = accelerator.clip_grad_norm_(lm.parameters(), cfg.max_grad_norm)
         with torch.no_grad():
-            totals = accelerator.reduce(
-                torch.stack([loss.detach(), (q * mask).sum(), g.sum()]), "sum"
-            ).tolist()
+            totals = accelerator.reduce(torch.stack([loss, weight_sum, return_sum]), "sum").tolist()
+        check_finite(
+            f"actor step {step}", {"grad_norm": grad_norm, f"losses/{kind}": totals[0]}, hint
+        )
+        optimizer.step()
+        check_parameters_finite(f"actor step {step}", unwrapped, hint)
+        # ------------------------------------------------------------------ 3e. log and checkpoint
         line = {
             "step": step,
             "kind": kind,
             f"losses/{kind}": totals[0],
             "charts/tokens": int(n_tokens.item()),
             "charts/rows": len(pick),
+            "charts/learning_rate": lr,
             "time/step_s": round(time.time() - t0, 4),
         }
         if kind == "pg":
@@ -810,29 +923,70 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
             line["charts/weight_mean"] = totals[1] / max(1.0, n_tokens.item())
         if accelerator.is_main_process:
             _append_metrics(metrics_path, line)
+        progress.update(task, advance=1, description=f"actor {kind} loss {totals[0]:.3f}")
         if step == cfg.actor_steps or (cfg.checkpoint_every and step % cfg.checkpoint_every == 0):
             with checkpoint_folder(accelerator, out / "checkpoints" / f"step_{step:06d}") as tmp:
                 if accelerator.is_main_process:
-                    unwrapped.save_pretrained(tmp / "model")
-                    tokenizer.save_pretrained(tmp / "model")
+                    save_lm(unwrapped, tokenizer, tmp / "model", cfg.model)
                     save_tensors_and_json(tmp / "optimizer", *optimizer_state(optimizer))
                     version, internal, gauss = sampler.getstate()
-                    (tmp / "trainer_state.json").write_text(
-                        json.dumps({"step": step, "sampler": [version, list(internal), gauss]})
-                    )
+                    state = {
+                        "step": step,
+                        "sampler": [version, list(internal), gauss],
+                        "processes": world,
+                    }
+                    (tmp / "trainer_state.json").write_text(json.dumps(state))
                     save_config(cfg, tmp)
+    progress.stop()
     return out
+
+
+def program_tokens(encoded_row) -> int:
+    """Program tokens of an encoded row whose log-probs enter the loss (tokens 1..)."""
+    ids, n_prompt = encoded_row
+    return len(ids) - max(n_prompt, 1)
+
+
+class _Nothing:
+    """A context that does nothing (the last micro-batch synchronizes gradients)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
 
 
 # --------------------------------------------------------------------------- CLI
 STAGES = ("sample", "train-critic", "train-actor")
 
 
-def check_inputs(cfg: CodeRLConfig, commands: Sequence[str], resume: str | None) -> None:
+CRITIC_FILES = (
+    "config.yaml",
+    "metrics.jsonl",
+    "eval.json",
+    "backbone",
+    "head.safetensors",
+    "head.json",
+)
+
+
+def check_inputs(
+    cfg: CodeRLConfig, commands: Sequence[str], resume: str | None, overwrite: bool = False
+) -> None:
     """Raise ConfigError when a location the stages read is missing (loads no model): the
     model folders, the data, the samples or critic an earlier stage should have made, the
-    actor checkpoint to resume (or, fresh, an actor folder that already has checkpoints)."""
+    actor checkpoint to resume (or, fresh, an actor folder that already has checkpoints),
+    a checkpoint that cannot continue with these settings; or when a folder a stage writes
+    holds other files (`appsplus.outdir`'s rule: sample continues an earlier CodeRL output
+    folder, train-critic needs a new or empty critic folder, train-actor one or --resume;
+    `overwrite` replaces the files the stage writes)."""
     from appsplus.bench.critic import CriticError, check_critic_folder
+    from appsplus.trainers.checks import (
+        check_output_dir,
+        check_resume_config,
+        checkpoint_to_resume,
+    )
     from appsplus.trainers.config import ConfigError, check_locations, check_resume
 
     check_locations(cfg)
@@ -845,12 +999,44 @@ def check_inputs(cfg: CodeRLConfig, commands: Sequence[str], resume: str | None)
             check_critic_folder(cfg.critic or Path(cfg.output_dir) / "critic")
         except CriticError as e:
             raise ConfigError(f"critic: {e} (run train-critic first)") from None
-    if "train-actor" in commands:  # imports torch (no model is loaded)
-        check_resume(Path(cfg.output_dir) / "actor", resume)
+    out = Path(cfg.output_dir)
+    actor = out / "actor"
+    if "train-actor" in commands:
+        check_resume(actor, resume, overwrite)
+        if resume is not None:
+            check_resume_config(checkpoint_to_resume(actor, resume), cfg, RESUMABLE, report=False)
+    if "sample" in commands:  # continues its own samples (and a folder of later stages)
+        earlier = any((out / name).exists() for name in ("config_sample.yaml", "samples.jsonl"))
+        check_output_dir(
+            out,
+            is_resume=earlier and not overwrite,
+            overwrite=overwrite,
+            what="a CodeRL output folder",
+            ours=("samples.jsonl", "config_sample.yaml"),
+        )
+        for part in out.glob("samples.rank*.jsonl") if overwrite else ():
+            part.unlink()
+    if "train-critic" in commands:
+        check_output_dir(
+            Path(cfg.critic or out / "critic"),
+            is_resume=False,
+            overwrite=overwrite,
+            what="a critic to replace (train-critic starts afresh)",
+            ours=CRITIC_FILES,
+        )
+    if "train-actor" in commands:
+        check_output_dir(
+            actor,
+            is_resume=resume is not None,
+            overwrite=overwrite,
+            what="an actor run to resume (--resume latest)",
+            ours=("checkpoints", "metrics.jsonl", "config.yaml"),
+        )
 
 
 @exit_on_error("python -m appsplus.trainers.coderl")
 def main(argv: list[str] | None = None) -> None:
+    from appsplus.trainers.checks import checkpoints_in, resume_command, run_cli, setup_logging
     from appsplus.trainers.config import config_from_cli, config_parser
 
     parser = config_parser(
@@ -866,6 +1052,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--resume", metavar="latest|PATH", help="train-actor: continue from a checkpoint"
     )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start the given stages afresh in folders that hold files: replace the ones they "
+        "write (samples.jsonl, the critic's files, the actor's checkpoints/ and metrics), "
+        "leave the others",
+    )
     args = parser.parse_args(argv)
     unknown = [c for c in args.command if c not in STAGES]
     if unknown or not (args.command or args.show_config):
@@ -878,18 +1071,32 @@ def main(argv: list[str] | None = None) -> None:
         CodeRLConfig,
         args,
         list(args.set),
-        lambda c: check_inputs(c, args.command, args.resume),
+        lambda c: check_inputs(c, args.command, args.resume, args.overwrite),
     )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    setup_logging()
     from accelerate import PartialState
 
-    for command in args.command:
-        if command == "sample":
-            sample(cfg)
-        elif command == "train-critic":
-            train_critic(cfg)
-        else:
-            train_actor(cfg, resume=args.resume)
+    running = []  # the stage under way
+
+    def run() -> None:
+        for command in args.command:
+            running.append(command)
+            if command == "sample":
+                sample(cfg)
+            elif command == "train-critic":
+                train_critic(cfg)
+            else:
+                train_actor(cfg, resume=args.resume)
+
+    def hint() -> str:  # how to go on after Ctrl-C in the stage under way
+        rest = args.command[args.command.index(running[-1]) :]
+        if running[-1] == "sample":  # sampling keeps its complete problems
+            return f"rerun to continue sampling: {resume_command(argv, False, rest)}"
+        if running[-1] == "train-actor" and checkpoints_in(Path(cfg.output_dir) / "actor"):
+            return f"continue from the last checkpoint: {resume_command(argv, True, rest)}"
+        return f"rerun the stage afresh: {resume_command(argv, False, rest)} --overwrite"
+
+    run_cli(parser.prog, run, hint)
     PartialState().destroy_process_group()
 
 

@@ -653,7 +653,7 @@ def check_inputs(cfg: StepCoderConfig, resume: str | None, overwrite: bool = Fal
 
 @exit_on_error("python -m appsplus.trainers.stepcoder")
 def main(argv: list[str] | None = None) -> None:
-    from appsplus.trainers.checks import run_cli, setup_logging
+    from appsplus.trainers.checks import continue_hint, run_cli, setup_logging
     from appsplus.trainers.config import config_from_cli, config_parser
 
     parser = config_parser(
@@ -685,7 +685,8 @@ def main(argv: list[str] | None = None) -> None:
         lambda c: check_inputs(c, args.resume, args.overwrite),
     )
     setup_logging()
-    run_cli(parser.prog, lambda: train(cfg, resume=args.resume), argv=argv)
+    hint = lambda: continue_hint(cfg.output_dir, argv)  # noqa: E731
+    run_cli(parser.prog, lambda: train(cfg, resume=args.resume), hint)
 
 
 if __name__ == "__main__":

@@ -432,3 +432,136 @@ def test_sft_resume_ends_with_the_model_of_an_uninterrupted_run(tiny, tmp_path):
     ]
     pa, pb = parameters(full), parameters(resumed)
     assert all(torch.equal(pa[k], pb[k]) for k in pa)
+
+
+# --------------------------------------------------------------------------- CodeRL
+def coderl_ready(tiny, base: Path, **sets):
+    """A CodeRL config over labelled chosen programs of DOUBLE and SIGN in `base` (samples
+    file written, the critic not yet trained)."""
+    from appsplus.trainers.coderl import CodeRLConfig, SampleRow, label_programs
+
+    cfg = CodeRLConfig.model_validate(
+        {
+            "model": str(tiny),
+            "output_dir": str(base),
+            "max_length": 256,
+            "execution_workers": 1,
+            "time_limit_s": 1.0,
+            "torch_threads": 1,
+            "critic_epochs": 1,
+            "critic_batch_size": 4,
+            "critic_learning_rate": 1e-3,
+            "heldout_fraction": 0.5,
+            "seed": 3,
+            "actor_steps": 2,
+            "actor_batch_size": 2,
+            "learning_rate": 1e-3,
+            "checkpoint_every": 1,
+            "progress": False,
+            **sets,
+        }
+    )
+    programs = [
+        (
+            DOUBLE,
+            [
+                "def (:\n",
+                "n = int(input())\nprint(n * 3)\n",
+                DOUBLE.canonical_solution,
+                "print(0)\n",
+            ],
+        ),
+        (SIGN, ["raise ValueError\n", SIGN.canonical_solution, "print('neg')\n", "print(0)\n"]),
+    ]
+    lines = []
+    for record, progs in programs:
+        labels = label_programs([record] * len(progs), progs, cfg)
+        lines += [
+            SampleRow(
+                problem_id=record.problem_id,
+                index=i,
+                greedy=i == len(progs) - 1,
+                program=p,
+                **label,
+            ).model_dump_json()
+            for i, (p, label) in enumerate(zip(progs, labels))
+        ]
+    base.mkdir(parents=True, exist_ok=True)
+    (base / "samples.jsonl").write_text("\n".join(lines) + "\n")
+    return cfg
+
+
+def test_a_diverging_critic_stops_and_saves_nothing_and_a_constant_one_says_so(tiny, tmp_path):
+    from appsplus.bench.critic import OUTCOMES
+    from appsplus.trainers.coderl import critic_accuracy, train_critic
+
+    cfg = coderl_ready(tiny, tmp_path / "run", critic_learning_rate=1e3, critic_epochs=3)
+    with pytest.raises(DivergenceError, match=r"critic step \d+ \(epoch \d\): .* is (nan|inf)"):
+        train_critic(cfg, records=[DOUBLE, SIGN])
+    assert not (tmp_path / "run/critic/head.safetensors").exists()
+    assert not (tmp_path / "run/critic/eval.json").exists()
+
+    constant = critic_accuracy([2, 2, 2], [0, 1, 2], majority=2)
+    assert constant["constant_prediction"] == OUTCOMES[2]
+    assert critic_accuracy([0, 1, 2], [0, 1, 2], majority=2)["constant_prediction"] is None
+
+
+def test_coderl_actor_resume_applies_a_new_rate_refuses_other_changes_and_stops_on_nan(
+    tiny, tmp_path
+):
+    from appsplus.trainers.coderl import train_actor, train_critic
+
+    records = [DOUBLE, SIGN]
+    cfg = coderl_ready(tiny, tmp_path / "run")
+    train_critic(cfg, records=records)
+    train_actor(cfg, records=records)
+    actor = tmp_path / "run/actor"
+    assert optimizer_lr(actor / "checkpoints/step_000002") == pytest.approx(1e-3)
+    with pytest.raises(ResumeError, match=r"pg_steps \(1 -> 2\)"):
+        train_actor(cfg.model_copy(update={"actor_steps": 3, "pg_steps": 2}), "latest", records)
+    assert yaml.safe_load((actor / "config.yaml").read_text())["pg_steps"] == 1
+
+    resumed = cfg.model_copy(update={"actor_steps": 3, "learning_rate": 5e-2})
+    train_actor(resumed, "latest", records)
+    assert optimizer_lr(actor / "checkpoints/step_000003") == pytest.approx(5e-2)
+    for saved in (actor / "config.yaml", actor / "checkpoints/step_000003/config.yaml"):
+        assert yaml.safe_load(saved.read_text())["learning_rate"] == pytest.approx(5e-2)
+    state = json.loads((actor / "checkpoints/step_000003/trainer_state.json").read_text())
+    assert state["processes"] == 1
+
+    diverging = cfg.model_copy(
+        update={
+            "output_dir": str(tmp_path / "nan"),
+            "learning_rate": 1e3,
+            "actor_steps": 4,
+            "samples_file": str(tmp_path / "run/samples.jsonl"),
+            "critic": str(tmp_path / "run/critic"),
+            "checkpoint_every": 0,
+        }
+    )
+    with pytest.raises(DivergenceError, match=r"actor step [1-3]: \S+ is (nan|inf)"):
+        train_actor(diverging, records=records)
+    assert not (tmp_path / "nan/actor/checkpoints").exists()
+
+
+def test_coderl_train_critic_refuses_to_replace_a_critic_without_overwrite(tiny, tmp_path, capsys):
+    from appsplus.trainers.coderl import main
+
+    cfg = coderl_ready(tiny, tmp_path / "run")
+    critic = tmp_path / "run/critic"
+    critic.mkdir()
+    (critic / "eval.json").write_text("{}")
+    (critic / "mine.txt").write_text("mine")
+    args = [
+        "train-critic",
+        *(
+            a
+            for k, v in {"model": tiny, "output_dir": cfg.output_dir}.items()
+            for a in ("--set", f"{k}={v}")
+        ),
+    ]
+    with pytest.raises(SystemExit) as stop:
+        main(args)
+    assert stop.value.code == 2
+    assert "critic: not empty (eval.json, mine.txt)" in one_error_line(capsys)
+    assert (critic / "eval.json").read_text() == "{}"

@@ -620,3 +620,10 @@ def test_two_processes_write_the_same_samples_and_take_the_same_actor_steps(
     a = load_file(ckpt / "model/model.safetensors")
     b = load_file(one / "actor/checkpoints/step_000004/model/model.safetensors")
     assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
+
+    # the 2-process checkpoint does not resume in 1 process: one line, before any loading
+    from appsplus.trainers.checks import ResumeError
+
+    two_cfg = cfg.model_copy(update={"output_dir": str(two), "actor_steps": 6})
+    with pytest.raises(ResumeError, match="written by 2 processes, this run has 1"):
+        train_actor(two_cfg, resume="latest", records=records)
