@@ -281,6 +281,12 @@ def test_bench_settings_errors_exit_2(tmp_path, fake_model):
     done = run(*base, "--n", "1", "--k", "1", "--out", "afile/run", cwd=tmp_path)
     assert_one_line(done, 2, "is not a folder")
     assert (tmp_path / "afile").read_text() == "mine\n"
+    # a settings model that refuses a value (ModelSpec): SettingsError, no usage text
+    done = run(
+        "appsplus.bench.cli", "run", "--backend", "openai", "--model", "m", "--suite", "sample",
+        "--n", "1", "--k", "1", "--out", "o", cwd=tmp_path,
+    )  # fmt: skip
+    assert_one_line(done, 2, "Error: ModelSpec: the openai backend needs --base-url")
 
 
 def test_bench_library_errors_exit_1(tmp_path, fake_model):

@@ -23,6 +23,7 @@ from appsplus.execution.models import (
     StdioTest,
     Test,
     TestResult,
+    TestsError,
     Verdict,
 )
 from appsplus.execution.policy import (
@@ -57,6 +58,7 @@ __all__ = [
     "Job",
     "Limits",
     "SandboxError",
+    "TestsError",
     "StdioTest",
     "Test",
     "TestResult",

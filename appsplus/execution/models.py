@@ -18,6 +18,12 @@ class ExecutorSpecError(AppsplusError, ValueError):
     """A spec that names no backend, a backend whose extra is missing, or one not reachable."""
 
 
+class TestsError(AppsplusError, ValueError):
+    """Tests the executor cannot run: a malformed APPS input_output, none, or mixed kinds."""
+
+    __test__ = False  # not a pytest test class, despite its name
+
+
 class Verdict(str, Enum):
     """Outcome of one test. The one verdict enum of the project."""
 

@@ -41,6 +41,7 @@ from appsplus.execution.models import (
     StdioTest,
     Test,
     TestResult,
+    TestsError,
     Verdict,
 )
 from appsplus.execution.policy import check_isolation
@@ -212,10 +213,10 @@ class Worker:
             return ExecutionResult(tests=[], isolation=self.isolation)
         kinds = {t.kind for t in tests}
         if len(kinds) != 1:
-            raise ValueError("a program's tests must be all stdio or all call-based")
+            raise TestsError("a program's tests must be all stdio or all call-based")
         kind = kinds.pop()
         if kind == "call" and len({t.fn_name for t in tests}) != 1:
-            raise ValueError("call-based tests of one program must name the same function")
+            raise TestsError("call-based tests of one program must name the same function")
         inputs = (
             [t.input for t in tests] if kind == "stdio" else [json.dumps(t.args) for t in tests]
         )

@@ -36,6 +36,7 @@ from appsplus.execution import (
     Limits,
     SandboxError,
     Test,
+    TestsError,
     Verdict,
     open_executor,
     run_many,
@@ -109,9 +110,9 @@ def parse_tests(value: Any) -> list[Test]:
     elif isinstance(value, list | tuple):
         tests = _TESTS.validate_python(list(value))
     else:
-        raise ValueError(f"tests must be a list of tests or an APPS object, got {type(value)}")
+        raise TestsError(f"tests must be a list of tests or an APPS object, got {type(value)}")
     if not tests:
-        raise ValueError("no tests")
+        raise TestsError("no tests")
     return list(tests)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from appsplus.execution import TestsError
 from appsplus.integrations.scoring import (
     Item,
     RewardConfig,
@@ -46,7 +47,7 @@ class CodeReward:
     ) -> list[float | None]:
         n = len(completions)
         if tests is None:
-            raise ValueError("the dataset has no `tests` column: export it with `appsplus export`")
+            raise TestsError("the dataset has no `tests` column: export it with `appsplus export`")
         prefixes = _column(columns, "prefix", n)
         fn_names = _column(columns, "fn_name", n)
         limits = _column(columns, "time_limit_s", n)
