@@ -788,15 +788,22 @@ def serve_command(
 @click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @click.option("--survivors", type=int, default=0, help="List the N weakest problems' survivors.")
-def quality_command(dataset: Path, as_json: bool, survivors: int) -> None:
+@click.option(
+    "--markdown",
+    is_flag=True,
+    help="Print Markdown text and tables (the default when stdout is not a terminal).",
+)
+def quality_command(dataset: Path, as_json: bool, survivors: int, markdown: bool) -> None:
     """Report what the quality steps found in DATASET (an `appsplus build` folder).
 
     Kept/rejected by reason, duplicates and contamination, the mutation-score histogram,
     weak-test and needs-checker counts, tests added, and the tests near the time limit.
+    Tables on a terminal; Markdown with --markdown or when stdout is piped or redirected.
 
     \b
     Example:
       appsplus quality apps-plus-sample
+      appsplus quality apps-plus-sample --markdown > quality.md
       appsplus quality apps-plus-sample --json | jq .mutation.histogram
     """
     from appsplus.quality.report import quality_report
@@ -805,9 +812,15 @@ def quality_command(dataset: Path, as_json: bool, survivors: int) -> None:
     if as_json:
         click.echo(json.dumps(report, indent=2, sort_keys=True))
         return
-    from appsplus.quality.report import render_report
+    from appsplus.cli.output import is_terminal
+    from appsplus.quality.report import render_markdown, render_tables
 
-    click.echo(render_report(report))
+    if markdown or not is_terminal(sys.stdout):
+        click.echo(render_markdown(report))
+        return
+    out = console()
+    for part in render_tables(report):
+        out.print(part)
 
 
 def _pydantic_line(error) -> str:

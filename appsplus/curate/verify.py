@@ -35,6 +35,10 @@ Rules, for each problem:
    rounded up to 0.1 s: by default max(1 s, 5 x slowest), capped at 10 s. These are
    measurements, so they differ between builds; the build keeps them out of the hashed
    dataset files (see `appsplus.curate.pipeline`).
+8. Timeouts are confirmed: a solution's timed-out tests run again under twice the limit
+   times the machine's load factor (`appsplus.quality.timeouts`), and that rerun decides,
+   so a loaded machine does not drop a solution that finishes (nor change the canonical,
+   the passing list or a rejection) and the hashed dataset files do not change with load.
 
 A failure of the sandbox itself (`SandboxError`) propagates: it is never a rejection.
 """
@@ -61,6 +65,7 @@ from appsplus.execution import (
     values_match,
 )
 from appsplus.execution.pool import PREVIEW_CHARS
+from appsplus.quality.timeouts import confirm_timeouts
 from appsplus.record import Correction
 from appsplus.schema import Problem, Rejection, RejectReason
 from appsplus.sources import loads_json
@@ -465,6 +470,7 @@ def verify_problems(
     problems: Sequence[Problem], config: VerifyConfig, run: Runner
 ) -> list[Verified | Rejection]:
     """Verify each problem (see the module docstring); one result per problem, in order."""
+    run = confirm_timeouts(run, config.limits.time_s)  # rule 8
     states = [_State(p) for p in problems]
     for state in states:
         why = _unsendable(state.problem)

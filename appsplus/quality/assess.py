@@ -14,8 +14,14 @@ whole batch so the workers stay busy:
 2. Mutants that pass every test run on the valid generated inputs: those where every run
    solution printed (or returned) a complete output, all agreeing under the comparator.
 
-Decisions: a mutant that does not compile or whose first failure is a timeout is not
-counted; one that fails a test is killed; one that passes every test survives if it
+Timeouts: a job with a timed-out test is run again under the verification limit (4 s by
+default) before anything is decided from it, and that run is its result
+(`appsplus.quality.timeouts`): a slow machine does not turn a mutant that finishes into an
+uncounted one, nor drop a probe input, a generated test or a rerun output, so the hashed
+dataset files do not change with the machine's load.
+
+Decisions: a mutant that does not compile or whose first failure is a timeout (after that
+rerun) is not counted; one that fails a test is killed; one that passes every test survives if it
 differs from the solutions on a valid probe input (or when fewer than `MIN_PROBES` valid
 probes exist, and then `equivalence_checked` is false), else it is equivalent and not
 counted. `mutation_score` = killed / (killed + survivors). With `augment_tests` N, up to N
@@ -47,6 +53,7 @@ from appsplus.quality import checks
 from appsplus.quality.inputs import generate_inputs
 from appsplus.quality.models import GeneratedTest, Quality, QualityConfig
 from appsplus.quality.mutate import mutants
+from appsplus.quality.timeouts import confirm_timeouts
 
 MIN_PROBES = 3
 CAPTURE = "\x00appsplus-capture\x00"
@@ -299,6 +306,7 @@ def assess(
     verified: Sequence[Verified], config: QualityConfig, verify: VerifyConfig, run: Runner
 ) -> list[Assessed]:
     """The quality measurements of each verified problem, in order (see the module docstring)."""
+    run = confirm_timeouts(run, verify.limits.time_s)
     plans = [_Plan(v, config, verify) for v in verified]
     for phase, take in (("jobs", "take"), ("phase2", "take2")):
         batches = [getattr(plan, phase)() for plan in plans]

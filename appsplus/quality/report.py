@@ -111,9 +111,9 @@ def summarize(
     )
 
 
-def card_section(summary: QualitySummary) -> str:
-    """The dataset card's '## Quality' section (markdown)."""
-    lines = ["## Quality", ""]
+def _lines(summary: QualitySummary) -> list[str]:
+    """The one-line bullets of the quality section (duplicates, contamination, flags, ...)."""
+    lines = []
     d = summary.duplicates
     if d:
         lines.append(
@@ -134,15 +134,10 @@ def card_section(summary: QualitySummary) -> str:
     )
     m = summary.mutation
     if m:
-        lines += [
+        lines.append(
             f"- Mutation score: {m['problems_scored']} problems scored, mean {m['mean_score']}, "
-            f"{m['weak_tests']} below {m['weak_threshold']} (`weak_tests`)",
-            "",
-            "| mutation score | problems |",
-            "|---|---|",
-            *[f"| {k} | {v} |" for k, v in m["histogram"].items()],
-            "",
-        ]
+            f"{m['weak_tests']} below {m['weak_threshold']} (`weak_tests`)"
+        )
     a = summary.augmentation
     if a:
         lines.append(
@@ -150,6 +145,24 @@ def card_section(summary: QualitySummary) -> str:
             f"mutation score {a['mean_score_before']} -> {a['mean_score_after']} "
             f"({a['problems_compared']} problems)"
         )
+    return lines
+
+
+def card_section(summary: QualitySummary) -> str:
+    """The dataset card's '## Quality' section (markdown)."""
+    lines = ["## Quality", ""]
+    bullets = _lines(summary)
+    m = summary.mutation
+    for line in bullets:
+        lines.append(line)
+        if m and line.startswith("- Mutation score:"):
+            lines += [
+                "",
+                "| mutation score | problems |",
+                "|---|---|",
+                *[f"| {k} | {v} |" for k, v in m["histogram"].items()],
+                "",
+            ]
     lines += [
         "",
         "Each record's `quality` column (JSON) holds its flags, mutation score, surviving "
@@ -197,8 +210,8 @@ def quality_report(folder: Path, weakest: int = 0) -> dict[str, Any]:
     return report
 
 
-def render_report(report: dict[str, Any]) -> str:
-    """The report as plain text for the terminal."""
+def render_markdown(report: dict[str, Any]) -> str:
+    """The report as Markdown text (`appsplus quality --markdown`, or stdout not a terminal)."""
     c = report["counts"]
     lines = [
         f"{report['name']}: kept {c['kept']} of {c['read']} ({report['kept_percent']}%), "
@@ -208,19 +221,92 @@ def render_report(report: dict[str, Any]) -> str:
     ]
     q = report.get("quality")
     if not q:
-        lines.append("no quality section: the dataset was built without the quality steps")
+        lines.append(NO_QUALITY)
     else:
         summary = QualitySummary.model_validate(q)
         lines.append(card_section(summary).split("\n\nEach record")[0].removeprefix("## Quality\n"))
     near = report.get("near_time_limit")
     if near:
-        lines.append(
-            f"near the time limit (reference runtime >= half of it, measured): "
-            f"{near['tests']} tests in {near['problems']} problems"
-        )
+        lines.append(_near_line(near))
     for w in report.get("weakest", []):
         lines.append(
             f"{w['problem_id']}: score {w['mutation_score']}, survivors "
             + (", ".join(w["surviving_mutants"]) or "none")
         )
     return "\n".join(lines)
+
+
+render_report = render_markdown  # the name before --markdown existed
+
+
+NO_QUALITY = "no quality section: the dataset was built without the quality steps"
+
+
+def _near_line(near: dict[str, int]) -> str:
+    return (
+        f"near the time limit (reference runtime >= half of it, measured): "
+        f"{near['tests']} tests in {near['problems']} problems"
+    )
+
+
+def render_tables(report: dict[str, Any]) -> list[Any]:
+    """The report as rich renderables (tables and lines) for a terminal, in Markdown's order."""
+    from rich.table import Table
+    from rich.text import Text
+
+    def table(title: str, *columns: str) -> Table:
+        t = Table(title=title, title_justify="left")
+        for i, name in enumerate(columns):
+            t.add_column(name, justify="left" if i == 0 else "right")
+        return t
+
+    c = report["counts"]
+    out: list[Any] = [
+        Text.assemble(
+            (report["name"], "bold"),
+            f": kept {c['kept']} of {c['read']} ({report['kept_percent']}%), "
+            f"rejected {c['rejected']}",
+        )
+    ]
+    reasons = table("rejections", "reason", "rows")
+    for reason, n in report["rejected_by_reason"].items():
+        reasons.add_row(reason, str(n))
+    reasons.add_row("[bold]total[/bold]", f"[bold]{c['rejected']}[/bold]")
+    out.append(reasons)
+    q = report.get("quality")
+    if not q:
+        out.append(Text(NO_QUALITY))
+    else:
+        summary = QualitySummary.model_validate(q)
+        flags = table("flags", "flag", "kept records")
+        for flag, n in summary.flags.items():
+            flags.add_row(flag, str(n))
+        out.append(flags)
+        for line in _lines(summary):
+            if not line.startswith("- Flags"):
+                out.append(Text(line.removeprefix("- ").replace("`", "")))
+        m = summary.mutation
+        if m:
+            hist = table("mutation scores", "mutation score", "problems")
+            for k, v in m["histogram"].items():
+                hist.add_row(k, str(v))
+            out.append(hist)
+            mutants = table("mutants", *m["mutants"])
+            mutants.columns[0].justify = "right"
+            mutants.add_row(*(str(v) for v in m["mutants"].values()))
+            out.append(mutants)
+    near = report.get("near_time_limit")
+    if near:
+        out.append(Text(_near_line(near)))
+    weakest = report.get("weakest", [])
+    if weakest:
+        weak = table("weakest problems", "problem", "mutation score", "surviving mutants")
+        weak.columns[2].justify = "left"
+        for w in weakest:
+            weak.add_row(
+                w["problem_id"],
+                str(w["mutation_score"]),
+                ", ".join(w["surviving_mutants"]) or "none",
+            )
+        out.append(weak)
+    return out

@@ -3,8 +3,16 @@ the `appsplus quality` command, and a build that stays byte-reproducible and res
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import pty
+import select
 import sqlite3
+import struct
+import subprocess
+import sys
+import termios
 
 import pytest
 from click.testing import CliRunner
@@ -167,6 +175,53 @@ def test_quality_command(built):
     assert text.exit_code == 0 and "Mutation score" in text.output
     missing = CliRunner().invoke(cli, ["quality", str(built.out / ".cache")])
     assert missing.exit_code != 0 and "Traceback" not in missing.output
+
+
+def on_terminal(args: list[str], columns: int = 120) -> tuple[int, str]:
+    """Run `python -m appsplus ARGS` with its stdout and stderr on a real pseudo-terminal."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "appsplus", *args], stdin=slave, stdout=slave, stderr=slave, env=env
+    )
+    os.close(slave)
+    chunks = []
+    try:
+        while select.select([master], [], [], 60)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the command ended and closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(master)
+    return proc.wait(timeout=60), b"".join(chunks).decode()
+
+
+BOX = ("┃", "│", "━")
+
+
+def test_quality_prints_tables_on_a_terminal_and_markdown_elsewhere(built):
+    status, shown = on_terminal(["quality", str(built.out), "--survivors", "2"])
+    assert status == 0, shown
+    assert all(c in shown for c in BOX) and "|---|" not in shown
+    assert "mutation scores" in shown and "apps/train/0012" in shown  # the weakest problem
+    status, marked = on_terminal(["quality", str(built.out), "--markdown"])
+    assert status == 0, marked
+    assert "| mutation score | problems |" in marked and "|---|" in marked
+    assert not any(c in marked for c in BOX)
+    piped = subprocess.run(
+        [sys.executable, "-m", "appsplus", "quality", str(built.out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert "|---|" in piped.stdout and "\x1b[" not in piped.stdout
+    assert not any(c in piped.stdout for c in BOX)
 
 
 def test_build_cli_quality_options(source, tmp_path):
