@@ -1092,93 +1092,141 @@ class Child:
             os.lseek(fd, 0, os.SEEK_SET)
 
     def run_test(self, code, i):
-        """Run test i; return False when this child must not run further tests."""
+        """Run test i; return False when this child must not run further tests.
+
+        Steps: `fresh_test`; the program runs, in this frame (one more frame would take one
+        from its recursion limit), and the harness takes its own state back; the program's
+        threads are waited for (`_join_threads`), its stdout flushed (`flush_stdout`); then
+        one message to the zygote (the outcome, the duration, `_read_output`), and
+        `cleared_for_next`. The outcome: status "returned", "unserializable" (a call's
+        value is not JSON) or "raised", with error, exc_type and, for a call, ret (JSON)."""
         job = self.job
-        if i > self.start:  # fresh builtins, files and streams (the first test finds them so)
+        self.fresh_test(i)
+        g = {
+            "__name__": "__main__" if job["kind"] == "stdio" else "solution",
+            "__builtins__": builtins,
+        }
+        lines = tracer = tracer_threading = None
+        if job["trace"]:
+            lines = set()
+            tracer, tracer_threading = _tracing(lines)
+        if self.reserve is None:  # address space held back for the harness (RLIMIT_AS)
+            self.reserve = mmap.mmap(-1, RESERVE_BYTES, flags=mmap.MAP_PRIVATE)  # untouched: free
+        status, error, exc_type, ret = "returned", None, None, None
+        t0 = time.perf_counter()
+        try:
+            if tracer:
+                tracer_threading.settrace(tracer)  # threads the program starts are traced too
+                sys.settrace(tracer)
+            exec(code, g)
+            if job["kind"] == "call":
+                value = _call(g, job["fn_name"], json.loads(job["inputs"][i]))
+                try:
+                    ret = json.dumps(value, default=_jsonable)
+                except (TypeError, ValueError) as e:
+                    status, error = "unserializable", str(e)
+                value = None
+        except _TopLevelReturn:
+            pass
+        except SystemExit as e:
+            if e.code not in (None, 0):
+                status, error, exc_type = "raised", f"SystemExit: {e.code!r}", "SystemExit"
+        except BaseException as e:
+            self.reserve.close()  # give the harness room if this was a MemoryError
+            self.reserve = None
+            status, error, exc_type = "raised", _describe(e), type(e).__name__
+        finally:
+            if tracer:
+                sys.settrace(None)
+                tracer_threading.settrace(None)
+            program_threading = sys.modules.get("threading")  # imported by the program, if at all
+            if os.getpid() != self.pid:  # a fork of the program returned into the harness
+                _real_exit(0)
+            self.z.restore_builtins()  # the stdlib code below needs intact builtins
+        if program_threading is not None:  # like interpreter exit: wait for non-daemon threads
+            _join_threads(program_threading)
+        failed_flush = self.flush_stdout()
+        if failed_flush is not None and status == "returned":
+            status, error, exc_type = "raised", _describe(failed_flush), type(failed_flush).__name__
+        duration = time.perf_counter() - t0
+        g.clear()  # release the program's data before the harness needs memory again
+        out_size, out, err = _read_output(job["limits"]["output_bytes"])
+        msg = {
+            "type": "test",
+            "i": i,
+            "status": status,
+            "error": error,
+            "exc_type": exc_type,
+            "ret": ret,
+            "duration": duration,
+            "out_size": out_size,
+            "out": out,
+            "err": err,
+        }
+        if lines is not None:
+            msg["lines"] = sorted(lines)
+        restart = _threads_left()  # leftover threads: the next test gets a fresh child
+        msg["restart"] = restart
+        self.send(msg)
+        return self.cleared_for_next(i) and not restart
+
+    def fresh_test(self, i):
+        """Fresh builtins, files and streams for test i (the first test of a child finds
+        them so: only its files are reset), the recursion limit, and random seeded."""
+        if i > self.start:
             self.z.restore_builtins()
             self.bind_stdio(i)
             sys.setrecursionlimit(1000)
         else:
             self.reset_files(i)
         random.seed(0)
-        g = {
-            "__name__": "__main__" if job["kind"] == "stdio" else "solution",
-            "__builtins__": builtins,
-        }
-        msg = {
-            "type": "test",
-            "i": i,
-            "status": "returned",
-            "error": None,
-            "exc_type": None,
-            "ret": None,
-        }
-        lines = set() if job["trace"] else None
-        tracer = _make_tracer(lines) if lines is not None else None
-        if tracer:
-            import threading  # not in the zygote: its fork hook would cost every child
-        if self.reserve is None:  # address space held back for the harness (RLIMIT_AS)
-            self.reserve = mmap.mmap(-1, RESERVE_BYTES, flags=mmap.MAP_PRIVATE)  # untouched: free
-        t0 = time.perf_counter()
-        try:
-            if tracer:
-                threading.settrace(tracer)  # threads the program starts are traced too
-                sys.settrace(tracer)
-            exec(code, g)
-            if job["kind"] == "call":
-                value = _call(g, job["fn_name"], json.loads(job["inputs"][i]))
-                try:
-                    msg["ret"] = json.dumps(value, default=_jsonable)
-                except (TypeError, ValueError) as e:
-                    msg.update(status="unserializable", error=str(e))
-                value = None
-        except _TopLevelReturn:
-            pass
-        except SystemExit as e:
-            if e.code not in (None, 0):
-                msg.update(status="raised", exc_type="SystemExit", error=f"SystemExit: {e.code!r}")
-        except BaseException as e:
-            self.reserve.close()  # give the harness room if this was a MemoryError
-            self.reserve = None
-            msg.update(status="raised", exc_type=type(e).__name__, error=_describe(e))
-        finally:
-            if tracer:
-                sys.settrace(None)
-                threading.settrace(None)
-            threading = sys.modules.get("threading")  # imported by the program, if at all
-            if os.getpid() != self.pid:  # a fork of the program returned into the harness
-                _real_exit(0)
-            self.z.restore_builtins()  # the stdlib code below needs intact builtins
-        if threading is not None:  # like interpreter exit: wait for non-daemon threads
-            for t in threading.enumerate():
-                if t is not threading.current_thread() and not t.daemon:
-                    t.join()
+
+    def flush_stdout(self):
+        """Flush the program's text stdout (the harness's, and sys.stdout if the program
+        replaced it); the first OSError or ValueError of a flush, else None."""
+        failed = None
         for out in {id(s): s for s in (self.stdout, sys.stdout)}.values():
             if isinstance(out, io.TextIOBase) and not out.closed:
                 try:
                     out.flush()
                 except (OSError, ValueError) as e:
-                    if msg["status"] == "returned":
-                        msg.update(status="raised", exc_type=type(e).__name__, error=_describe(e))
-        msg["duration"] = time.perf_counter() - t0
-        g.clear()  # release the program's data before the harness needs memory again
-        cap = job["limits"]["output_bytes"]
-        out_bytes = os.pread(OUT_FD, min(os.lseek(OUT_FD, 0, os.SEEK_END), cap + 1), 0)
-        msg["out_size"] = len(out_bytes)
-        msg["out"] = out_bytes.decode("utf-8", "replace")
-        msg["err"] = os.pread(ERR_FD, STDERR_PREVIEW, 0).decode("utf-8", "replace")
-        if lines is not None:
-            msg["lines"] = sorted(lines)
-        restart = _threads_left()  # leftover threads: the next test gets a fresh child
-        msg["restart"] = restart
-        self.send(msg)
-        if job["gate"] and i < len(job["inputs"]) - 1:
+                    if failed is None:
+                        failed = e
+        return failed
+
+    def cleared_for_next(self, i):
+        """With a gate (stop on first failure), after every test but the last, the zygote
+        says whether to go on (b"c"); False when it does not, or the gate is gone."""
+        if self.job["gate"] and i < len(self.job["inputs"]) - 1:
             try:
-                if os.read(GATE_FD, 1) != b"c":
-                    return False
+                return os.read(GATE_FD, 1) == b"c"
             except OSError:
                 return False
-        return not restart
+        return True
+
+
+def _tracing(lines):
+    """A tracer adding the program's executed lines to `lines`, and the threading module to
+    set it on the threads the program starts (imported only when tracing, never in the
+    zygote: its fork hook would cost every child)."""
+    import threading
+
+    return _make_tracer(lines), threading
+
+
+def _join_threads(threading):
+    """Wait for the program's non-daemon threads, as the interpreter does at exit."""
+    for t in threading.enumerate():
+        if t is not threading.current_thread() and not t.daemon:
+            t.join()
+
+
+def _read_output(cap):
+    """What the program wrote: (stdout's size up to cap + 1, stdout up to cap + 1 bytes and
+    stderr's first STDERR_PREVIEW bytes, decoded)."""
+    out_bytes = os.pread(OUT_FD, min(os.lseek(OUT_FD, 0, os.SEEK_END), cap + 1), 0)
+    err = os.pread(ERR_FD, STDERR_PREVIEW, 0).decode("utf-8", "replace")
+    return len(out_bytes), out_bytes.decode("utf-8", "replace"), err
 
 
 def _new_std_streams() -> tuple:
