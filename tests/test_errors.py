@@ -261,6 +261,68 @@ def test_appsplus_validate_and_exec_errors(tmp_path):
     assert_one_line(done, 1, "not a valid APPS input_output file")
 
 
+# ---------------------------------------------------------------- the handler's decisions
+
+HANDLER_CLI = """
+import sys, click
+from appsplus.cli.output import CliGroup
+from appsplus.bench.settings import SettingsError
+from appsplus.execution import IsolationUnavailable, SandboxError
+from appsplus.sources import SourceError
+
+@click.group(cls=CliGroup)
+def main(): pass
+
+@main.command()
+@click.argument("what")
+def fail(what):
+    if what == "source":
+        raise SourceError("no such source\\nsecond line")
+    if what == "settings":
+        raise SettingsError("SamplingSpec: unknown setting 'x'")
+    if what == "isolation":
+        raise IsolationUnavailable("user namespaces are refused here; set X=1")
+    if what == "sandbox":
+        raise SandboxError("the worker died")
+    open("/nonexistent-dir/file", "w")
+
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    ("what", "status", "line"),
+    [
+        ("source", 1, "Error: no such source; second line"),
+        ("settings", 2, "Error: SamplingSpec: unknown setting 'x'"),
+        ("isolation", 1, "Error: user namespaces are refused here; set X=1"),
+        ("oserror", 1, "Error: /nonexistent-dir/file: No such file or directory"),
+    ],
+)
+def test_the_click_handler_makes_one_line_with_the_class_exit_status(what, status, line, tmp_path):
+    script = tmp_path / "cli.py"
+    script.write_text(HANDLER_CLI)
+    done = subprocess.run(
+        [sys.executable, str(script), "fail", what], capture_output=True, text=True, timeout=120
+    )
+    assert assert_one_line(done, status) == line
+
+
+def test_a_sandbox_failure_keeps_its_traceback(tmp_path):
+    """SandboxError is a bug or a broken machine, not bad input: the traceback is the report."""
+    script = tmp_path / "cli.py"
+    script.write_text(HANDLER_CLI)
+    done = subprocess.run(
+        [sys.executable, str(script), "fail", "sandbox"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert TRACEBACK in done.stderr
+    assert done.stderr.strip().splitlines()[-1].endswith("SandboxError: the worker died")
+
+
 # ---------------------------------------------------------------- bench: every command
 
 
