@@ -182,8 +182,9 @@ class _BuildProgress:
         return label + "; rows decided"
 
     def _refresh(self) -> None:
+        final = self.read_done or self.limit is not None
         total = self.read if self.read_done or self.limit is None else max(self.limit, self.read)
-        self.bar.update(total=total, description=self.label())
+        self.bar.update(total=total, description=self.label(), final=final)
         self.bar.advance(self.kept + self.rejected - self.bar.completed)
 
     def __call__(self, event: str, n: int) -> None:

@@ -187,7 +187,8 @@ class Progress:
     the end, so logs show the work as it goes.
 
     `advance(n)` adds done units, `update(total=, description=)` changes the goal or the
-    label (the label can carry counts). `total=None` means unknown.
+    label (the label can carry counts). `total=None` means unknown. Once the total is final
+    (`update(final=True)`), the lines also estimate the time left.
     """
 
     def __init__(
@@ -208,6 +209,7 @@ class Progress:
         self._bar: Any = None
         self._task: Any = None
         self._started = self._last = 0.0
+        self.final = False  # the total no longer grows: the time left can be estimated
 
     def __enter__(self) -> Progress:
         self._started = self._last = time.monotonic()
@@ -217,6 +219,7 @@ class Progress:
                 MofNCompleteColumn,
                 TextColumn,
                 TimeElapsedColumn,
+                TimeRemainingColumn,
             )
             from rich.progress import Progress as RichProgress
 
@@ -225,6 +228,7 @@ class Progress:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
+                TimeRemainingColumn(),
                 console=console(stderr=True),
             )
             self._bar.__enter__()
@@ -238,9 +242,12 @@ class Progress:
         else:
             self._maybe_line()
 
-    def update(self, *, total: int | None = None, description: str | None = None) -> None:
+    def update(
+        self, *, total: int | None = None, description: str | None = None, final: bool = False
+    ) -> None:
         if total is not None:
             self.total = total
+        self.final = self.final or final
         if description is not None:
             self.description = description
         if self._bar is not None:
@@ -256,9 +263,11 @@ class Progress:
 
     def _line(self, now: float) -> None:
         goal = f"/{self.total}" if self.total is not None else ""
-        click.echo(
-            f"{self.description}: {self.completed}{goal} ({now - self._started:.0f} s)", err=True
-        )
+        elapsed = now - self._started
+        left = ""
+        if self.final and self.total and 0 < self.completed < self.total:
+            left = f", about {elapsed * (self.total - self.completed) / self.completed:.0f} s left"
+        click.echo(f"{self.description}: {self.completed}{goal} ({elapsed:.0f} s{left})", err=True)
 
     def __exit__(self, *exc: Any) -> None:
         if self._bar is not None:

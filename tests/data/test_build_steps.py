@@ -316,3 +316,15 @@ def test_test_fraction_on_stepcoder_is_recorded_and_reproducible(tmp_path):
     plain = BuildConfig(source=f"stepcoder:{STEPCODER}", limit=12, quality=FAST)
     assert "test_fraction" not in plain.as_json()  # builds without a split: manifests unchanged
     assert json.loads((tmp_path / "a" / "manifest.json").read_text())["test_split"] == made
+
+
+def test_plain_progress_estimates_the_time_left_once_the_total_is_final(capsys):
+    from appsplus.cli.output import Progress
+
+    with Progress("build", total=4, interval_s=0, terminal=False) as bar:
+        bar.advance(1)  # the total may still grow: no estimate
+        bar.update(total=8, final=True)
+        bar.advance(1)
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("build: 1/4 (") and "left" not in err[0]
+    assert err[-2].startswith("build: 2/8 (") and err[-2].endswith(" s left)"), err
