@@ -262,6 +262,12 @@ def progress_bar(enabled: bool):
     return Progress(console=Console(stderr=True), disable=not (enabled and is_main_process()))
 
 
+def report_now(step: int, total: int) -> bool:
+    """Whether step `step` of `total` gets a log line (about ten per run, and the last), so
+    a run without a progress bar (`progress: false`, a log file) still shows its pace."""
+    return step == total or step % max(1, total // 10) == 0
+
+
 def resume_command(
     argv: list[str] | None = None, resume: bool = True, stages: list[str] | None = None
 ) -> str:

@@ -744,6 +744,7 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
         check_resume_config,
         lr_hint,
         progress_bar,
+        report_now,
         set_learning_rate,
     )
     from appsplus.trainers.common import position_ids, token_logprobs
@@ -924,6 +925,8 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
         if accelerator.is_main_process:
             _append_metrics(metrics_path, line)
         progress.update(task, advance=1, description=f"actor {kind} loss {totals[0]:.3f}")
+        if report_now(step, cfg.actor_steps):
+            log.info("actor step %d/%d: %s loss %.4f", step, cfg.actor_steps, kind, totals[0])
         if step == cfg.actor_steps or (cfg.checkpoint_every and step % cfg.checkpoint_every == 0):
             with checkpoint_folder(accelerator, out / "checkpoints" / f"step_{step:06d}") as tmp:
                 if accelerator.is_main_process:

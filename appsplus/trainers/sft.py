@@ -116,6 +116,7 @@ def train(cfg: SFTConfig, resume: str | None = None) -> Path:
         check_resume_config,
         lr_hint,
         progress_bar,
+        report_now,
         set_learning_rate,
     )
     from appsplus.trainers.common import token_logprobs
@@ -261,6 +262,8 @@ def train(cfg: SFTConfig, resume: str | None = None) -> Path:
 
             # ------------------------------------------------------------------ 5. log and checkpoint
             progress.update(task, advance=1, description=f"sft loss {loss:.3f}")
+            if report_now(step, total_steps):
+                log.info("step %d/%d: loss %.4f, lr %.3g", step, total_steps, loss, lr)
             if accelerator.is_main_process and (step % cfg.log_every == 0 or step == 1):
                 line = {
                     "step": step,

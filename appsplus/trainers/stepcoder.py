@@ -161,12 +161,12 @@ def loss_mask(results, offsets, response_mask, fgo: bool, eos_ended):
     """
     import torch
 
+    from appsplus.curriculum.masks import fgo_keep
+
     keep = torch.zeros_like(response_mask)  # [B, R]
     for i, (result, row_offsets) in enumerate(zip(results, offsets)):
         n = len(row_offsets)
-        row = result.token_mask(row_offsets) if fgo else [True] * n
-        if eos_ended[i]:
-            row[-1] = True
+        row = fgo_keep(result.completion_ranges, row_offsets, eos_ended[i]) if fgo else [True] * n
         keep[i, :n] = torch.tensor(row, dtype=torch.bool)
     return keep & response_mask
 
@@ -192,6 +192,7 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
         check_resume_config,
         lr_hint,
         progress_bar,
+        report_now,
         set_learning_rate,
     )
     from appsplus.trainers.common import masked_gae, masked_mean, masked_whiten
@@ -460,6 +461,16 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
                 description=f"stepcoder pass {metrics['charts/pass_rate']:.2f} "
                 f"stage {metrics['charts/stage_mean']:.2f}",
             )
+            if report_now(iteration, cfg.iterations):
+                log.info(
+                    "iteration %d/%d: pass rate %.3f, stage %.2f, policy loss %.4f (%.1fs)",
+                    iteration,
+                    cfg.iterations,
+                    metrics["charts/pass_rate"],
+                    metrics["charts/stage_mean"],
+                    metrics["losses/policy"],
+                    metrics["time/iteration_s"],
+                )
             if iteration == cfg.iterations or (
                 cfg.checkpoint_every and iteration % cfg.checkpoint_every == 0
             ):

@@ -565,3 +565,46 @@ def test_coderl_train_critic_refuses_to_replace_a_critic_without_overwrite(tiny,
     assert stop.value.code == 2
     assert "critic: not empty (eval.json, mine.txt)" in one_error_line(capsys)
     assert (critic / "eval.json").read_text() == "{}"
+
+
+def test_stepcoder_trains_from_a_lora_sft_adapter_and_saves_an_adapter(tiny, tmp_path):
+    pytest.importorskip("peft")
+    from appsplus.trainers.model import adapter_base, is_adapter
+
+    adapter = sft_train(sft_config(tiny, tmp_path / "sft", lora_r=4))
+    out = tmp_path / "run"
+    stepcoder_train(step_config(tiny, out, model=str(adapter)), records=[DOUBLE, SIGN])
+    saved = out / "checkpoints/iteration_000001/model"
+    assert is_adapter(saved) and adapter_base(saved) == str(Path(tiny).resolve())
+
+
+def test_stepcoder_gradient_accumulation_takes_the_steps_of_the_whole_minibatch(tiny, tmp_path):
+    records = [DOUBLE, SIGN]
+    common = {"prompts_per_iteration": 2, "samples_per_prompt": 2, "minibatch_size": 4}
+    stepcoder_train(step_config(tiny, tmp_path / "whole", **common), records=records)
+    stepcoder_train(
+        step_config(tiny, tmp_path / "parts", gradient_accumulation_steps=2, **common),
+        records=records,
+    )
+    (a,), (b,) = (
+        metrics(tmp_path / "whole/metrics.jsonl"),
+        metrics(tmp_path / "parts/metrics.jsonl"),
+    )
+    for key in ("losses/policy", "losses/value", "losses/approx_kl", "charts/pass_rate"):
+        assert a[key] == pytest.approx(b[key], rel=1e-4, abs=1e-6), key
+    pa = parameters(tmp_path / "whole/checkpoints/iteration_000001/model")
+    pb = parameters(tmp_path / "parts/checkpoints/iteration_000001/model")
+    assert all(torch.allclose(pa[k], pb[k], atol=1e-5) for k in pa)
+
+
+@pytest.mark.slow
+def test_two_sft_processes_take_one_processs_steps_and_log_once(tiny, tmp_path, torchrun_cpu):
+    """torchrun with 2 CPU processes, one of them without examples in its shard, against
+    one process taking the same global batch; INFO lines come from the main process only."""
+    two = sft_args(tiny, tmp_path / "two", epochs=2, batch_size=16)  # 14 examples: 14 + 0
+    done = torchrun_cpu("-m", "appsplus.trainers.sft", *two)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stderr.count("model saved") == 1
+    sft_train(sft_config(tiny, tmp_path / "one", epochs=2, batch_size=32))
+    a, b = metrics(tmp_path / "one/metrics.jsonl"), metrics(tmp_path / "two/metrics.jsonl")
+    assert [m["losses/sft"] for m in a] == pytest.approx([m["losses/sft"] for m in b], rel=1e-5)
