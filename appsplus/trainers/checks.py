@@ -130,13 +130,21 @@ def _flatten(data: Mapping, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def _comparable(value: Any) -> Any:
+    """A saved value as compared: a Python object's repr without its memory address (a
+    callable in generate_kwargs is saved as its repr, which differs in every process)."""
+    import re
+
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", value) if isinstance(value, str) else value
+
+
 def config_changes(saved: Mapping, current: Mapping) -> dict[str, tuple[Any, Any]]:
     """{dotted key: (checkpoint value, current value)} of every setting that differs."""
     old, new = _flatten(saved), _flatten(current)
     return {
         k: (old.get(k), new.get(k))
         for k in sorted(old.keys() | new.keys())
-        if old.get(k) != new.get(k)
+        if _comparable(old.get(k)) != _comparable(new.get(k))
     }
 
 

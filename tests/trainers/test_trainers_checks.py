@@ -233,6 +233,9 @@ def test_config_changes_name_nested_keys():
         {"a": 1, "rewards": {"passed": 1.0}}, {"a": 1, "rewards": {"passed": 2.0}}
     )
     assert changes == {"rewards.passed": (1.0, 2.0)}
+    # a callable is saved as its repr: the same function in another process is no change
+    saved = {"generate_kwargs": {"fn": "<function allow at 0x7f01>"}}
+    assert config_changes(saved, {"generate_kwargs": {"fn": "<function allow at 0x7f99>"}}) == {}
 
 
 # --------------------------------------------------------------------------- divergence

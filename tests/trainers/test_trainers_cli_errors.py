@@ -148,7 +148,11 @@ def test_a_missing_or_malformed_config_file(tmp_path):
             "cfg.yaml",
             "model: cfg.yaml is a file, not a model folder",
         ),
-        ("appsplus.trainers.coderl", "runs", "model: runs is not a model folder (no config.json or adapter_config.json)"),
+        (
+            "appsplus.trainers.coderl",
+            "runs",
+            "model: runs is not a model folder (no config.json or adapter_config.json)",
+        ),
         (
             "appsplus.trainers.sft",
             "no-such-hub-model",
