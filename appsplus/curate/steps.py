@@ -11,8 +11,9 @@ and is written by `Write`, so rejections.jsonl keeps the read order. Each step d
 - `inputs`: the item types it works on (every other item passes through),
 - `stage` and `reject_reasons`: the `Rejection.stage` and the `RejectReason`s it may emit
   (`reject()` refuses any other: a step cannot invent an undeclared reason),
-- `stats`: what it saw (`seen`), let through (`passed`), rejected (by reason) and its own
-  `counters`; the manifest's counts are computed from these stats (`pipeline._manifest`).
+- `counters`: the names of its own counters (the reader's rows, the writer's totals),
+- `stats`: what it saw (`seen`), let through (`passed`), rejected (by reason) and its
+  counters; the manifest's counts are computed from these stats (`pipeline._finish`).
 
 A new filter is a `ProblemFilter` subclass (one file, or a few lines here) plus one line
 in `pipeline.build_steps`.
@@ -86,6 +87,7 @@ class Step:
     inputs: ClassVar[tuple[type, ...]] = ()
     stage: ClassVar[Stage | None] = None
     reject_reasons: ClassVar[tuple[RejectReason, ...]] = ()
+    counters: ClassVar[tuple[str, ...]] = ()  # the names its stats.counters use (fnmatch)
 
     def __init__(self) -> None:
         self.stats = StepStats()
@@ -176,6 +178,7 @@ class Read(Step):
     name = "read"
     stage = "read"
     reject_reasons = (RejectReason.MALFORMED_ROW, RejectReason.INVALID_ENCODING)
+    counters = ("rows", "in_format")
 
     def __init__(self, source: Any, limit: int | None = None) -> None:
         super().__init__()
@@ -237,6 +240,7 @@ class AssignSplit(ProblemStep):
 
     name = "assign_split"
     inputs = (Problem,)
+    counters = ("train", "test")
 
     def __init__(self, test_fraction: float, seed: int) -> None:
         super().__init__()
@@ -600,6 +604,14 @@ class Write(Step):
 
     name = "write"
     inputs = (Record, Rejection, Withdrawn)
+    counters = (
+        "tests",
+        "solutions",
+        "corrections",
+        "repaired_problems",
+        "call_outputs_*",
+        "generated_tests",
+    )
 
     def __init__(
         self,

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -170,6 +171,10 @@ def test_the_manifest_counts_are_the_steps_stats(recorded_build):
     )
     assert stats["assess"]["seen"] == stats["verify"]["passed"] == stats["record"]["passed"]
     assert stats["write"]["counters"] == manifest.totals
+    declared = {cls.name: cls.counters for cls in _step_classes()}
+    for name, stat in stats.items():  # every counter a step keeps is one it declares
+        for counter in stat["counters"]:
+            assert any(fnmatch(counter, pattern) for pattern in declared[name]), (name, counter)
 
 
 def test_progress_is_live_with_a_final_total_and_the_longest_running_problem(recorded_build):
@@ -178,6 +183,7 @@ def test_progress_is_live_with_a_final_total_and_the_longest_running_problem(rec
     # rows rejected before verification count at once, before the first verified problem
     first_kept = events.index("kept")
     assert "rejected" in events[:first_kept]
+    assert events.index("rejected") < events.index("jobs_done")  # not when its batch ends
     assert dict(e for e in recorder.events if e[0] == "read_done") == {"read_done": 43}
     assert recorder.total("read") == 43
     assert recorder.total("kept") == report.manifest.counts.kept
