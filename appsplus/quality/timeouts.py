@@ -27,8 +27,8 @@ by verification (`appsplus.curate.verify`) and by the quality step (`appsplus.qu
 - What the confirmation costs: the confirm limit once more for each test that never
   finishes (an infinite-loop mutant costs 0.5 + 4 s instead of 0.5 s on an idle machine);
   tests that finish within the first limit are not run again. Both runs go through the
-  caller's runner (the build's cache), so a resumed build decides exactly like an
-  uninterrupted one.
+  caller's runner (the build's cache); a confirmation's cache key holds its scaled limit,
+  so a build resumed under another load runs its confirmations again (and decides alike).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from appsplus.execution import ExecutionResult, Job, Verdict
 
 CONFIRM_FACTOR = 2.0
-MAX_LOAD_FACTOR = 8.0  # a bound on what one confirmation may cost: 8 x the confirm limit
+MAX_LOAD_FACTOR = 4.0  # a bound on what one confirmation may cost: 4 x the confirm limit
 _SAMPLE_S = 0.05
 
 _Runner = Callable[[Sequence[Job]], list[ExecutionResult]]
@@ -52,7 +52,7 @@ def timed_out(result: ExecutionResult) -> bool:
 
 
 def load_factor() -> float:
-    """How many times slower than on an idle core a CPU-bound process runs now, in [1, 8].
+    """How many times slower than on an idle core a CPU-bound process runs now, in [1, 4].
 
     The larger of the 1-minute load average per CPU of the machine and the wall/CPU time
     ratio of a 50 ms busy loop in this thread (what the scheduler gives a process right
