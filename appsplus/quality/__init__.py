@@ -7,8 +7,10 @@ measurement stored in the record's `quality` column, with counts in the manifest
 
 Modules: `models` (config, record fields), `checks` (min tests, any-answer statements,
 quoted arguments, loose outputs), `dedup`, `decontam`, `mutate` (AST mutants), `inputs`
-(type-aware input generation), `assess` (the executions), `report` (manifest, card,
-`appsplus quality`, load filters), `options` (the build's CLI options).
+(type-aware input generation), `assess` (the executions), `timeouts` (timeouts confirmed
+under a generous limit, so that no decision depends on the machine's load; verification
+uses it too), `report` (manifest, card, `appsplus quality`: tables or Markdown, load
+filters), `options` (the build's CLI options).
 """
 
 from __future__ import annotations
