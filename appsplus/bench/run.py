@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
@@ -43,6 +44,7 @@ EXECUTION_FILE = "execution.json"
 REPORT_FILE = "report.json"
 PLOT_FILE = "pass_at_k.png"
 CS_DIR = "critic_sampling"  # appsplus.bench.critic_sampling.cs_folder
+START_DIR = ".bench-start"  # a start in progress (`RunFolder.start`)
 
 
 class ExecutionState(StrictModel):
@@ -108,10 +110,17 @@ class RunFolder:
         if self.exists():
             self.check(config)
             return
-        self.out.mkdir(parents=True, exist_ok=True)
-        write_models(self.problems_path, problems)
+        # both files are written (and synced) in a folder of our own, then moved into place:
+        # a start killed while writing leaves only that folder, which the next start clears
+        staging = self.out / START_DIR
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        write_models(staging / PROBLEMS_FILE, problems)
         text = json.dumps(config.model_dump(mode="json"), indent=2) + "\n"
-        write_atomic(self.run_path, text.encode())  # last: a run.json means a complete start
+        write_atomic(staging / RUN_FILE, text.encode())
+        os.replace(staging / PROBLEMS_FILE, self.problems_path)
+        os.replace(staging / RUN_FILE, self.run_path)  # last: a run.json means a complete start
+        staging.rmdir()
 
     def problems(self) -> list[BenchProblem]:
         return list(read_models(self.problems_path, BenchProblem))
@@ -162,6 +171,7 @@ def check_out_folder(out: Path, inputs: Iterable[Path] = ()) -> None:
             is_resume=folder.exists,
             overwrite=False,
             what="a bench run folder",
+            scratch=(START_DIR,),  # what a killed start left in a new folder
             remedy="use a new or empty folder (or a run folder, to resume it); nothing was written",
         )
     except OutputError as e:

@@ -205,3 +205,33 @@ def test_new_empty_and_run_folders_are_still_used(tmp_path, oracle):
     result = invoke("evaluate", "--suite", "sample", "--samples", oracle, "--out", empty)
     assert result.exit_code == 0, result.output
     assert (empty / "run.json").is_file() and (empty / "results.jsonl").is_file()
+
+
+def test_a_start_killed_while_writing_is_started_again(tmp_path, oracle):
+    """A start killed mid-write leaves only its own folder (.bench-start, with a partial
+    temp file as os.fsync was interrupted): the next run starts over instead of refusing."""
+    out = tmp_path / "run"
+    staging = out / ".bench-start"
+    staging.mkdir(parents=True)
+    (staging / ".problems.jsonl.k1ll3d.tmp").write_bytes(b'{"problem_id": "sample/te')
+    result = invoke("run", "--suite", "sample", "--samples", oracle, "--k", "1", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert not staging.exists()
+    assert sorted(p.name for p in out.iterdir()) == [
+        "execution.json",
+        "pass_at_k.png",
+        "problems.jsonl",
+        "report.json",
+        "results.jsonl",
+        "run.json",
+        "samples.jsonl",
+    ]
+    # beside a file of the user's, the same folder is not ours: refused, left as it is
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / ".bench-start").mkdir()
+    (other / "notes.txt").write_bytes(b"mine\n")
+    before = snapshot(other)
+    result = invoke("run", "--suite", "sample", "--samples", oracle, "--out", other)
+    assert_refused(result, "notes.txt")
+    assert snapshot(other) == before and (other / ".bench-start").is_dir()
