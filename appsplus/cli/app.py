@@ -144,11 +144,12 @@ class _BuildProgress:
     """The progress of `appsplus.curate.pipeline.build` on stderr (`cli_output.Progress`).
 
     The bar counts rows decided (kept or rejected) of the rows read; its total is final once
-    the source is read to the end ("all read"; with --limit N it is N from the start), so
-    the time left can be estimated. The label has the live counts (a row rejected before
-    verification counts at once), the verification jobs done of those queued so far, and
-    the problem whose job has been running longest when that is over `SLOW_S` seconds. A
-    ticker refreshes it every second, so a line appears even while one slow job runs.
+    the source is read to the end ("all read"; with --limit N it is N from the start), and
+    from then on, once a first batch is verified, the time left is estimated. The label has
+    the live counts (a row rejected before verification counts at once), the verification
+    jobs done of those queued so far, and the problem whose job has been running longest
+    when that is over `SLOW_S` seconds. A ticker refreshes it every second, so a line
+    appears even while one slow job runs.
     """
 
     SLOW_S = 5.0
@@ -182,7 +183,9 @@ class _BuildProgress:
         return label + "; rows decided"
 
     def _refresh(self) -> None:
-        final = self.read_done or self.limit is not None
+        # the time left is estimated once the total is final and a batch has been verified
+        # (rows rejected before verification are decided at once and say nothing of speed)
+        final = (self.read_done or self.limit is not None) and self.kept > 0
         total = self.read if self.read_done or self.limit is None else max(self.limit, self.read)
         self.bar.update(total=total, description=self.label(), final=final)
         self.bar.advance(self.kept + self.rejected - self.bar.completed)
