@@ -174,6 +174,21 @@ def check_resume_config(
     return applied
 
 
+def launched_processes() -> int:
+    """The number of processes torchrun / accelerate launch started (WORLD_SIZE; 1 without
+    a launcher), known before any process group exists."""
+    import os
+
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def check_resumable(ckpt: Path, cfg, resumable: Iterable[str]) -> None:
+    """A trainer's CLI check of a checkpoint to resume, before anything is loaded: the
+    process count of the launch, then the settings (`check_resume_config`, not logged)."""
+    check_processes(ckpt, launched_processes())
+    check_resume_config(ckpt, cfg, resumable, report=False)
+
+
 def set_learning_rate(optimizer, learning_rate: float) -> None:
     """Give every parameter group of a restored optimizer the configured learning rate
     (the base rate of a schedule, `initial_lr`, too)."""

@@ -987,7 +987,7 @@ def check_inputs(
     from appsplus.bench.critic import CriticError, check_critic_folder
     from appsplus.trainers.checks import (
         check_output_dir,
-        check_resume_config,
+        check_resumable,
         checkpoint_to_resume,
     )
     from appsplus.trainers.config import ConfigError, check_locations, check_resume
@@ -1007,7 +1007,7 @@ def check_inputs(
     if "train-actor" in commands:
         check_resume(actor, resume, overwrite)
         if resume is not None:
-            check_resume_config(checkpoint_to_resume(actor, resume), cfg, RESUMABLE, report=False)
+            check_resumable(checkpoint_to_resume(actor, resume), cfg, RESUMABLE)
     if "sample" in commands:  # continues its own samples (and a folder of later stages)
         earlier = any((out / name).exists() for name in ("config_sample.yaml", "samples.jsonl"))
         check_output_dir(

@@ -310,15 +310,13 @@ def check_inputs(cfg: SFTConfig, resume: str | None, overwrite: bool) -> None:
     """Raise ConfigError before anything is loaded: a missing model or data location, a
     checkpoint that cannot be resumed with these settings, an output_dir that holds other
     files (unless resumed or `overwrite`)."""
-    from appsplus.trainers.checks import check_output_dir, check_resume_config, checkpoint_to_resume
+    from appsplus.trainers.checks import check_output_dir, check_resumable, checkpoint_to_resume
     from appsplus.trainers.config import check_locations, check_resume
 
     check_locations(cfg)
     check_resume(cfg.output_dir, resume, overwrite)
     if resume is not None:
-        check_resume_config(
-            checkpoint_to_resume(Path(cfg.output_dir), resume), cfg, RESUMABLE, report=False
-        )
+        check_resumable(checkpoint_to_resume(Path(cfg.output_dir), resume), cfg, RESUMABLE)
     check_output_dir(
         cfg.output_dir,
         is_resume=resume is not None,

@@ -645,14 +645,14 @@ def check_inputs(cfg: StepCoderConfig, resume: str | None, overwrite: bool = Fal
     """Raise ConfigError before anything is loaded: a location the run reads is missing
     (the model and data folders, the checkpoint to resume), the checkpoint cannot continue
     with these settings, or output_dir holds other files (unless resumed or `overwrite`)."""
-    from appsplus.trainers.checks import check_output_dir, check_resume_config, checkpoint_to_resume
+    from appsplus.trainers.checks import check_output_dir, check_resumable, checkpoint_to_resume
     from appsplus.trainers.config import check_locations, check_resume
 
     check_locations(cfg)
     check_resume(cfg.output_dir, resume, overwrite)
     if resume is not None:
         ckpt = checkpoint_to_resume(Path(cfg.output_dir), resume)
-        check_resume_config(ckpt, cfg, RESUMABLE, report=False)
+        check_resumable(ckpt, cfg, RESUMABLE)
     check_output_dir(
         cfg.output_dir,
         is_resume=resume is not None,

@@ -611,3 +611,32 @@ def test_two_sft_processes_take_one_processs_steps_and_log_once(tiny, tmp_path, 
     sft_train(sft_config(tiny, tmp_path / "one", epochs=2, batch_size=32))
     a, b = metrics(tmp_path / "one/metrics.jsonl"), metrics(tmp_path / "two/metrics.jsonl")
     assert [m["losses/sft"] for m in a] == pytest.approx([m["losses/sft"] for m in b], rel=1e-5)
+
+
+def test_coderl_actor_accumulates_gradients_and_trains_a_lora_adapter(tiny, tmp_path):
+    pytest.importorskip("peft")
+    from appsplus.trainers.coderl import train_actor, train_critic
+    from appsplus.trainers.model import adapter_base, is_adapter
+
+    records = [DOUBLE, SIGN]
+    base = coderl_ready(tiny, tmp_path / "base", actor_batch_size=4, checkpoint_every=0)
+    train_critic(base, records=records)
+    shared = {"samples_file": str(tmp_path / "base/samples.jsonl"), "critic": base.critic}
+    shared["critic"] = str(tmp_path / "base/critic")
+
+    def run(name: str, **sets):
+        cfg = base.model_copy(update={"output_dir": str(tmp_path / name), **shared, **sets})
+        train_actor(cfg, records=records)
+        lines = metrics(tmp_path / name / "actor/metrics.jsonl")
+        return [{k: v for k, v in m.items() if not k.startswith("time/")} for m in lines]
+
+    whole, parts = run("whole"), run("parts", gradient_accumulation_steps=2)
+    assert [m["kind"] for m in whole] == [m["kind"] for m in parts] == ["pg", "ce"]
+    for a, b in zip(whole, parts):
+        assert a.keys() == b.keys()
+        assert {k: a[k] for k in a if k != "kind"} == pytest.approx(
+            {k: b[k] for k in b if k != "kind"}, rel=1e-4, abs=1e-6
+        )
+    run("lora", lora_r=4, gradient_checkpointing=True)
+    saved = tmp_path / "lora/actor/checkpoints/step_000002/model"
+    assert is_adapter(saved) and adapter_base(saved) == str(Path(tiny).resolve())
