@@ -349,6 +349,15 @@ def test_bench_settings_errors_exit_2(tmp_path, fake_model):
         "--n", "1", "--k", "1", "--out", "o", cwd=tmp_path,
     )  # fmt: skip
     assert_one_line(done, 2, "Error: ModelSpec: the openai backend needs --base-url")
+    # options that cannot work together
+    bench = "appsplus.bench.cli"
+    done = run(bench, "run", "--suite", "sample", "--out", "o", cwd=tmp_path)
+    assert_one_line(done, 2, "Error: give --model (or --samples FILE)")
+    done = run(bench, "run", *base[2:], "--critic", str(tmp_path), "--out", "o", cwd=tmp_path)
+    assert_one_line(done, 2, "Error: --critic is only used with --strategy critic-sampling")
+    done = run(bench, "evaluate", "--samples", str(tmp_path / "afile"), "--out", "o", cwd=tmp_path)
+    assert_one_line(done, 2, "Error: --samples needs --suite")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "model"]
 
 
 def test_bench_library_errors_exit_1(tmp_path, fake_model):

@@ -263,7 +263,7 @@ def _suite_spec(opts: dict):
 
 def _source_specs(opts: dict):
     """(ModelSpec or None, SamplesSpec or None) from --model/--samples and the backend options."""
-    from appsplus.bench.api import ModelSpec, SamplesSpec
+    from appsplus.bench.api import ModelSpec, SamplesSpec, SettingsError
 
     if opts["samples_file"] is not None:
         samples = SamplesSpec(
@@ -271,7 +271,7 @@ def _source_specs(opts: dict):
         )
         return None, samples
     if not opts["model"]:
-        raise click.UsageError("give --model (or --samples FILE)")
+        raise SettingsError("give --model (or --samples FILE)")
     model = ModelSpec(
         model=opts["model"],
         backend=opts["backend"],
@@ -386,9 +386,9 @@ def run_command(out: Path, workers, executor, all_tests, ks, bootstrap, as_json,
         for k in ("critic", "cs_initial", "cs_rounds", "cs_enough", "refine", "repair")
     }
     if not critic_sampling and cs_opts["critic"] is not None:
-        raise click.UsageError("--critic is only used with --strategy critic-sampling")
+        raise api.SettingsError("--critic is only used with --strategy critic-sampling")
     if critic_sampling and cs_opts["critic"] is None:
-        raise click.UsageError("--strategy critic-sampling needs --critic PATH")
+        raise api.SettingsError("--strategy critic-sampling needs --critic PATH")
     model, samples = _source_specs(opts)
     spec = api.RunSpec(
         out=out,
@@ -496,7 +496,7 @@ def evaluate_command(out: Path, workers, executor, all_tests, **opts) -> None:
     suite = samples = None
     if opts["samples_file"] is not None:
         if not opts["suite"]:
-            raise click.UsageError("--samples needs --suite")
+            raise api.SettingsError("--samples needs --suite")
         suite = _suite_spec(opts)
         samples = api.SamplesSpec(
             path=opts["samples_file"], label=opts["model"], allow_missing=opts["allow_missing"]

@@ -397,8 +397,10 @@ def build_command(
             test_fraction=test_fraction,
             split_seed=split_seed,
         )
-    except ValidationError as e:
-        raise click.UsageError(_pydantic_line(e)) from e
+    except ValidationError as e:  # one line, exit 2 (as click's own option checks)
+        error = click.ClickException(_pydantic_line(e))
+        error.exit_code = 2
+        raise error from e
     try:
         with _BuildProgress(limit) as progress:
             report = build(
