@@ -446,6 +446,14 @@ def test_model_merge_of_a_folder_that_is_not_an_adapter(tmp_path):
     assert not (tmp_path / "merged").exists()
 
 
+def test_model_tiny_into_a_file_is_refused(tmp_path):
+    """It said 'saved to FILE' and exited 0 (transformers skips a path that is a file)."""
+    (tmp_path / "mine.txt").write_text("mine\n")
+    done = run("appsplus.trainers.model", "tiny", "--out", "mine.txt", cwd=tmp_path)
+    assert_one_line(done, 2, "--out mine.txt: exists and is not a folder")
+    assert (tmp_path / "mine.txt").read_text() == "mine\n"
+
+
 def test_stepcoder_prompts_per_iteration_not_a_multiple_of_the_processes(tmp_path, fake_model):
     """Raised after the processes start (it needs their number): a ConfigError, so each
     process exits 2 and the main one prints one line; it was a plain ValueError with a

@@ -475,6 +475,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if Path(args.out).exists() and not Path(args.out).is_dir():  # transformers would skip it
+        parser.exit(2, f"{parser.prog}: error: --out {args.out}: exists and is not a folder\n")
     if args.command == "merge":
         if not args.adapter or not is_adapter(args.adapter):
             parser.exit(
