@@ -41,6 +41,26 @@ def token_mask(offsets: Sequence[tuple[int, int]], ranges: Iterable[tuple[int, i
     return out
 
 
+def fgo_keep(
+    ranges: Iterable[tuple[int, int]] | None,
+    offsets: Sequence[tuple[int, int]],
+    eos_ended: bool,
+) -> list[bool]:
+    """StepCoder's FGO loss mask over one completion's tokens (`offsets`: [start, end) of
+    each token in the completion text).
+
+    A token is kept when it overlaps the executed character `ranges` of the completion;
+    `ranges` None (the run says nothing about lines: a compile error) keeps every token.
+    The EOS that ends a completion (`eos_ended`: its last token) is always kept: it ends
+    the program the reward judges. The bundled trainer and the TRL integration both call
+    this, so their masks agree.
+    """
+    row = [True] * len(offsets) if ranges is None else token_mask(offsets, ranges)
+    if eos_ended and row:
+        row[-1] = True
+    return row
+
+
 def _merge(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     out: list[list[int]] = []
     for a, b in sorted((a, b) for a, b in ranges if b > a):
