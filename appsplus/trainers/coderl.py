@@ -68,6 +68,7 @@ import logging
 import os
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Literal
 
@@ -886,7 +887,7 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
         optimizer.zero_grad()
         loss = weight_sum = return_sum = torch.zeros((), device=device)
         for j, part in enumerate(parts):  # micro-batches: their gradients add up to the batch's
-            sync = accelerator.no_sync(lm) if j < len(parts) - 1 else _Nothing()
+            sync = accelerator.no_sync(lm) if j < len(parts) - 1 else nullcontext()
             with sync:
                 if kind == "pg":
                     logprobs, mask = forward([encoded[i] for i in part])  # [b, L-1] x2
@@ -948,16 +949,6 @@ def program_tokens(encoded_row) -> int:
     """Program tokens of an encoded row whose log-probs enter the loss (tokens 1..)."""
     ids, n_prompt = encoded_row
     return len(ids) - max(n_prompt, 1)
-
-
-class _Nothing:
-    """A context that does nothing (the last micro-batch synchronizes gradients)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 # --------------------------------------------------------------------------- CLI

@@ -29,6 +29,7 @@ import json
 import logging
 import math
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Literal
 
@@ -242,7 +243,7 @@ def train(cfg: SFTConfig, resume: str | None = None) -> Path:
             for j, indices in enumerate(micro):
                 weight = 1.0 if indices else 0.0  # an empty shard joins with a zero loss
                 batch = collate([examples[i] for i in indices or [0]])
-                sync = accelerator.no_sync(model) if j < len(micro) - 1 else _nothing()
+                sync = accelerator.no_sync(model) if j < len(micro) - 1 else nullcontext()
                 with sync:
                     logits = model(
                         input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
@@ -294,16 +295,6 @@ def train(cfg: SFTConfig, resume: str | None = None) -> Path:
         )
     accelerator.end_training()
     return model_dir
-
-
-class _nothing:
-    """A context that does nothing (the last micro-batch synchronizes gradients)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def check_inputs(cfg: SFTConfig, resume: str | None, overwrite: bool) -> None:

@@ -43,6 +43,7 @@ import json
 import logging
 import random
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Literal
 
@@ -375,7 +376,7 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
                     ratios, log_ratios = [], []
                     for j, part in enumerate(parts):  # micro-batches: their gradients add up
                         m = keep[part]  # [b, R]
-                        sync = accelerator.no_sync(policy) if j < len(parts) - 1 else _nothing()
+                        sync = accelerator.no_sync(policy) if j < len(parts) - 1 else nullcontext()
                         with sync:
                             logprobs, values = policy_forward(
                                 policy,
@@ -492,15 +493,6 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
 
 
 # --------------------------------------------------------------------------- train's parts
-class _nothing:
-    """A context that does nothing (the last micro-batch synchronizes gradients)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
 
 LOSSES = ("policy", "value", "approx_kl", "clipfrac")  # stage 6's statistics, in this order
 

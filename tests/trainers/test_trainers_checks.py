@@ -335,6 +335,7 @@ def test_only_the_main_process_logs_info_lines(tmp_path):
         assert ("hello" in done.stderr) is want
 
 
+@pytest.mark.slow  # a real process started and interrupted: ~20-40 s on 2 busy cores
 def test_ctrl_c_is_one_line_with_the_command_that_resumes(tiny, tmp_path):
     out = tmp_path / "sft"
     args = sft_args(tiny, out, epochs=500, checkpoint_every=1)
