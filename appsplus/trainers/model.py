@@ -477,15 +477,15 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if Path(args.out).exists() and not Path(args.out).is_dir():  # transformers would skip it
         parser.exit(2, f"{parser.prog}: error: --out {args.out}: exists and is not a folder\n")
+    if args.command == "merge" and (not args.adapter or not is_adapter(args.adapter)):
+        parser.exit(
+            2,
+            f"{parser.prog}: error: --adapter {args.adapter}: not a LoRA adapter "
+            f"folder (no {ADAPTER_CONFIG})\n",
+        )
+    if Path(args.out).exists() and (not Path(args.out).is_dir() or any(Path(args.out).iterdir())):
+        parser.exit(2, f"{parser.prog}: error: {args.out}: not empty; use a new folder\n")
     if args.command == "merge":
-        if not args.adapter or not is_adapter(args.adapter):
-            parser.exit(
-                2,
-                f"{parser.prog}: error: --adapter {args.adapter}: not a LoRA adapter "
-                f"folder (no {ADAPTER_CONFIG})\n",
-            )
-        if Path(args.out).exists() and any(Path(args.out).iterdir()):
-            parser.exit(2, f"{parser.prog}: error: {args.out}: not empty; use a new folder\n")
         log.info("merged model saved to %s", merge_adapter(args.adapter, args.out))
         return
     out = build_tiny(
