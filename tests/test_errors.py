@@ -349,6 +349,12 @@ def test_bench_settings_errors_exit_2(tmp_path, fake_model):
         "--n", "1", "--k", "1", "--out", "o", cwd=tmp_path,
     )  # fmt: skip
     assert_one_line(done, 2, "Error: ModelSpec: the openai backend needs --base-url")
+    done = run(
+        "appsplus.bench.cli", "run", "--backend", "openai", "--model", "m", "--base-url",
+        "localhost:8000/v1", "--suite", "sample", "--n", "1", "--k", "1", "--out", "o",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert_one_line(done, 2, "--base-url 'localhost:8000/v1': not an http:// or https:// URL")
     # options that cannot work together
     bench = "appsplus.bench.cli"
     done = run(bench, "run", "--suite", "sample", "--out", "o", cwd=tmp_path)

@@ -127,6 +127,11 @@ class ModelSpec(Settings):
     def _openai_needs_url(self) -> ModelSpec:
         if self.backend == "openai" and not self.base_url:
             raise ValueError("the openai backend needs --base-url (e.g. http://host:8000/v1)")
+        if self.base_url and not self.base_url.startswith(("http://", "https://")):
+            raise ValueError(
+                f"--base-url {self.base_url!r}: not an http:// or https:// URL "
+                "(e.g. http://host:8000/v1)"
+            )
         return self
 
 
