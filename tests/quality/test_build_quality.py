@@ -181,7 +181,7 @@ def on_terminal(args: list[str], columns: int = 120) -> tuple[int, str]:
     """Run `python -m appsplus ARGS` with its stdout and stderr on a real pseudo-terminal."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
-    env = {**os.environ, "TERM": "xterm-256color"}
+    env = {**os.environ, "TERM": "xterm-256color", "PYTHONIOENCODING": "utf-8"}  # box lines
     proc = subprocess.Popen(
         [sys.executable, "-m", "appsplus", *args], stdin=slave, stdout=slave, stderr=slave, env=env
     )
