@@ -33,7 +33,7 @@ from typing import Any
 
 import click
 
-from appsplus.errors import one_line
+from appsplus.errors import AppsplusError, one_line
 
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, what shells report for a command ended by Ctrl-C
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
@@ -144,8 +144,6 @@ def cli_error(error: BaseException) -> click.ClickException:
     """The one-line click error ("Error: ...") that a library error becomes: an
     `AppsplusError` exits with its `exit_status`, an OSError (a folder that cannot be
     written, a full disk) with 1. The traceback is logged at DEBUG level."""
-    from appsplus.errors import AppsplusError
-
     logging.getLogger(__name__).debug("the error's traceback", exc_info=error)
     if isinstance(error, OSError) and not isinstance(error, AppsplusError):
         where = f"{error.filename}: " if error.filename else ""
@@ -166,8 +164,6 @@ class CliGroup(click.Group):
     """
 
     def invoke(self, ctx: click.Context) -> Any:
-        from appsplus.errors import AppsplusError
-
         setup()
         try:
             return super().invoke(ctx)
