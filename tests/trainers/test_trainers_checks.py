@@ -511,14 +511,20 @@ def test_a_diverging_critic_stops_and_saves_nothing_and_a_constant_one_says_so(t
 
 
 def test_coderl_actor_resume_applies_a_new_rate_refuses_other_changes_and_stops_on_nan(
-    tiny, tmp_path
+    tiny, tmp_path, caplog
 ):
+    import logging
+
     from appsplus.trainers.coderl import train_actor, train_critic
 
     records = [DOUBLE, SIGN]
     cfg = coderl_ready(tiny, tmp_path / "run")
-    train_critic(cfg, records=records)
-    train_actor(cfg, records=records)
+    with caplog.at_level(logging.INFO, logger="appsplus.trainers.coderl"):
+        train_critic(cfg, records=records)
+        train_actor(cfg, records=records)
+    said = [r.getMessage() for r in caplog.records]  # the stages report while they train
+    assert any(m.startswith("critic epoch 1: held-out accuracy") for m in said), said
+    assert any(m.startswith("actor step 2/2: ce loss") for m in said), said
     actor = tmp_path / "run/actor"
     assert optimizer_lr(actor / "checkpoints/step_000002") == pytest.approx(1e-3)
     with pytest.raises(ResumeError, match=r"pg_steps \(1 -> 2\)"):
@@ -641,3 +647,20 @@ def test_coderl_actor_accumulates_gradients_and_trains_a_lora_adapter(tiny, tmp_
     run("lora", lora_r=4, gradient_checkpointing=True)
     saved = tmp_path / "lora/actor/checkpoints/step_000002/model"
     assert is_adapter(saved) and adapter_base(saved) == str(Path(tiny).resolve())
+
+
+def test_a_policy_whose_sampling_probabilities_are_not_finite_stops_with_one_line(tiny, tmp_path):
+    """Weights can be finite while the logits overflow; sampling then fails inside
+    `generate` ('probability tensor contains inf, nan'): the run stops as a divergence."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    broken = tmp_path / "broken"
+    lm = AutoModelForCausalLM.from_pretrained(tiny)
+    with torch.no_grad():
+        lm.model.norm.weight.fill_(float("inf"))  # every logit becomes +-inf or nan
+    lm.save_pretrained(broken)
+    AutoTokenizer.from_pretrained(tiny).save_pretrained(broken)
+    out = tmp_path / "run"
+    with pytest.raises(DivergenceError, match="iteration 1: sampling probabilities are not finite"):
+        stepcoder_train(step_config(broken, out), records=[DOUBLE, SIGN])
+    assert not (out / "checkpoints").exists()
