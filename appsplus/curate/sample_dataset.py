@@ -19,16 +19,26 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-BUILD_MODULES = (  # their source is part of the cache key: a changed build is rebuilt
-    "appsplus.curate.pipeline",
-    "appsplus.curate.steps",
-    "appsplus.curate.verify",
+BUILD_CODE = (  # the source of these modules and packages is part of the cache key
+    "appsplus.curate",
+    "appsplus.quality",
+    "appsplus.execution",
+    "appsplus.sources",
     "appsplus.record",
-    "appsplus.curate.normalize",
-    "appsplus.curate.filters",
-    "appsplus.execution.pool",
-    "appsplus.execution._sandbox",
+    "appsplus.schema",
 )
+
+
+def _code_files() -> list[Path]:
+    """Every source file of BUILD_CODE (a package: all its modules), in a stable order."""
+    files: list[Path] = []
+    for name in BUILD_CODE:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.origin:
+            continue
+        origin = Path(spec.origin)
+        files += sorted(origin.parent.rglob("*.py")) if origin.name == "__init__.py" else [origin]
+    return files
 
 
 def cache_root() -> Path:
@@ -49,10 +59,8 @@ def built_sample() -> Path:
     from appsplus.sources.sample import sample_bytes
 
     digest = hashlib.sha256(sample_bytes())
-    for module in BUILD_MODULES:
-        spec = importlib.util.find_spec(module)
-        if spec is not None and spec.origin:
-            digest.update(Path(spec.origin).read_bytes())
+    for path in _code_files():
+        digest.update(path.read_bytes())
     final = cache_root() / "bench" / f"sample-{__version__}-{digest.hexdigest()[:16]}"
     if (final / MANIFEST_FILE).is_file() and not verify_hashes(final):
         return final

@@ -426,3 +426,20 @@ def test_setup_shows_a_warning_once_and_turns_library_bars_off(capsys):
     import datasets
 
     assert not datasets.is_progress_bar_enabled()
+
+
+def test_the_cached_sample_build_is_keyed_on_every_module_that_decides_its_rows():
+    """A change to a quality step (mutation timeouts) must rebuild the cached sample, as a
+    change to the pipeline does: the key covers whole packages, not a hand-kept list."""
+    from appsplus.curate.sample_dataset import _code_files
+
+    names = {f"{p.parent.name}/{p.name}" for p in _code_files()}
+    for module in (
+        "quality/assess.py",
+        "quality/timeouts.py",
+        "curate/steps.py",
+        "curate/verify.py",
+        "execution/_sandbox.py",
+        "sources/sample.py",
+    ):
+        assert module in names
