@@ -4,6 +4,8 @@
     python examples/trl_grpo_stepcoder.py --data apps-plus-sample --model MODEL --out grpo-stepcoder
     accelerate launch examples/trl_grpo_stepcoder.py --data apps-plus --model MODEL --vllm ...
     python examples/trl_grpo_stepcoder.py ... --resume grpo-stepcoder/checkpoint-200
+    python examples/trl_grpo_stepcoder.py --data apps-plus-sample --model TINY --out /tmp/x \
+        --cpu --steps 2 --batch 2 --generations 2 --max-completion 16   # CPU smoke run
 
 MODEL is a base/SFT code model (the prompt ends with the prefix of the canonical solution
 that the completion continues: a plain-text prompt, not a chat turn). `--no-cccs` /
@@ -38,6 +40,7 @@ def main() -> None:
     parser.add_argument("--rho", type=float, default=0.8, help="CCCS advance threshold")
     parser.add_argument("--workers", type=int, default=None, help="sandbox workers per process")
     parser.add_argument("--vllm", action="store_true", help="generate with vLLM (colocate)")
+    parser.add_argument("--cpu", action="store_true", help="train on CPU in float32 (a smoke run)")
     parser.add_argument("--no-cccs", action="store_true")
     parser.add_argument("--no-fgo", action="store_true")
     parser.add_argument("--resume", default=None, help="a checkpoint-N folder of --out")
@@ -55,6 +58,8 @@ def main() -> None:
         logging_steps=1,
         save_steps=50,
         use_vllm=args.vllm,
+        use_cpu=args.cpu,
+        bf16=not args.cpu,
         vllm_mode="colocate",
         report_to=[],
     )
