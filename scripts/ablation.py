@@ -62,6 +62,10 @@ PPO_VARIANTS = {  # label -> (cccs, fgo)
     "w/o CCCS": (False, True),
     "w/o FGO": (True, False),
 }
+TRL_VARIANTS = {  # label -> (cccs, fgo): TRL's GRPOTrainer (appsplus.integrations.trl_stepcoder)
+    "TRL GRPO": (False, False),
+    "TRL GRPO + CCCS + FGO": (True, True),
+}
 CE_MATCHED = "CE only, CodeRL's ce steps"  # pg steps removed, not replaced by ce steps
 METHODS = ["SFT start", *PPO_VARIANTS, "CE only", CE_MATCHED, "CodeRL"]
 COMPARISONS = [  # (method, baseline)
@@ -88,6 +92,20 @@ QUICK = {  # --quick: every stage runs, on a handful of problems, for CI
     "n_boot": 200,
 }
 log = logging.getLogger("ablation")
+
+
+def method_list(args: argparse.Namespace) -> list[str]:
+    """The methods of this run: the bundled ones, plus TRL's with --trl (only those with
+    --trl-only)."""
+    trl = list(TRL_VARIANTS) if args.trl or args.trl_only else []
+    return ["SFT start", *trl] if args.trl_only else [*METHODS, *trl]
+
+
+def comparisons(args: argparse.Namespace) -> list[tuple[str, str]]:
+    trl = [("TRL GRPO + CCCS + FGO", "TRL GRPO"), *((m, "SFT start") for m in TRL_VARIANTS)]
+    if args.trl_only:
+        return trl
+    return [*COMPARISONS, *trl] if args.trl else COMPARISONS
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -143,6 +161,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--workers", type=int, default=2, help="sandbox workers")
     parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap replicates")
+    parser.add_argument(
+        "--trl",
+        action="store_true",
+        help="also TRL's GRPO and GRPO + CCCS + FGO from the same SFT start: --iterations "
+        "steps of --prompts samples (--prompts / --trl-generations prompts x --trl-generations)",
+    )
+    parser.add_argument("--trl-only", action="store_true", help="the SFT start and TRL only")
+    parser.add_argument("--trl-generations", type=int, default=4, help="GRPO group size")
     args = parser.parse_args(argv)
     if args.quick:
         defaults = parser.parse_args(["--out", args.out])
@@ -235,7 +261,11 @@ def run_seed(seed: int, args: argparse.Namespace, data: Path, records: dict, poo
     folder = Path(args.out) / f"seed-{seed}"
     done = folder / "results.json"
     if done.exists():
-        return json.loads(done.read_text())
+        result = json.loads(done.read_text())
+        if (args.trl or args.trl_only) and not set(TRL_VARIANTS) <= set(result["passes"]):
+            run_trl(seed, args, data, records, pool, folder, result)
+            done.write_text(json.dumps(result, indent=1))
+        return result
     shutil.rmtree(folder, ignore_errors=True)
     timings: dict[str, float] = {}
     passes: dict[str, dict[str, dict[str, bool]]] = {}
@@ -256,6 +286,11 @@ def run_seed(seed: int, args: argparse.Namespace, data: Path, records: dict, poo
 
     start = timed("tiny model and sft", warm_start, seed, args, data, records["train"], folder)
     measure("SFT start", start)
+    if args.trl_only:
+        result = {"seed": seed, "passes": passes, "timings_s": timings}
+        run_trl(seed, args, data, records, pool, folder, result)
+        done.write_text(json.dumps(result, indent=1))
+        return result
     rl = {
         "model": str(start),
         "max_new_tokens": args.max_new_tokens,
@@ -323,8 +358,81 @@ def run_seed(seed: int, args: argparse.Namespace, data: Path, records: dict, poo
         },
         "timings_s": timings,
     }
+    if args.trl:
+        run_trl(seed, args, data, records, pool, folder, result)
     done.write_text(json.dumps(result, indent=1))
     return result
+
+
+def run_trl(seed: int, args, data: Path, records: dict, pool, folder: Path, result: dict) -> None:
+    """TRL's GRPO with and without CCCS + FGO, from the seed's SFT start, into `result`."""
+    start = folder / "sft" / "model"  # warm_start's (sft.train returns OUT/model)
+    for label, (cccs, fgo) in TRL_VARIANTS.items():
+        out = folder / label.replace(" ", "_").replace("+", "and")
+        shutil.rmtree(out, ignore_errors=True)
+        started = time.time()
+        log.info("seed %d: train %s ...", seed, label)
+        model, charts = train_trl(start, data, args, seed, out, cccs, fgo)
+        result["timings_s"][f"train {label}"] = round(time.time() - started, 2)
+        result.setdefault("trl_charts", {})[label] = charts
+        result["passes"][label] = {
+            split: evaluate(model, rows, args, pool) for split, rows in records.items()
+        }
+
+
+def train_trl(start: Path, data: Path, args, seed: int, out: Path, cccs: bool, fgo: bool):
+    """One TRL GRPO run (StepCoderGRPOTrainer; both off = plain GRPO, same reward and data);
+    returns the final model's folder and its training charts."""
+    from trl import GRPOConfig
+
+    from appsplus.integrations.trl_stepcoder import (
+        ExecutionReward,
+        StepCoderCurriculum,
+        StepCoderGRPOTrainer,
+    )
+
+    curriculum = StepCoderCurriculum.from_data(str(data), "train")
+    reward = ExecutionReward(shape="table", workers=args.workers)
+    config = GRPOConfig(
+        output_dir=str(out),
+        per_device_train_batch_size=args.prompts,
+        num_generations=args.trl_generations,
+        max_completion_length=args.max_new_tokens,
+        max_steps=args.iterations,
+        learning_rate=args.lr,
+        temperature=args.temperature,
+        logging_steps=1,
+        save_strategy="no",
+        report_to=[],
+        use_cpu=True,
+        bf16=False,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+        seed=seed,
+    )
+    trainer = StepCoderGRPOTrainer(
+        model=str(start),
+        args=config,
+        reward_funcs=[reward],
+        train_dataset=curriculum.dataset(),
+        curriculum=curriculum if cccs else None,
+        fgo=fgo,
+    )
+    try:
+        trainer.train()
+    finally:
+        reward.close()
+    trainer.save_model(str(out / "model"))
+    logs = [e for e in trainer.state.log_history if "appsplus/pass_rate" in e]
+    k = max(1, len(logs) // 4)
+    charts = {
+        "pass_rate_first_quarter": sum(e["appsplus/pass_rate"] for e in logs[:k]) / k,
+        "pass_rate_last_quarter": sum(e["appsplus/pass_rate"] for e in logs[-k:]) / k,
+        "fgo_masked_fraction": sum(e.get("stepcoder/fgo_masked_fraction", 0) for e in logs)
+        / max(1, len(logs)),
+        "final_stage_mean": logs[-1].get("stepcoder/stage_mean", 1.0) if logs else None,
+    }
+    return out / "model", charts
 
 
 def coderl_regime(samples: Path) -> dict:
@@ -373,14 +481,14 @@ def summarize(results: list[dict], records: dict, tiers: dict, args) -> dict:
         groups[split] = ids
         for tier in sorted({tiers[i] for i in ids}):
             groups[f"{split} tier {tier}"] = [i for i in ids if tiers[i] == tier]
-    for method in METHODS:
+    for method in method_list(args):
         summary["methods"][method] = {
             name: bootstrap(
                 matrix(results, method, name.split()[0], ids), n_boot=args.n_boot
             ).as_dict()
             for name, ids in groups.items()
         }
-    for method, baseline in COMPARISONS:
+    for method, baseline in comparisons(args):
         summary["comparisons"][f"{method} - {baseline}"] = {
             name: bootstrap(
                 matrix(results, method, name.split()[0], ids),
@@ -390,6 +498,9 @@ def summarize(results: list[dict], records: dict, tiers: dict, args) -> dict:
             for name, ids in groups.items()
             if " tier " not in name
         }
+    summary["trl_charts"] = [r.get("trl_charts", {}) for r in results]
+    if args.trl_only:
+        return summary
     keys = ("accuracy", "baseline_accuracy", "balanced_accuracy", "baseline_balanced_accuracy")
     per_seed = [{k: r["critic"].get(k) for k in (*keys, "n", "majority_class")} for r in results]
     summary["critic"]["per_seed"] = per_seed
@@ -438,7 +549,7 @@ def markdown(summary: dict, args, results: list[dict], wall: float) -> str:
         "| method | " + " | ".join(cols) + " |",
         "|---" * (len(cols) + 1) + "|",
     ]
-    for method in METHODS:
+    for method in method_list(args):
         lines.append(f"| {method} | " + " | ".join(cell(methods[method][c]) for c in cols) + " |")
     lines += [
         "",
@@ -452,6 +563,24 @@ def markdown(summary: dict, args, results: list[dict], wall: float) -> str:
             f"| {name} | {cell(by['test'])} | {verdict(by['test'])} | {cell(by['train'])} | "
             f"{verdict(by['train'])} |"
         )
+    if any(summary["trl_charts"]):
+        lines += ["", "## TRL GRPO training charts (pass rate, first -> last quarter)", ""]
+        for r, charts in zip(results, summary["trl_charts"]):
+            text = "; ".join(
+                f"{k} {v['pass_rate_first_quarter']:.2f} -> {v['pass_rate_last_quarter']:.2f}"
+                f" (FGO masked {v['fgo_masked_fraction']:.1%}, stage {v['final_stage_mean']:.2f})"
+                for k, v in charts.items()
+            )
+            lines.append(f"- seed {r['seed']}: {text}")
+    if args.trl or args.trl_only:
+        lines.append(
+            f"\n- TRL GRPO: {args.iterations} steps x {args.prompts} samples "
+            f"({args.prompts // args.trl_generations} prompts x {args.trl_generations}), lr "
+            f"{args.lr}, temperature {args.temperature}; reward: the StepCoder outcome table"
+        )
+    if args.trl_only:
+        lines.append(f"- wall time {wall / 60:.1f} min\n")
+        return "\n".join(lines)
     critic = summary["critic"]
     lines += ["", "## CodeRL critic (its held-out problems of the train split)", ""]
     lines.append("| seed | rows | accuracy | majority | balanced acc. | majority balanced |")

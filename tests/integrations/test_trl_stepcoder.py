@@ -340,6 +340,28 @@ def test_two_processes_take_the_same_stage_decisions(tiny_model, sample_dataset,
     assert ranks[0]["mine"] != ranks[1]["mine"]  # the processes judged different samples
 
 
+# --------------------------------------------------------------------------- ablation harness
+def test_ablation_quick_runs_the_trl_path(tmp_path):
+    """`scripts/ablation.py --quick --trl-only`: TRL GRPO vs + CCCS + FGO, paired, reported."""
+    script = Path(__file__).resolve().parents[2] / "scripts" / "ablation.py"
+    out = tmp_path / "ablation"
+    command = [sys.executable, str(script), "--out", str(out), "--quick", "--trl-only"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads((out / "ablation.json").read_text())
+    summary = report["summary"]
+    assert set(summary["methods"]) == {"SFT start", "TRL GRPO", "TRL GRPO + CCCS + FGO"}
+    paired = summary["comparisons"]["TRL GRPO + CCCS + FGO - TRL GRPO"]
+    assert paired["test"]["n_problems"] == 4 and paired["train"]["n_problems"] == 8
+    for seed in (0, 1):
+        result = json.loads((out / f"seed-{seed}" / "results.json").read_text())
+        charts = result["trl_charts"]
+        assert charts["TRL GRPO"]["final_stage_mean"] == 1.0  # no curriculum: full programs
+        assert charts["TRL GRPO + CCCS + FGO"]["final_stage_mean"] < 1.0  # starts at stage 0
+        assert (out / f"seed-{seed}" / "TRL_GRPO_and_CCCS_and_FGO" / "model").is_dir()
+    assert "| TRL GRPO + CCCS + FGO - TRL GRPO |" in (out / "ablation.md").read_text()
+
+
 def _worker(out: str, model: str, data: str) -> None:
     from accelerate.utils import gather_object
 
