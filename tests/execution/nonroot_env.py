@@ -106,7 +106,8 @@ def build(base: Path) -> dict[str, Path]:
     src.mkdir()
     shutil.copytree(REPO_ROOT / "appsplus", src / "appsplus", ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
     (src / "tests" / "execution").mkdir(parents=True)
-    shutil.copy2(REPO_ROOT / "tests" / "conftest.py", src / "tests" / "conftest.py")
+    for name in ("conftest.py", "testkit.py"):  # the conftest imports testkit
+        shutil.copy2(REPO_ROOT / "tests" / name, src / "tests" / name)
     for f in (REPO_ROOT / "tests" / "execution").glob("*.py"):
         shutil.copy2(f, src / "tests" / "execution" / f.name)
     shutil.copy2(REPO_ROOT / "pyproject.toml", src / "pyproject.toml")
