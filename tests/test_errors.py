@@ -452,6 +452,25 @@ def test_model_merge_of_a_folder_that_is_not_an_adapter(tmp_path):
     assert not (tmp_path / "merged").exists()
 
 
+def test_lora_without_peft_is_a_config_error(tmp_path):
+    """It was a RuntimeError with a traceback, after the model had loaded."""
+    run("appsplus.trainers.model", "tiny", "--out", "tiny", "--vocab", "300", cwd=tmp_path)
+    code = (
+        "import sys; sys.modules['peft'] = None\n"
+        "from appsplus.trainers.sft import main\n"
+        "main(['--set', 'model=tiny', '--set', 'lora_r=4', '--set', 'output_dir=out'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 2 and TRACEBACK not in done.stderr, done.stderr
+    # the model loads first (transformers may draw its loading bar); the error is one line
+    assert done.stderr.strip().splitlines()[-1] == (
+        "python -m appsplus.trainers.sft: error: LoRA (lora_r > 0, or a LoRA adapter folder as "
+        "the model) needs the peft package: pip install peft"
+    )
+
+
 def test_model_tiny_into_a_file_is_refused(tmp_path):
     """It said 'saved to FILE' and exited 0 (transformers skips a path that is a file)."""
     (tmp_path / "mine.txt").write_text("mine\n")

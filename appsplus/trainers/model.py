@@ -86,7 +86,12 @@ def _peft():
     try:
         import peft
     except ImportError as e:
-        raise RuntimeError("LoRA needs the peft package: pip install peft") from e
+        from appsplus.trainers.config import ConfigError
+
+        raise ConfigError(
+            "LoRA (lora_r > 0, or a LoRA adapter folder as the model) needs the peft package: "
+            "pip install peft"
+        ) from e
     return peft
 
 
