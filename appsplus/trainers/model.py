@@ -142,8 +142,10 @@ def merge_adapter(adapter: str | Path, out: str | Path, dtype: str = "float32") 
     folder (with the adapter's tokenizer) that needs no peft to load."""
     from transformers import AutoTokenizer
 
+    from appsplus.trainers.config import ConfigError
+
     if not is_adapter(adapter):
-        raise ValueError(f"{adapter}: not a LoRA adapter folder (no {ADAPTER_CONFIG})")
+        raise ConfigError(f"{adapter}: not a LoRA adapter folder (no {ADAPTER_CONFIG})")
     lm = load_lm(str(adapter), dtype, trainable=False).merge_and_unload()
     lm.save_pretrained(out)
     AutoTokenizer.from_pretrained(adapter).save_pretrained(out)
