@@ -87,6 +87,8 @@ def _load_suite(spec: SuiteSpec, limit: int | None = None):
         split=spec.split,
         limit=spec.limit if limit is None else limit,
         time_limit_s=spec.time_limit_s,
+        since=spec.since,
+        until=spec.until,
     )
 
 

@@ -51,13 +51,14 @@ suite_options = _options(
     click.option(
         "--suite",
         required=True,
-        type=click.Choice(["apps+", "apps", "sample", "humaneval", "mbpp"]),
+        type=click.Choice(["apps+", "apps", "sample", "humaneval", "mbpp", "livecodebench"]),
         help="Benchmark suite (see the README for each prompt format).",
     ),
     click.option(
         "--dataset",
         help="apps+: a build folder or hub id; apps: an APPS folder/jsonl (default: the hub); "
-        "humaneval: HumanEval.jsonl(.gz); mbpp: mbpp.jsonl.",
+        "humaneval: HumanEval.jsonl(.gz); mbpp: mbpp.jsonl; livecodebench: code_generation_lite "
+        "jsonl/parquet files or a folder of them.",
     ),
     click.option(
         "--split",
@@ -69,6 +70,14 @@ suite_options = _options(
         type=click.FloatRange(min=0, min_open=True),
         help="Per-test seconds for every problem (default: the suite's, e.g. APPS+ "
         "reference runtimes).",
+    ),
+    click.option(
+        "--since",
+        help="livecodebench: only contests on or after this date (YYYY-MM-DD).",
+    ),
+    click.option(
+        "--until",
+        help="livecodebench: only contests on or before this date (YYYY-MM-DD, as midnight).",
     ),
 )
 
@@ -258,6 +267,8 @@ def _suite_spec(opts: dict):
         split=opts["split"],
         limit=opts["limit"],
         time_limit_s=opts["time_limit"],
+        since=opts.get("since"),
+        until=opts.get("until"),
     )
 
 
@@ -459,7 +470,7 @@ def generate_command(out: Path, **opts) -> None:
 )
 @click.option(
     "--suite",
-    type=click.Choice(["apps+", "apps", "sample", "humaneval", "mbpp"]),
+    type=click.Choice(["apps+", "apps", "sample", "humaneval", "mbpp", "livecodebench"]),
     help="With --samples: the suite the samples answer.",
 )
 @click.option("--dataset", help="With --samples: the suite's input (as for `bench run`).")
@@ -472,6 +483,8 @@ def generate_command(out: Path, **opts) -> None:
     type=click.FloatRange(min=0, min_open=True),
     help="With --samples: per-test seconds.",
 )
+@click.option("--since", help="With --samples (livecodebench): first contest date, YYYY-MM-DD.")
+@click.option("--until", help="With --samples (livecodebench): last contest date, YYYY-MM-DD.")
 @click.option(
     "--samples",
     "samples_file",

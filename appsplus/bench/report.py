@@ -39,7 +39,7 @@ from appsplus.schema import StrictModel
 
 logger = logging.getLogger(__name__)
 
-DIFFICULTY_ORDER = ("introductory", "interview", "competition")
+DIFFICULTY_ORDER = ("introductory", "interview", "competition", "easy", "medium", "hard")
 OUTCOMES = (
     "passed",
     "wrong_answer",

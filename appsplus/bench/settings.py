@@ -25,7 +25,7 @@ from appsplus.bench.report import Report
 from appsplus.errors import AppsplusError
 from appsplus.schema import StrictModel
 
-SuiteName = Literal["apps+", "apps", "sample", "humaneval", "mbpp"]
+SuiteName = Literal["apps+", "apps", "sample", "humaneval", "mbpp", "livecodebench"]
 APPS_STYLE = ("apps+", "apps", "sample")
 DEFAULT_KS = (1, 5, 10)
 
@@ -109,6 +109,8 @@ class SuiteSpec(Settings):
     split: str | None = None
     limit: int | None = Field(None, ge=1)
     time_limit_s: float | None = Field(None, gt=0)
+    since: str | None = Field(None, description="livecodebench: first contest date, YYYY-MM-DD")
+    until: str | None = Field(None, description="livecodebench: last contest date, YYYY-MM-DD")
 
 
 class ModelSpec(Settings):

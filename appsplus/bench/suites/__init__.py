@@ -10,6 +10,7 @@
 | `sample`    | none: the embedded sample, built as APPS+ once and cached | `build_prompt` |
 | `humaneval` | HumanEval.jsonl(.gz)                                 | the task's prompt, continued |
 | `mbpp`      | the original mbpp.jsonl                              | the MBPP paper's prompt with the tests |
+| `livecodebench` | code_generation_lite jsonl/parquet files or a folder | LiveCodeBench's generic prompt |
 
 Each module documents its prompt, stop sequences, time limit and judge.
 """
@@ -23,7 +24,7 @@ from appsplus.bench.files import BenchProblem, SuiteInfo
 from appsplus.errors import AppsplusError
 from appsplus.schema import StrictModel
 
-SUITE_NAMES = ("apps+", "apps", "sample", "humaneval", "mbpp")
+SUITE_NAMES = ("apps+", "apps", "sample", "humaneval", "mbpp", "livecodebench")
 
 
 class SuiteError(AppsplusError, ValueError):
@@ -55,10 +56,13 @@ def load_suite(
     split: str | None = None,
     limit: int | None = None,
     time_limit_s: float | None = None,
+    since: str | None = None,
+    until: str | None = None,
 ) -> Suite:
     """Load suite `name` (see the table above); `limit` keeps the first N problems in suite order.
 
-    `time_limit_s` overrides every problem's per-test limit. Raises SuiteError.
+    `time_limit_s` overrides every problem's per-test limit; `since`/`until` (YYYY-MM-DD,
+    inclusive) keep the livecodebench problems of that contest-date window. Raises SuiteError.
     """
     if name == "apps+":
         from appsplus.bench.suites.apps import load_apps_plus
@@ -80,6 +84,10 @@ def load_suite(
         from appsplus.bench.suites.mbpp import load_mbpp
 
         suite = load_mbpp(dataset, split or "test")
+    elif name == "livecodebench":
+        from appsplus.bench.suites.livecodebench import load_livecodebench
+
+        suite = load_livecodebench(dataset, since, until)
     else:
         raise SuiteError(f"unknown suite {name!r}; choose one of {', '.join(SUITE_NAMES)}")
     problems = suite.problems
