@@ -605,6 +605,13 @@ def test_stepcoder_gradient_accumulation_takes_the_steps_of_the_whole_minibatch(
     pa = parameters(tmp_path / "whole/checkpoints/iteration_000001/model")
     pb = parameters(tmp_path / "parts/checkpoints/iteration_000001/model")
     assert all(torch.allclose(pa[k], pb[k], atol=1e-5) for k in pa)
+    # gradient checkpointing recomputes activations: the same step
+    stepcoder_train(
+        step_config(tiny, tmp_path / "recompute", gradient_checkpointing=True, **common),
+        records=records,
+    )
+    pc = parameters(tmp_path / "recompute/checkpoints/iteration_000001/model")
+    assert all(torch.allclose(pa[k], pc[k], atol=1e-5) for k in pa)
 
 
 @pytest.mark.slow
