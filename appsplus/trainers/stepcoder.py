@@ -453,6 +453,7 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
             metrics = iteration_metrics(
                 iteration, samples_seen, rows_all, losses, progress_made, len(moved), clock
             )
+            metrics["charts/learning_rate"] = lr
             if accelerator.is_main_process:
                 with metrics_path.open("a") as f:
                     f.write(json.dumps(metrics) + "\n")

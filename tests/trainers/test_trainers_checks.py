@@ -671,3 +671,10 @@ def test_a_policy_whose_sampling_probabilities_are_not_finite_stops_with_one_lin
     with pytest.raises(DivergenceError, match="iteration 1: sampling probabilities are not finite"):
         stepcoder_train(step_config(broken, out), records=[DOUBLE, SIGN])
     assert not (out / "checkpoints").exists()
+
+
+def test_stepcoder_warms_up_the_learning_rate_over_iterations(tiny, tmp_path):
+    cfg = step_config(tiny, tmp_path / "run", iterations=2, warmup_iterations=2, checkpoint_every=0)
+    stepcoder_train(cfg, records=[DOUBLE, SIGN])
+    lines = metrics(tmp_path / "run/metrics.jsonl")
+    assert [m["charts/learning_rate"] for m in lines] == pytest.approx([5e-4, 1e-3])
