@@ -381,3 +381,57 @@ def test_tiny_model_run_end_to_end(tiny_model, lcb_file, tmp_path, bench_cache):
     assert report.overall.pass_at_k["pass@1"].value == 0.0  # random weights
     assert set(report.by_difficulty) == {"easy", "medium"}
     assert "..2024-03-16" in report.suite.description
+
+
+# Where the executor's APPS rules and LiveCodeBench's grader differ (README, suites table):
+# (label, program, tests as (input, output), func_name, our verdict, LiveCodeBench's)
+DIFFERENCES = [
+    ("float within 1e-6", "print(0.3333333)", [("x\n", "0.33333333\n")], None, True, False),
+    ("leading blank line", "print()\nprint(5)", [("x\n", "5\n")], None, False, True),
+    (
+        "recursion deeper than 1000",
+        "def f(n):\n    return 0 if n == 0 else 1 + f(n - 1)\nprint(f(5000))",
+        [("x\n", "5000\n")],
+        None,
+        False,
+        True,
+    ),
+    (
+        "returned float within 1e-6",
+        "class Solution:\n    def f(self, x):\n        return 0.1 + 0.2",
+        [("1", "0.3")],
+        "f",
+        True,
+        False,
+    ),
+    (
+        "one Solution instance for all tests",
+        "class Solution:\n    def __init__(self):\n        self.n = 0\n"
+        "    def f(self, x):\n        self.n += 1\n        return self.n",
+        [("1", "1"), ("1", "2")],
+        "f",
+        False,
+        True,
+    ),
+    # and where they agree although the texts differ
+    ("12.5 for 12.500000", "print(12.5)", [("x\n", "12.500000\n")], None, True, True),
+    ("1e3 for 1000", "print('1e3')", [("x\n", "1000\n")], None, True, True),
+    ("leading spaces", "print('  5')", [("x\n", "5\n")], None, True, True),
+]
+
+
+@pytest.mark.parametrize("label,code,pairs,func,ours,theirs", DIFFERENCES, ids=lambda v: v)
+def test_known_differences_from_livecodebench(
+    tmp_path, pool, label, code, pairs, func, ours, theirs
+):
+    kind = "stdin" if func is None else "functional"
+    tests = [{"input": i, "output": o, "testtype": kind} for i, o in pairs]
+    problem_row = row("diff", "2024-01-01T00:00:00", "easy", "x", tests[:1], tests[1:], func=func)
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps(problem_row) + "\n")
+    problem = load_suite("livecodebench", str(path)).problems[0]
+    assert run_tests(code, problem.tests, Limits(time_s=2.0), pool=pool).passed is ours
+    grader = _lcb_grader(tmp_path)
+    if grader is None:
+        pytest.skip("LiveCodeBench's repository is not fetched here: only our verdict checked")
+    assert lcb_verdict(grader, problem_row, code) is theirs
