@@ -1083,6 +1083,8 @@ def main(argv: list[str] | None = None) -> None:
                 train_actor(cfg, resume=args.resume)
 
     def hint() -> str:  # how to go on after Ctrl-C in the stage under way
+        if not running:
+            return "nothing was written yet: rerun the command"
         rest = args.command[args.command.index(running[-1]) :]
         if running[-1] == "sample":  # sampling keeps its complete problems
             return f"rerun to continue sampling: {resume_command(argv, False, rest)}"
