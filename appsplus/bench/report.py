@@ -323,6 +323,8 @@ def report_table(report: Report):
 
     ci = int(round(report.bootstrap.confidence * 100))
     title = f"{report.suite.name}: {report.model.model} ({report.overall.n_problems} problems)"
+    if report.suite.name == "livecodebench" and report.suite.split:
+        title += f", contests {report.suite.split}"  # the date window
     exact = report.execution.test_case_average_exact
     apps = has_apps_metrics(report)
     caption = f"% with {ci}% bootstrap CI"

@@ -356,6 +356,19 @@ def test_bench_evaluate_by_difficulty_in_a_window(lcb_file, tmp_path, bench_cach
     assert report.overall.pass_at_k["pass@2"].value == pytest.approx(1.0)
     assert "2024-03-02..2024-04-01" in report.suite.description
     assert "easy" in result.stdout and "hard" in result.stdout
+    assert report.suite.split == "2024-03-02..2024-04-01"
+    assert "contests2024-03-02..2024-04-01" in "".join(result.stdout.split())  # the table title
+    # another window is another benchmark: compare refuses it
+    other = tmp_path / "other"
+    wider = ["evaluate", "--suite", "livecodebench", "--dataset", str(lcb_file), "--since"]
+    invoke(*wider, "2024-03-01", "--samples", str(samples), "--out", str(other))
+    invoke("report", "--out", str(other))
+    refused = invoke("compare", str(out), str(other), ok=False)
+    assert refused.exit_code != 0 and "2024-03-01..any" in refused.output
+    # the window belongs to livecodebench only
+    he = ["evaluate", "--suite", "humaneval", "--since", "2024-01-01", "--samples", str(samples)]
+    refused = invoke(*he, "--out", str(tmp_path / "he"), ok=False)
+    assert "only the livecodebench suite" in refused.output
     bad = invoke(
         *args[:-4],
         "--since",

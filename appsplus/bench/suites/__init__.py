@@ -64,6 +64,10 @@ def load_suite(
     `time_limit_s` overrides every problem's per-test limit; `since`/`until` (YYYY-MM-DD,
     inclusive) keep the livecodebench problems of that contest-date window. Raises SuiteError.
     """
+    if (since or until) and name != "livecodebench":
+        raise SuiteError(
+            "--since/--until select contest dates: only the livecodebench suite has them"
+        )
     if name == "apps+":
         from appsplus.bench.suites.apps import load_apps_plus
 

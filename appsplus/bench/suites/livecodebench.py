@@ -9,7 +9,8 @@ release files of the hub dataset `livecodebench/code_generation_lite`, e.g.
 JSON text, decoded without unpickling: `appsplus.bench.suites.lcb_tests`) and `metadata`
 (JSON text; `func_name` for LeetCode problems).
 
-Date window (`since`, `until`, "YYYY-MM-DD"): as LiveCodeBench's loader does, a problem is
+Date window (`since`, `until`, "YYYY-MM-DD"; the suite's `split` is "SINCE..UNTIL", "any" for an
+open end, so reports of different windows do not compare): as LiveCodeBench's loader does, a problem is
 kept when since <= contest_date <= until, both dates read as midnight, so both ends are
 inclusive and a problem dated on `until` after midnight is left out (LiveCodeBench's
 own behaviour; its problem dates are midnights).
@@ -225,6 +226,7 @@ def load_livecodebench(
         name="livecodebench",
         dataset=dataset,
         dataset_hash=sha256_files(files),
+        split=window,  # `bench compare` refuses reports of different windows
         n_problems=len(problems),
         skipped=dict(skipped),
         prompt_version=PROMPT_VERSION,
