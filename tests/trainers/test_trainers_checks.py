@@ -678,3 +678,18 @@ def test_stepcoder_warms_up_the_learning_rate_over_iterations(tiny, tmp_path):
     stepcoder_train(cfg, records=[DOUBLE, SIGN])
     lines = metrics(tmp_path / "run/metrics.jsonl")
     assert [m["charts/learning_rate"] for m in lines] == pytest.approx([5e-4, 1e-3])
+
+
+@pytest.mark.slow
+def test_two_processes_resuming_a_one_process_checkpoint_get_one_line(tiny, tmp_path, torchrun_cpu):
+    """1 -> 2 processes: the launch's process count is checked before any model loads (it
+    was a FileNotFoundError for rng_rank1.safetensors plus a gloo error)."""
+    out = tmp_path / "run"
+    sft_train(sft_config(tiny, out, epochs=1, checkpoint_every=2))
+    args = [*sft_args(tiny, out, epochs=2, checkpoint_every=2), "--resume", "latest"]
+    done = torchrun_cpu("-m", "appsplus.trainers.sft", *args)
+    assert done.returncode != 0
+    assert "written by 1 process, this run has 2" in done.stderr, done.stderr[-3000:]
+    assert "rng_rank1" not in done.stderr and "FileNotFoundError" not in done.stderr
+    ours = [line for line in done.stderr.splitlines() if "written by 1 process" in line]
+    assert len(ours) == 1  # said once, by the main process
