@@ -17,7 +17,7 @@ from appsplus.execution import CallTest, StdioTest
 Split = Literal["train", "test"]
 Difficulty = Literal["introductory", "interview", "competition"]
 Stage = Literal["read", "normalize", "filter", "verify", "quality"]
-RowFormat = Literal["apps_row", "apps_folder", "stepcoder"]
+RowFormat = Literal["apps_row", "apps_folder", "stepcoder", "taco", "codecontests", "livecodebench"]
 
 SPLITS: tuple[str, ...] = ("train", "test")
 DIFFICULTIES: tuple[str, ...] = ("introductory", "interview", "competition")

@@ -26,6 +26,7 @@ Decisions, applied identically to every source:
   unwrapped. A stdio canonical solution is the body of a `def NAME():` wrapper; the
   solution stored is the canonical text plus a final `NAME()` call (line numbers, and so
   the item's `scope`, are unchanged).
+- TACO, CodeContests and LiveCodeBench rows: `appsplus.curate.normalize_published`.
 - Every string must be encodable as UTF-8 (no lone surrogates from JSON escapes), and
   every top-level text field must be at most `max_field_bytes` of UTF-8.
 """
@@ -117,6 +118,10 @@ def normalize(row: RawRow, *, max_field_bytes: int = MAX_FIELD_BYTES) -> Problem
     try:
         if row.format == "stepcoder":
             return _from_stepcoder(row, row.raw, context, max_field_bytes)
+        if row.format in ("taco", "codecontests", "livecodebench"):
+            from appsplus.curate.normalize_published import FROM_FORMAT
+
+            return FROM_FORMAT[row.format](row, context, max_field_bytes)
         return _from_apps(row, context, max_field_bytes)
     except _Reject as r:
         return reject(r.reason, r.detail)

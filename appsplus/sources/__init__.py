@@ -33,6 +33,7 @@ __all__ = [
     "open_source",
 ]
 
+PUBLISHED = ("taco", "codecontests", "livecodebench")  # NAME[,KEY=VALUE...][:PATH]
 SOURCE_FLAG = "--source"  # the option that names a source in `appsplus build`
 
 
@@ -59,6 +60,9 @@ _FORMAT_KEYS: dict[str, frozenset[str]] = {
     "apps_row": frozenset({"question", "solutions", "input_output"}),
     "apps_folder": frozenset({"question", "solutions", "input_output"}),
     "stepcoder": frozenset({"prompt", "canonical_solution"}),
+    "taco": frozenset({"question", "solutions", "input_output"}),
+    "codecontests": frozenset({"description", "public_tests", "solutions"}),
+    "livecodebench": frozenset({"question_content", "public_test_cases", "question_id"}),
 }
 
 
@@ -115,7 +119,9 @@ def loads_json(text: str | bytes) -> Any:
 
 
 def open_source(spec: str, flag: str = SOURCE_FLAG) -> Source:
-    """Resolve a `--source` spec: 'apps[@REV]', 'sample', 'stepcoder:PATH', or a PATH.
+    """Resolve a `--source` spec: 'apps[@REV]', 'sample', 'stepcoder:PATH', or a PATH;
+    'taco', 'codecontests', 'livecodebench' (the hub datasets) or 'NAME[,KEY=VALUE...]:PATH'
+    for local files of those (`appsplus.sources.published`).
 
     A PATH may be an APPS folder tree (with train/ and/or test/ problem folders, or one
     split folder), a .jsonl or .parquet file in the codeparrot/apps row format, or a folder
@@ -142,6 +148,11 @@ def open_source(spec: str, flag: str = SOURCE_FLAG) -> Source:
         if not path.strip():
             raise SourceError(f"{flag} stepcoder: needs a path: stepcoder:PATH, {STEPCODER_FORMAT}")
         return StepCoderSource(Path(path))
+    name, sep, _ = spec.partition(":")
+    if name.split(",")[0] in PUBLISHED and (sep or name in PUBLISHED):
+        from appsplus.sources.published import open_published
+
+        return open_published(spec, flag)
     from appsplus.sources.local import open_path
 
     return open_path(Path(spec), flag)
