@@ -206,13 +206,23 @@ class CachedRunner:
         finally:
             self.watch.finished(job)
 
-    def __call__(self, jobs: Sequence[Job]) -> list[ExecutionResult]:
+    accepts_key_jobs = True  # see `__call__`'s `key_jobs` (used by quality.timeouts)
+
+    def __call__(
+        self, jobs: Sequence[Job], key_jobs: Sequence[Job] | None = None
+    ) -> list[ExecutionResult]:
+        """Results of `jobs`, from the cache or executed. `key_jobs` (one per job, default the
+        jobs themselves) are what the results are stored under: a timeout confirmation runs
+        under a load-scaled limit and is stored under its nominal one, so a build resumed
+        under another load finds it."""
         if not jobs:
             return []
+        if key_jobs is not None and len(key_jobs) != len(jobs):
+            raise ValueError("key_jobs must give one job per job")
         if self.on_queued:
             self.on_queued(len(jobs))
         keys_of = _Keys(_versions())
-        keys = [keys_of(job) for job in jobs]
+        keys = [keys_of(job) for job in (jobs if key_jobs is None else key_jobs)]
         unique: dict[str, Job] = {}
         for key, job in zip(keys, jobs):
             unique.setdefault(key, job)

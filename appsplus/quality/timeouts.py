@@ -27,8 +27,8 @@ by verification (`appsplus.curate.verify`) and by the quality step (`appsplus.qu
 - What the confirmation costs: the confirm limit once more for each test that never
   finishes (an infinite-loop mutant costs 0.5 + 4 s instead of 0.5 s on an idle machine);
   tests that finish within the first limit are not run again. Both runs go through the
-  caller's runner (the build's cache); a confirmation's cache key holds its scaled limit,
-  so a build resumed under another load runs its confirmations again (and decides alike).
+  caller's runner (the build's cache); a confirmation is stored under its unscaled limit
+  (the limit it stands for in CPU terms), so a build resumed under another load finds it.
 """
 
 from __future__ import annotations
@@ -109,7 +109,16 @@ def confirm_timeouts(run: _Runner, verification_limit_s: float) -> _Runner:
             _rerun(jobs[i], results[i], confirm_limit_s(jobs[i], verification_limit_s, load))
             for i in again
         ]
-        for i, (_, which), rerun in zip(again, plans, run([job for job, _ in plans])):
+        reruns = [job for job, _ in plans]
+        if getattr(run, "accepts_key_jobs", False):  # the build's cache: stored unscaled
+            nominal = [
+                _rerun(jobs[i], results[i], confirm_limit_s(jobs[i], verification_limit_s))[0]
+                for i in again
+            ]
+            done = run(reruns, key_jobs=nominal)
+        else:
+            done = run(reruns)
+        for i, (_, which), rerun in zip(again, plans, done):
             # the error names the unscaled limit: it reaches rejection details (hashed)
             error = f"exceeded {confirm_limit_s(jobs[i], verification_limit_s):g} s (confirmed)"
             tests = list(results[i].tests)

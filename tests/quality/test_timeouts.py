@@ -133,3 +133,23 @@ def test_a_solution_that_finishes_keeps_passing_on_a_slow_machine(pool):
     (v,) = verify_problems([problem], VerifyConfig(limits=Limits(time_s=1.0)), CachedRunner(pool))
     assert isinstance(v, Verified)
     assert v.passing == [1, 2] and v.canonical_index == 1  # before: [2], canonical 2
+
+
+def test_a_confirmation_is_cached_under_its_unscaled_limit(pool, tmp_path, monkeypatch):
+    """The confirm limit is scaled by the machine's load when the reruns start; the build's
+    cache stores the confirmation under the unscaled limit, so a build resumed under another
+    load re-runs nothing (a resume after a change of load ran every confirmation again)."""
+    from appsplus.curate.cache import ResultCache
+    from appsplus.quality import timeouts
+
+    cache = ResultCache(tmp_path / "verify.sqlite")
+    looping = Job(program=LOOP, tests=[io("a")], limits=Limits(time_s=0.1))
+    seen = []
+    for load in (1.0, 1.5):  # two loads: two scaled limits, one stored confirmation
+        monkeypatch.setattr(timeouts, "load_factor", lambda load=load: load)
+        runner = CachedRunner(pool, cache)
+        (result,) = confirm_timeouts(runner, verification_limit_s=0.2)([looping])
+        assert result.tests[0].verdict is Verdict.TIMEOUT
+        assert result.tests[0].error == "exceeded 0.2 s (confirmed)"
+        seen.append(runner.executed)
+    assert seen == [2, 0]  # the first run and its confirmation; then both from the cache
