@@ -524,7 +524,14 @@ def evaluate_command(out: Path, workers, executor, all_tests, **opts) -> None:
 @main.command("report")
 @run_folder_option("Run folder to report on (generated and evaluated); it must exist.")
 @report_options
-def report_command(out: Path, ks, bootstrap, as_json) -> None:
+@click.option(
+    "--html",
+    "as_html",
+    is_flag=True,
+    help="Also write OUT/report.html (+ OUT/report_files/): chart, outcomes, a problem "
+    "table, and each sample's code and first failure; opens from file://, no network.",
+)
+def report_command(out: Path, ks, bootstrap, as_json, as_html) -> None:
     """Compute pass@k by difficulty from OUT; write OUT/report.json and OUT/pass_at_k.png.
 
     A run with critic sampling also gets OUT/critic_sampling/report.json (printed instead
@@ -534,22 +541,72 @@ def report_command(out: Path, ks, bootstrap, as_json) -> None:
     Example:
       bench report --out runs/sample --k 1,5
       bench report --out runs/sample --json | jq .overall.pass_at_k
+      bench report --out runs/sample --html
     """
     from appsplus.bench import api
 
     result = api.report(out, _parse_ks(ks), bootstrap=bootstrap)
+    if as_html:
+        from appsplus.bench.html import write_html
+
+        page = write_html(out, result.report)
+        cli_output.console(stderr=True).print(f"html: {page}")
     if not (result.critic_sampling is not None and as_json):
         _show_report(result, as_json)
     if result.critic_sampling is not None:
         _show_cs_report(result.critic_sampling, as_json)
 
 
+@main.command("show")
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--problem", help="Only this problem (its problem_id); also prints each program.")
+@click.option("--failed", is_flag=True, help="Only the samples that did not pass.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON record per sample (jsonl) on stdout."
+)
+def show_command(out: Path, problem: str | None, failed: bool, as_json: bool) -> None:
+    """Show each evaluated sample of run folder OUT: verdict, per-test verdicts and times,
+    and for the first failing test its input, expected output, actual output and error.
+
+    \b
+    Example:
+      bench show runs/sample --failed
+      bench show runs/sample --problem 4242
+      bench show runs/sample --json | jq 'select(.verdict == "wrong_answer") | .failure'
+    """
+    from appsplus.bench.show import LEGEND, render, sample_records
+
+    records = sample_records(out, problem=problem, failed=failed)
+    if as_json:
+        for record in records:
+            click.echo(record.model_dump_json())
+        return
+    console = cli_output.console()
+    for record in records:
+        console.print(render(record, program=problem is not None))
+    passed = sum(r.passed for r in records)
+    err = cli_output.console(stderr=True)
+    err.print(f"{len(records)} samples shown ({passed} passed); tests: {LEGEND}")
+
+
 @main.command("compare")
 @click.argument("reports", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--force", is_flag=True, help="Compare even if the dataset hashes differ.")
-def compare_command(reports: tuple[Path, ...], force: bool) -> None:
+@click.option(
+    "--bootstrap",
+    type=click.IntRange(min=100),
+    default=1000,
+    show_default=True,
+    help="Paired bootstrap resamples (two reports).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Two reports: print the paired comparison as JSON."
+)
+def compare_command(reports: tuple[Path, ...], force: bool, bootstrap: int, as_json: bool) -> None:
     """Put reports (report.json files or run folders) side by side.
 
+    With two reports A B, also the paired per-problem difference B - A of pass@k with a
+    paired bootstrap 95% interval, and the problems solved by only one of them.
     Refuses reports of different datasets (suite or dataset hash) unless --force.
 
     \b
@@ -561,9 +618,30 @@ def compare_command(reports: tuple[Path, ...], force: bool) -> None:
     from appsplus.bench.report import compare_table
 
     comparison = api.compare(list(reports), force=force)
+    err = cli_output.console(stderr=True)
     for warning in comparison.warnings:
-        cli_output.console(stderr=True).print(f"[yellow]warning:[/yellow] {warning}")
-    cli_output.console().print(compare_table(comparison.reports, comparison.names))
+        err.print(f"[yellow]warning:[/yellow] {warning}")
+    paired = None
+    if len(comparison.reports) == 2:
+        from appsplus.bench.paired import paired_comparison, paired_table, solved_lines
+
+        a, b = comparison.reports
+        names = (comparison.names[0], comparison.names[1])
+        paired = paired_comparison(a, b, names, resamples=bootstrap)
+    elif as_json:
+        raise api.SettingsError("--json needs exactly two reports (a paired comparison)")
+    if as_json:
+        click.echo(paired.model_dump_json(indent=2))
+        return
+    console = cli_output.console()
+    console.print(compare_table(comparison.reports, comparison.names))
+    if paired is not None:
+        console.print(paired_table(paired))
+        for line in solved_lines(paired):
+            console.print(line, highlight=False, soft_wrap=True)
+        if any(paired.unpaired.values()):
+            left = ", ".join(f"{n}: {c}" for n, c in paired.unpaired.items() if c)
+            err.print(f"[yellow]warning:[/yellow] problems in only one report, not paired ({left})")
 
 
 if __name__ == "__main__":

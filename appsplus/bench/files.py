@@ -52,6 +52,22 @@ class Sample(StrictModel):
     finish_reason: str | None = None
 
 
+class Failure(StrictModel):
+    """The first failing test of a sample, for a person to read (appsplus.bench.show).
+
+    Texts longer than their limit (appsplus.bench.execute.DETAIL_CHARS) are cut and end with
+    a marker saying how many characters were left out; `error` keeps the tail (the end of
+    a traceback or of stderr is where the cause is).
+    """
+
+    test_index: int = Field(ge=0, description="0-based index of the test in the problem")
+    verdict: str
+    input: str = Field(description="stdin (stdio test) or the JSON of the arguments (call test)")
+    expected: str = Field(description="expected stdout, or the JSON of the expected value")
+    actual: str = Field(description="the program's stdout, or the JSON of its return value")
+    error: str | None = Field(None, description="exception, signal or compile error, and stderr")
+
+
 class SampleResult(StrictModel):
     """The executor's verdicts for one distinct (problem, program) job."""
 
@@ -64,6 +80,11 @@ class SampleResult(StrictModel):
     n_skipped: int = Field(0, description="tests not run after a failure (stop_on_first_failure)")
     error: str | None = Field(None, description="the first failure's error, shortened")
     duration_s: float = Field(0.0, description="the program's own run time, summed over tests")
+    test_verdicts: list[str] | None = Field(
+        None, description="verdict of each test, in order (None: written by an older version)"
+    )
+    test_durations_s: list[float] | None = Field(None, description="run time of each test")
+    failure: Failure | None = Field(None, description="the first failing test, when one failed")
 
 
 class SuiteInfo(StrictModel):
