@@ -27,6 +27,9 @@ class BenchProblem(StrictModel):
 
     problem_id: str
     difficulty: str | None = Field(None, description="APPS difficulty; None for unrated suites")
+    month: str | None = Field(
+        None, description="contest month YYYY-MM (livecodebench): the report groups by it"
+    )
     prompt: str = Field(description="completion-style prompt (a base model continues it)")
     chat_prompt: str = Field(description="the user message when the model has a chat template")
     stop: list[str] = Field(default_factory=list, description="stops for completion-style prompts")

@@ -83,6 +83,7 @@ class ProblemOutcome(StrictModel):
 
     problem_id: str
     difficulty: str | None
+    month: str | None = None
     n: int
     c: int
     n_tests: int
@@ -126,6 +127,9 @@ class Report(StrictModel):
     bootstrap: BootstrapInfo
     overall: GroupMetrics
     by_difficulty: dict[str, GroupMetrics]
+    by_month: dict[str, GroupMetrics] = Field(
+        default_factory=dict, description="by contest month YYYY-MM (livecodebench)"
+    )
     problems: list[ProblemOutcome]
 
 
@@ -223,6 +227,7 @@ def build_report(
             ProblemOutcome(
                 problem_id=p.problem_id,
                 difficulty=p.difficulty,
+                month=p.month,
                 n=len(rs),
                 c=sum(r.passed for r in rs),
                 n_tests=len(p.tests),
@@ -238,6 +243,11 @@ def build_report(
     by_difficulty = {
         d: _group([o for o in outcomes if o.difficulty == d], tests_passed, passed, ks, boot)
         for d in difficulties
+    }
+    months = sorted({o.month for o in outcomes if o.month})
+    by_month = {
+        m: _group([o for o in outcomes if o.month == m], tests_passed, passed, ks, boot)
+        for m in months
     }
     any_skipped = any(r.n_skipped for rs in per_problem.values() for r in rs)
     limits = [p.time_limit_s for p in problems]
@@ -256,6 +266,7 @@ def build_report(
         bootstrap=boot,
         overall=overall,
         by_difficulty=by_difficulty,
+        by_month=by_month,
         problems=outcomes,
     )
 
@@ -313,8 +324,8 @@ def has_apps_metrics(report: Report) -> bool:
 
 
 def groups(report: Report) -> list[tuple[str, GroupMetrics]]:
-    """(label, metrics) for each difficulty, then overall."""
-    return [*report.by_difficulty.items(), ("overall", report.overall)]
+    """(label, metrics) for each difficulty, each month (livecodebench), then overall."""
+    return [*report.by_difficulty.items(), *report.by_month.items(), ("overall", report.overall)]
 
 
 def report_table(report: Report):

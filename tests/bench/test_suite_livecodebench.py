@@ -351,11 +351,15 @@ def test_bench_evaluate_by_difficulty_in_a_window(lcb_file, tmp_path, bench_cach
     result = invoke("report", "--out", str(out), "--k", "1,2")
     report = Report.model_validate_json((out / "report.json").read_text())
     assert list(report.by_difficulty) == ["easy", "medium", "hard"]
+    assert list(report.by_month) == ["2024-03", "2024-04"]  # by contest month
+    assert report.by_month["2024-03"].n_problems == 3
+    assert report.by_month["2024-04"].pass_at_k["pass@1"].value == pytest.approx(0.5)
+    assert [o.month for o in report.problems] == ["2024-03", "2024-03", "2024-04", "2024-03"]
     assert report.overall.n_problems == 4 and report.overall.n_samples == 8
     assert report.overall.pass_at_k["pass@1"].value == pytest.approx(0.5)
     assert report.overall.pass_at_k["pass@2"].value == pytest.approx(1.0)
     assert "2024-03-02..2024-04-01" in report.suite.description
-    assert "easy" in result.stdout and "hard" in result.stdout
+    assert "easy" in result.stdout and "hard" in result.stdout and "2024-04" in result.stdout
     assert report.suite.split == "2024-03-02..2024-04-01"
     assert "contests2024-03-02..2024-04-01" in "".join(result.stdout.split())  # the table title
     # another window is another benchmark: compare refuses it

@@ -25,7 +25,8 @@ Judge: the executor's APPS conventions. Stdin problems: each test's `input` on s
 stdout compared by `appsplus.execution.compare`. Functional problems (`testtype`
 "functional"): each input line is one JSON argument, `Solution().<func_name>(*args)` is
 called, the return value is JSON round-tripped (tuples compare as lists) and compared with
-the JSON-decoded output. Public tests first, then private ones, stop at the first failure,
+the JSON-decoded output. The report groups pass@k by difficulty and by contest month
+(`by_month`, "YYYY-MM"). Public tests first, then private ones, stop at the first failure,
 `LCB_TIME_LIMIT_S` (LiveCodeBench's default timeout, 6 s) per test. Where this differs
 from LiveCodeBench's grader is listed in the README (suites table).
 """
@@ -127,7 +128,7 @@ def _tests(tests: list[dict], fn_name: str | None, qid: str) -> list[StdioTest |
     return out
 
 
-def lcb_problem(row: dict) -> BenchProblem:
+def lcb_problem(row: dict, month: str | None = None) -> BenchProblem:
     """One `code_generation_lite` row as a benchmark problem; raises SuiteError."""
     qid = row.get("question_id")
     missing = [f for f in FIELDS if row.get(f) in (None, "")]
@@ -154,6 +155,7 @@ def lcb_problem(row: dict) -> BenchProblem:
     return BenchProblem(
         problem_id=qid,
         difficulty=difficulty,
+        month=month,
         prompt=f"{SYSTEM_MESSAGE}\n\n{prompt}```python\n",
         chat_prompt=prompt,
         stop=list(LCB_STOP),
@@ -215,7 +217,7 @@ def load_livecodebench(
             if end is not None and when > end:
                 skipped["after --until"] += 1
                 continue
-            problem = lcb_problem(row)
+            problem = lcb_problem(row, when.strftime("%Y-%m"))
             if problem.problem_id in seen:
                 skipped["duplicate question_id"] += 1
                 continue
