@@ -368,7 +368,16 @@ def main(verbose: int) -> None:
 @eval_options
 @report_options
 @out_option
-def run_command(out: Path, workers, executor, all_tests, ks, bootstrap, as_json, **opts) -> None:
+@click.option(
+    "--html",
+    "as_html",
+    is_flag=True,
+    help="Also write OUT/report.html (as `bench report --html`): each failure's input, "
+    "expected and actual output one click from the problem table.",
+)
+def run_command(
+    out: Path, workers, executor, all_tests, ks, bootstrap, as_json, as_html, **opts
+) -> None:
     """Generate, execute and report in one go (resumable: rerun the same command).
 
     Samples are appended to OUT/samples.jsonl as they are generated and results cached
@@ -424,6 +433,10 @@ def run_command(out: Path, workers, executor, all_tests, ks, bootstrap, as_json,
     result = api.run(spec, stage=_stage)
     if not (result.critic_sampling is not None and as_json):
         _show_report(result, as_json)
+    if as_html:
+        from appsplus.bench.html import write_html
+
+        cli_output.console(stderr=True).print(f"html: {write_html(out, result.report)}")
     gen_s, exec_s = result.generation.seconds, result.evaluation.seconds
     rate = result.evaluation.n_samples / exec_s if exec_s > 0 else float("inf")
     cli_output.console(stderr=True).print(
@@ -602,7 +615,16 @@ def show_command(out: Path, problem: str | None, failed: bool, as_json: bool) ->
 @click.option(
     "--json", "as_json", is_flag=True, help="Two reports: print the paired comparison as JSON."
 )
-def compare_command(reports: tuple[Path, ...], force: bool, bootstrap: int, as_json: bool) -> None:
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Two reports: also write the paired comparison as a self-contained HTML page here "
+    "(a new file, or one an earlier --html wrote).",
+)
+def compare_command(
+    reports: tuple[Path, ...], force: bool, bootstrap: int, as_json: bool, html_path: Path | None
+) -> None:
     """Put reports (report.json files or run folders) side by side.
 
     With two reports A B, also the paired per-problem difference B - A of pass@k with a
@@ -613,6 +635,7 @@ def compare_command(reports: tuple[Path, ...], force: bool, bootstrap: int, as_j
     Example:
       bench compare runs/base/report.json runs/tuned/report.json
       bench compare runs/a runs/b --force
+      bench compare runs/base runs/tuned --html runs/tuned-vs-base.html
     """
     from appsplus.bench import api
     from appsplus.bench.report import compare_table
@@ -624,12 +647,27 @@ def compare_command(reports: tuple[Path, ...], force: bool, bootstrap: int, as_j
     paired = None
     if len(comparison.reports) == 2:
         from appsplus.bench.paired import paired_comparison, paired_table, solved_lines
+        from appsplus.bench.report import CompareError
 
         a, b = comparison.reports
         names = (comparison.names[0], comparison.names[1])
-        paired = paired_comparison(a, b, names, resamples=bootstrap)
-    elif as_json:
-        raise api.SettingsError("--json needs exactly two reports (a paired comparison)")
+        try:
+            paired = paired_comparison(a, b, names, resamples=bootstrap)
+        except CompareError as e:
+            if as_json or html_path is not None:
+                raise
+            err.print(f"[yellow]warning:[/yellow] no paired comparison: {e}")
+    elif as_json or html_path is not None:
+        raise api.SettingsError("--json and --html need exactly two reports (a paired comparison)")
+    if html_path is not None:
+        from appsplus.bench.html import HTML_FILE, write_compare_html
+
+        pages = []
+        for path in reports:
+            page = (path if path.is_dir() else path.parent) / HTML_FILE
+            pages.append(page if page.is_file() else None)
+        written = write_compare_html(html_path, paired, (pages[0], pages[1]))
+        err.print(f"html: {written}")
     if as_json:
         click.echo(paired.model_dump_json(indent=2))
         return

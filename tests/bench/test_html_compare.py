@@ -139,3 +139,46 @@ def test_compare_command_prints_the_paired_table_and_json(pair, tmp_path):
     assert data == json.loads(expected.model_dump_json())
     result = CliRunner().invoke(bench, ["compare", *args, str(tmp_path / "a"), "--json"])
     assert result.exit_code != 0 and "exactly two reports" in result.output
+
+
+def test_compare_html_in_a_browser(pair, tmp_path):
+    from test_html_report import _browser_or_skip
+
+    chromium, sync_playwright = _browser_or_skip()
+    a, b = pair
+    for name, report in (("a", a), ("b", b)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "report.json").write_text(report_json(report))
+    page_path = tmp_path / "b-vs-a.html"
+    args = ["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--html", str(page_path)]
+    result = CliRunner().invoke(bench, args)
+    assert result.exit_code == 0, result.output
+    expected = paired_comparison(a, b, ("a (a)", "b (b)"))
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page()
+        errors, requests = [], []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(page_path.as_uri())
+        dots = page.locator("#paired-chart g.delta")
+        assert dots.count() == len(expected.deltas)
+        for i, d in enumerate(expected.deltas):
+            assert dots.nth(i).get_attribute("data-group") == d.group
+            assert float(dots.nth(i).get_attribute("data-difference")) == pytest.approx(
+                d.difference, abs=1e-6
+            )
+        only_b = page.locator("#only-b li")
+        assert [only_b.nth(i).text_content() for i in range(only_b.count())] == (
+            expected.solved_only_by_b
+        )
+        browser.close()
+    assert errors == [] and requests and all(u.startswith("file://") for u in requests)
+    # a second --html writes over its own page; a page it did not write is refused
+    assert CliRunner().invoke(bench, args).exit_code == 0
+    other = tmp_path / "mine.html"
+    other.write_text("<p>mine</p>")
+    result = CliRunner().invoke(bench, [*args[:-1], str(other)])
+    assert result.exit_code != 0 and "left as it is" in result.output
+    assert other.read_text() == "<p>mine</p>"

@@ -57,9 +57,11 @@ def html_run(sample_suite, tmp_path_factory):
     samples = tmp / "samples.jsonl"
     samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = tmp / "run"
-    invoke("evaluate", "--suite", "sample", "--samples", str(samples), "--allow-missing",
-           "--out", str(out))  # fmt: skip
-    invoke("report", "--out", str(out), "--k", "1,2", "--html")
+    # one command from samples to the page
+    invoke("run", "--suite", "sample", "--samples", str(samples), "--allow-missing",
+           "--k", "1,2", "--out", str(out), "--html")  # fmt: skip
+    assert (out / "report.html").is_file()
+    invoke("report", "--out", str(out), "--k", "1,2", "--html")  # replaces its own page
     report = Report.model_validate_json((out / "report.json").read_text())
     return out, report, {p.problem_id: p for p in problems}
 

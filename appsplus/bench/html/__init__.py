@@ -16,8 +16,10 @@ import json
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import quote
 
 from appsplus.bench.html import assets
+from appsplus.bench.paired import PairedComparison
 from appsplus.bench.report import OUTCOMES, SHORT_OUTCOMES, Report, groups
 from appsplus.bench.show import SampleRecord
 from appsplus.errors import AppsplusError
@@ -229,6 +231,112 @@ def write_html(out: Path, report: Report) -> Path:
     }
     page = re.sub(r"\{\{[A-Z]+\}\}", lambda m: replacements[m.group(0)], page)  # one pass
     tmp = target.with_suffix(".html.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(target)
+    return target
+
+
+# ---------------------------------------------------------------- bench compare --html
+
+
+def paired_svg(paired: PairedComparison) -> str:
+    """B - A of each (difficulty, pass@k) as a dot with its paired interval, around zero."""
+    rows = paired.deltas
+    spread = max([0.05, *(abs(v) for d in rows for v in (d.ci_low, d.ci_high))])
+    left, width, row_h, top = 190, 420, 22, 24
+    height = top + row_h * len(rows) + 20
+
+    def x(value: float) -> float:
+        return left + width / 2 + value / spread * (width / 2 - 10)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" id="paired-chart" width="{left + width + 20}" '
+        f'height="{height}" role="img" aria-label="paired difference B - A">',
+        f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{top - 8}" y2="{height - 16}" class="zero"/>',
+        f'<text x="{x(0):.1f}" y="{top - 10}" class="tick" text-anchor="middle">0</text>',
+        f'<text x="{x(spread):.1f}" y="{top - 10}" class="tick" text-anchor="end">'
+        f"+{100 * spread:.1f}</text>",
+    ]
+    for i, d in enumerate(rows):
+        y = top + i * row_h + row_h / 2
+        colour = "#3a923a" if d.ci_low > 0 else "#c03d3e" if d.ci_high < 0 else "#555"
+        title = (
+            f"{d.group} {d.metric}: B - A = {100 * d.difference:+.1f} "
+            f"[{100 * d.ci_low:+.1f}, {100 * d.ci_high:+.1f}]"
+        )
+        parts.append(
+            f'<g class="delta" data-group="{html.escape(d.group)}" data-metric="{d.metric}" '
+            f'data-difference="{d.difference:.6f}"><title>{html.escape(title)}</title>'
+            f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" class="label">'
+            f"{html.escape(d.group)} {d.metric}</text>"
+            f'<line x1="{x(d.ci_low):.1f}" x2="{x(d.ci_high):.1f}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'stroke="{colour}" stroke-width="2"/>'
+            f'<circle cx="{x(d.difference):.1f}" cy="{y:.1f}" r="4" fill="{colour}"/></g>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def write_compare_html(
+    target: Path, paired: PairedComparison, links: tuple[Path | None, Path | None]
+) -> Path:
+    """Write the paired comparison page to `target` (a new file, or one this function wrote).
+
+    `links`: each run's report.html, if it has one, so that a problem solved by only one
+    run links to its page there.
+    """
+    target = Path(target)
+    if target.exists() and GENERATOR not in target.read_text(errors="replace")[:600]:
+        raise HtmlError(f"{target}: not written by `bench compare --html`; left as it is")
+    ci = int(round(paired.confidence * 100))
+    rows = "".join(
+        f'<tr data-group="{html.escape(d.group)}" data-metric="{d.metric}">'
+        f"<th>{html.escape(d.group)}</th><td>{d.metric}</td><td>{d.n_problems}</td>"
+        f"<td>{100 * d.a:.1f}</td><td>{100 * d.b:.1f}</td>"
+        f"<td><b>{100 * d.difference:+.1f}</b></td>"
+        f"<td>[{100 * d.ci_low:+.1f}, {100 * d.ci_high:+.1f}]</td></tr>"
+        for d in paired.deltas
+    )
+    table = (
+        '<table id="paired"><thead><tr><th>difficulty</th><th>metric</th><th>problems</th>'
+        f"<th>A</th><th>B</th><th>B - A</th><th>{ci}% CI</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+    )
+
+    def solved(name: str, ids: list[str], link: Path | None, element_id: str) -> str:
+        items = []
+        for pid in ids:
+            label = html.escape(pid)
+            if link is not None:
+                href = html.escape(link.resolve().as_uri() + "#problem=" + quote(pid, safe=""))
+                label = f'<a href="{href}">{label}</a>'
+            items.append(f"<li>{label}</li>")
+        return (
+            f"<h3>solved only by {html.escape(name)} ({len(ids)})</h3>"
+            f'<ul id="{element_id}">{"".join(items)}</ul>'
+        )
+
+    body = (
+        f"<section><h2>paired difference B - A ({ci}% paired bootstrap interval, "
+        f"{paired.resamples} resamples of the {paired.n_paired} paired problems)</h2>"
+        f"{paired_svg(paired)}{table}</section><section><h2>problems</h2>"
+        f"{solved(paired.a, paired.solved_only_by_a, links[0], 'only-a')}"
+        f"{solved(paired.b, paired.solved_only_by_b, links[1], 'only-b')}</section>"
+    )
+    title = f"{paired.b} vs {paired.a}"
+    unpaired = ", ".join(f"{n}: {c}" for n, c in paired.unpaired.items() if c)
+    subtitle = f"A = {paired.a}, B = {paired.b}" + (
+        f"; problems in one report only, not paired: {unpaired}" if unpaired else ""
+    )
+    page = assets.COMPARE_PAGE
+    replacements = {
+        "{{TITLE}}": html.escape(title),
+        "{{SUBTITLE}}": html.escape(subtitle),
+        "{{STYLE}}": assets.STYLE,
+        "{{BODY}}": body,
+    }
+    page = re.sub(r"\{\{[A-Z]+\}\}", lambda m: replacements[m.group(0)], page)
+    tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(target)
     return target

@@ -40,6 +40,22 @@ style-src 'unsafe-inline'; script-src 'unsafe-inline' file: 'self'; img-src data
 </html>
 """
 
+COMPARE_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="generator" content="appsplus-bench">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>{{TITLE}}</title>
+<style>{{STYLE}}</style>
+</head>
+<body>
+<header><h1>{{TITLE}}</h1><p class="sub">{{SUBTITLE}}</p></header>
+<main>{{BODY}}</main>
+</body>
+</html>
+"""
+
 STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}
 header{background:#23395d;color:#fff;padding:12px 24px}header h1{margin:0;font-size:20px}
@@ -50,7 +66,7 @@ th:first-child,td:first-child{text-align:left}thead th{background:#f0f0f3;positi
 th[data-sort]{cursor:pointer}th[data-sort]:hover{background:#e2e6ef}
 .note{color:#666;font-size:12px}small{color:#777}
 #chart .grid{stroke:#e3e3e3}#chart .tick{font-size:11px;fill:#555}#chart .label{font-size:12px;fill:#222}
-#chart .ci{stroke:#222;stroke-width:1.5}
+#chart .ci{stroke:#222;stroke-width:1.5}\n#paired-chart .zero{stroke:#999;stroke-dasharray:3 3}#paired-chart .tick,#paired-chart .label{font-size:12px;fill:#333}
 .stackcell{width:220px}.stack{display:flex;height:12px;width:200px;background:#eee}.stack span{display:block;height:100%}
 .filters{display:flex;gap:16px;align-items:center;margin-bottom:8px}#count{color:#555}
 #problems tbody tr{cursor:pointer}#problems tbody tr:hover{background:#eef3fb}
