@@ -23,8 +23,11 @@ dataset files do not change with the machine's load.
 Decisions: a mutant that does not compile or whose first failure is a timeout (after that
 rerun) is not counted; one that fails a test is killed; one that passes every test survives if it
 differs from the solutions on a valid probe input (or when fewer than `MIN_PROBES` valid
-probes exist, and then `equivalence_checked` is false), else it is equivalent and not
-counted. `mutation_score` = killed / (killed + survivors). With `augment_tests` N, up to N
+probes exist, and then `equivalence_checked` is false), else it is possibly equivalent
+(`mutants_equivalent`, reported apart from killed and survived) and not counted. Probes
+never get weaker than the tests: with `known_tests` (tests beyond the scored ones) they are
+generated from all known tests, and a mutant that any known test distinguishes (a
+differing output or a crash) is a survivor, never equivalent. `mutation_score` = killed / (killed + survivors). With `augment_tests` N, up to N
 valid inputs from a second draw become tests (expected: the canonical's output, on which
 all verified solutions agree) and `mutation_score_augmented` counts the survivors those
 tests kill too. Flags: `weak_tests` (score below `weak_threshold`), `needs_checker`,
@@ -34,7 +37,7 @@ canonical runs, under PYTHONHASHSEED 0 and 1, print different outputs on some te
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -87,15 +90,20 @@ def _outputs(result: ExecutionResult) -> list[str | None]:
 class _Plan:
     """One problem's jobs and what they found."""
 
-    def __init__(self, v: Verified, q: QualityConfig, vc: VerifyConfig) -> None:
+    def __init__(
+        self, v: Verified, q: QualityConfig, vc: VerifyConfig, known: Sequence[Any] = ()
+    ) -> None:
         self.v, self.q, self._vc = v, q, vc
         p = v.problem
         self.kind = p.kind
         self.tests = list(p.tests)
         self.canonical = p.solutions[v.canonical_index]
         pid = p.problem_id
+        # known tests beyond the scored ones (the source's extra tests): probes come from
+        # all known tests, and a passing mutant that any of them distinguishes survives
+        self.known_extra = [t for t in known if t not in self.tests]
         generated = generate_inputs(
-            self.tests, q.probe_inputs + 2 * q.augment_tests, f"{q.seed}:{pid}"
+            list(known) or self.tests, q.probe_inputs + 2 * q.augment_tests, f"{q.seed}:{pid}"
         )
         self.probes = generated[: q.probe_inputs]
         self.candidates = generated[q.probe_inputs :]
@@ -104,8 +112,10 @@ class _Plan:
         if q.augment_tests == 0:
             others = others[: q.probe_solutions - 1]
         self.solutions = [v.canonical_index, *others]
-        extra = [t for _, t in self.probes + self.candidates]
+        extra = [t for _, t in self.probes + self.candidates] + self.known_extra
         self.capture_tests = [_capture(t) for t in self.tests + extra]
+        first = len(self.tests) + len(self.probes) + len(self.candidates)
+        self.known_idx = list(range(first, first + len(self.known_extra)))
         self.mutants = (
             mutants(self.canonical, k=q.max_mutants, seed=f"{q.seed}:{pid}") if q.mutation else []
         )
@@ -114,6 +124,7 @@ class _Plan:
         self.rerun: list[str | None] | None = None
         self.mutant_results: list[ExecutionResult] = []
         self.candidate_outputs: dict[int, list[str | None]] = {}
+        self.candidate_verdicts: dict[int, list[Verdict]] = {}
 
     # phase 1
     def jobs(self) -> list[Job]:
@@ -180,7 +191,8 @@ class _Plan:
         self.passing_mutants = [
             k for k, r in enumerate(self.mutant_results) if r.compile_error is None and r.passed
         ]
-        tests = [self.capture_tests[g] for g in self.valid_probes + self.valid_added]
+        order = self.valid_probes + self.valid_added + self.known_idx
+        tests = [self.capture_tests[g] for g in order]
         if not tests:
             return []
         return [
@@ -191,16 +203,23 @@ class _Plan:
     def take2(self, results: list[ExecutionResult]) -> None:
         for k, r in zip(self.passing_mutants, results):
             self.candidate_outputs[k] = _outputs(r)
+            self.candidate_verdicts[k] = [t.verdict for t in r.tests]
 
     def _differs(self, k: int, which: list[int]) -> bool:
         outs = self.candidate_outputs.get(k)
         if outs is None:
             return False
-        order = self.valid_probes + self.valid_added
+        order = self.valid_probes + self.valid_added + self.known_idx
         for g in which:
             mine = outs[order.index(g)]
             want = self.captured[0][g]
-            if mine is None:
+            if mine is None and g in self.known_idx and want is not None:
+                # on a known test a crash distinguishes the mutant (as it kills it); a
+                # timeout still says nothing
+                verdict = self.candidate_verdicts[k][order.index(g)]
+                if verdict not in (Verdict.TIMEOUT, Verdict.SKIPPED):
+                    return True
+            if mine is None or want is None:
                 continue  # a timeout says nothing; a crash is not a complete output either
             if not _agree(self.kind, want, mine):  # type: ignore[arg-type]
                 return True
@@ -241,7 +260,9 @@ class _Plan:
             survivors = [
                 k
                 for k in self.passing_mutants
-                if not checked or self._differs(k, self.valid_probes)
+                if not checked
+                or self._differs(k, self.valid_probes)
+                or self._differs(k, self.known_idx)
             ]
             equivalent = len(self.passing_mutants) - len(survivors)
             counted = killed + len(survivors)
@@ -303,11 +324,22 @@ class _Plan:
 
 
 def assess(
-    verified: Sequence[Verified], config: QualityConfig, verify: VerifyConfig, run: Runner
+    verified: Sequence[Verified],
+    config: QualityConfig,
+    verify: VerifyConfig,
+    run: Runner,
+    known_tests: Mapping[str, Sequence[Any]] | None = None,
 ) -> list[Assessed]:
-    """The quality measurements of each verified problem, in order (see the module docstring)."""
+    """The quality measurements of each verified problem, in order (see the module docstring).
+
+    `known_tests` (problem id -> every test known for it, in its order, the scored ones
+    included): the source's extra tests, or the full set when a subset is scored. Probes
+    are generated from all of them, and a mutant that passes the scored tests but
+    differs from the canonical on a known one (a crash included) survives, so a subset
+    of the tests never scores higher than all of them."""
     run = confirm_timeouts(run, verify.limits.time_s)
-    plans = [_Plan(v, config, verify) for v in verified]
+    known = known_tests or {}
+    plans = [_Plan(v, config, verify, known.get(v.problem.problem_id, ())) for v in verified]
     for phase, take in (("jobs", "take"), ("phase2", "take2")):
         batches = [getattr(plan, phase)() for plan in plans]
         results = run([job for jobs in batches for job in jobs])
