@@ -137,6 +137,18 @@ class SamplesFileError(AppsplusError, ValueError):
     """A --samples file does not match the suite (unknown ids, missing problems, bad lines)."""
 
 
+def _own_sample(row: dict, where: str) -> Sample:
+    """A row of a samples.jsonl that `bench` wrote (it has `index`): a Sample as it is."""
+    from pydantic import ValidationError
+
+    try:
+        return Sample.model_validate(row)
+    except ValidationError as e:
+        first = e.errors()[0]
+        field = ".".join(str(x) for x in first["loc"]) or "row"
+        raise SamplesFileError(f"{where}: not a bench sample: {field}: {first['msg']}") from None
+
+
 def import_samples(
     problems: list[BenchProblem],
     path: Path,
@@ -144,7 +156,8 @@ def import_samples(
     allow_missing: bool = False,
     known_ids: set[str] | None = None,
 ) -> list[Sample]:
-    """Samples from a jsonl of {problem_id | task_id, completion | program}, numbered in file order.
+    """Samples from a jsonl of {problem_id | task_id, completion | program}, numbered in file order,
+    or from a samples.jsonl that `bench` wrote (rows with `index`: taken as they are).
 
     `completion` is raw model text (code is extracted and assembled as for generated
     samples; no stop sequences are applied); `program` is a complete candidate solution
@@ -175,8 +188,9 @@ def import_samples(
                 raise SamplesFileError(f"{where}: not valid JSON: {e}") from e
             if not isinstance(row, dict):
                 raise SamplesFileError(f"{where}: not a JSON object")
+            own = _own_sample(row, where) if "index" in row else None
             unknown = set(row) - {"problem_id", "task_id", "completion", "program"}
-            if unknown:
+            if unknown and own is None:
                 raise SamplesFileError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
             raw_id = row.get("problem_id", row.get("task_id"))
             problem = by_id.get(str(raw_id)) or by_id.get(f"mbpp/{raw_id}")
@@ -185,6 +199,13 @@ def import_samples(
                     skipped += 1
                     continue
                 raise SamplesFileError(f"{where}: problem {raw_id!r} is not in the suite")
+            if own is not None:  # bench's own samples.jsonl: the program as it was executed
+                index = counts.get(problem.problem_id, 0)
+                counts[problem.problem_id] = index + 1
+                samples.append(
+                    own.model_copy(update={"problem_id": problem.problem_id, "index": index})
+                )
+                continue
             completion, program = row.get("completion"), row.get("program")
             if (completion is None) == (program is None) or not isinstance(
                 completion if program is None else program, str

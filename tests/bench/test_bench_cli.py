@@ -221,3 +221,32 @@ def test_friendly_errors(tmp_path, bench_cache):
         ok=False,
     )
     assert result.exit_code == 1 and "not in the suite" in result.output
+
+
+def test_a_runs_own_samples_file_evaluates_again_to_the_same_numbers(sample_suite, tmp_path):
+    """`bench evaluate --samples RUN/samples.jsonl` (the README's Ray example) read the file
+    bench itself wrote as a foreign one and refused its `index` and `finish_reason` fields."""
+    mixed = canonical_samples_file(tmp_path / "mixed.jsonl", sample_suite.problems, copies=1)
+    bad = canonical_samples_file(tmp_path / "bad.jsonl", sample_suite.problems, bug=bugged)
+    mixed.write_text(mixed.read_text() + bad.read_text())  # one right, one wrong per problem
+    invoke("run", "--suite", "sample", "--samples", str(mixed), "--out", str(tmp_path / "a"))
+    own = tmp_path / "a" / "samples.jsonl"
+    assert '"index"' in own.read_text() and '"program"' in own.read_text()
+    invoke("evaluate", "--suite", "sample", "--samples", str(own), "--out", str(tmp_path / "b"))
+    invoke("report", "--out", str(tmp_path / "b"))
+    a, b = (json.loads((tmp_path / x / "report.json").read_text()) for x in "ab")
+    assert a["overall"]["pass_at_k"] == b["overall"]["pass_at_k"]
+    assert a["overall"]["pass_at_k"]["pass@1"]["value"] == 0.5
+    # a row that claims to be bench's own but is not a valid sample is one line
+    own.write_text('{"problem_id": "x", "index": -1, "program": "pass"}\n')
+    result = invoke(
+        "evaluate",
+        "--suite",
+        "sample",
+        "--samples",
+        str(own),
+        "--out",
+        str(tmp_path / "c"),
+        ok=False,
+    )
+    assert result.exit_code != 0 and "not a bench sample: index" in result.output
