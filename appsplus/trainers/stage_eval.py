@@ -1,6 +1,6 @@
 """Pass rates of a model on every CCCS stage of a dataset's records (a training-time check).
 
-    python -m appsplus.trainers.stage_eval --model runs/sft/model --data sample --set split=test \\
+    python -m appsplus.trainers.stage_eval --model runs/sft-sample/model --data sample --set split=test \\
         --set samples=4 --out eval.json
 
 For each record and each of its curriculum stages (`appsplus.trainers.data.stages_of`: stage 0 is
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = config_parser(
         "python -m appsplus.trainers.stage_eval",
         "Pass rate per curriculum stage. Example: python -m appsplus.trainers.stage_eval "
-        "--model runs/sft/model --set samples=4 --out eval.json",
+        "--model runs/sft-sample/model --set samples=4 --out eval.json",
         EvalConfig,
     )
     parser.add_argument("--model", help="shorthand for --set model=...")
