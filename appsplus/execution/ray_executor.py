@@ -30,7 +30,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from appsplus.execution.models import ExecutionResult, ExecutorSpecError, Isolation, SandboxError
+from appsplus.execution.models import (
+    ExecutionResult,
+    ExecutorSpecError,
+    Isolation,
+    SandboxError,
+    TestsError,
+)
 from appsplus.execution.pool import Job, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -531,6 +537,10 @@ class RayExecutor:
 
 
 def _raise(index: int, failure: _Failure) -> Exception:
+    """The exception a job's failure on an actor stands for: the caller's error (bad tests)
+    as the local pool raises it, anything else as a SandboxError naming the job."""
+    if failure.kind == "TestsError":
+        return TestsError(failure.message)
     if failure.kind == "ValueError":
         return ValueError(failure.message)
     if failure.kind == "SandboxError":
