@@ -84,11 +84,11 @@ table.diff .ln{width:36px;color:#999;text-align:right}table.diff tr.bad td.x{bac
 table.diff tr.bad td.e{background:#e9f7ec}a{color:#2457a6}
 """
 
-SCRIPT = r"""
+# Shared by every page that draws code (bench report --html, appsplus quality --html): the
+# `$` and `el` DOM helpers, Python syntax colouring (`highlight`) and the side-by-side line
+# diff (`diffTable`, column labels expected/actual unless given).
+HELPERS = r"""
 "use strict";
-const DATA = JSON.parse(document.getElementById("data").textContent);
-const PAGE_ROWS = 100;
-const state = {sort: 0, desc: false, page: 0, rows: []};
 const $ = (id) => document.getElementById(id);
 function el(tag, attrs, ...kids) {
   const e = document.createElement(tag);
@@ -99,6 +99,48 @@ function el(tag, attrs, ...kids) {
     e.append(kid instanceof Node ? kid : String(kid));
   return e;
 }
+const KEYWORDS = new Set(("False None True and as assert async await break class continue def del elif " +
+  "else except finally for from global if import in is lambda nonlocal not or pass raise return try " +
+  "while with yield").split(" "));
+const BUILTINS = new Set("print input int str float list dict set tuple range len map sorted sum min max open enumerate zip abs".split(" "));
+const TOKEN = /(#[^\n]*)|(\x22\x22\x22[\s\S]*?\x22\x22\x22|'''[\s\S]*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')|\b(\d+(?:\.\d+)?)\b|([A-Za-z_]\w*)/g;
+function highlight(code) {
+  const c = el("code", {class: "py"});
+  let last = 0, m;
+  TOKEN.lastIndex = 0;
+  while ((m = TOKEN.exec(code)) !== null) {
+    let cls = null;
+    if (m[1]) cls = "cm"; else if (m[2]) cls = "st"; else if (m[3]) cls = "nu";
+    else if (KEYWORDS.has(m[4])) cls = "kw"; else if (BUILTINS.has(m[4])) cls = "bi";
+    if (!cls) continue;
+    c.append(code.slice(last, m.index), el("span", {class: cls}, m[0]));
+    last = m.index + m[0].length;
+  }
+  c.append(code.slice(last));
+  return el("pre", null, c);
+}
+function diffTable(expected, actual, labels = ["expected", "actual"]) {
+  const e = expected.split("\n"), a = actual.split("\n");
+  const t = el("table", {class: "diff"},
+    el("thead", null, el("tr", null, el("th", {class: "ln"}, ""), el("th", null, labels[0]),
+      el("th", {class: "ln"}, ""), el("th", null, labels[1]))));
+  const body = el("tbody");
+  for (let i = 0; i < Math.max(e.length, a.length); i++) {
+    const x = i < e.length ? e[i] : null, y = i < a.length ? a[i] : null;
+    const bad = x === null || y === null || x.trimEnd() !== y.trimEnd();
+    body.append(el("tr", {class: bad ? "bad" : "same"},
+      el("td", {class: "ln"}, x === null ? "" : i + 1), el("td", {class: "e"}, x === null ? "" : x),
+      el("td", {class: "ln"}, y === null ? "" : i + 1), el("td", {class: "x"}, y === null ? "" : y)));
+  }
+  t.append(body);
+  return t;
+}
+"""
+
+SCRIPT = HELPERS + r"""
+const DATA = JSON.parse(document.getElementById("data").textContent);
+const PAGE_ROWS = 100;
+const state = {sort: 0, desc: false, page: 0, rows: []};
 const FAILS = DATA.outcomes.filter((v) => v !== "passed");
 for (const v of FAILS) $("f-verdict").append(el("option", {value: v}, "has " + v.replace(/_/g, " ")));
 for (const d of [...new Set(DATA.problems.map((p) => p[1]).filter(Boolean))])
@@ -156,42 +198,6 @@ for (const id of Object.values(FILTERS))
 $("prev").addEventListener("click", () => { state.page = Math.max(0, state.page - 1); renderTable(); });
 $("next").addEventListener("click", () => { state.page += 1; renderTable(); });
 
-const KEYWORDS = new Set(("False None True and as assert async await break class continue def del elif " +
-  "else except finally for from global if import in is lambda nonlocal not or pass raise return try " +
-  "while with yield").split(" "));
-const BUILTINS = new Set("print input int str float list dict set tuple range len map sorted sum min max open enumerate zip abs".split(" "));
-const TOKEN = /(#[^\n]*)|(\x22\x22\x22[\s\S]*?\x22\x22\x22|'''[\s\S]*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')|\b(\d+(?:\.\d+)?)\b|([A-Za-z_]\w*)/g;
-function highlight(code) {
-  const c = el("code", {class: "py"});
-  let last = 0, m;
-  TOKEN.lastIndex = 0;
-  while ((m = TOKEN.exec(code)) !== null) {
-    let cls = null;
-    if (m[1]) cls = "cm"; else if (m[2]) cls = "st"; else if (m[3]) cls = "nu";
-    else if (KEYWORDS.has(m[4])) cls = "kw"; else if (BUILTINS.has(m[4])) cls = "bi";
-    if (!cls) continue;
-    c.append(code.slice(last, m.index), el("span", {class: cls}, m[0]));
-    last = m.index + m[0].length;
-  }
-  c.append(code.slice(last));
-  return el("pre", null, c);
-}
-function diffTable(expected, actual) {
-  const e = expected.split("\n"), a = actual.split("\n");
-  const t = el("table", {class: "diff"},
-    el("thead", null, el("tr", null, el("th", {class: "ln"}, ""), el("th", null, "expected"),
-      el("th", {class: "ln"}, ""), el("th", null, "actual"))));
-  const body = el("tbody");
-  for (let i = 0; i < Math.max(e.length, a.length); i++) {
-    const x = i < e.length ? e[i] : null, y = i < a.length ? a[i] : null;
-    const bad = x === null || y === null || x.trimEnd() !== y.trimEnd();
-    body.append(el("tr", {class: bad ? "bad" : "same"},
-      el("td", {class: "ln"}, x === null ? "" : i + 1), el("td", {class: "e"}, x === null ? "" : x),
-      el("td", {class: "ln"}, y === null ? "" : i + 1), el("td", {class: "x"}, y === null ? "" : y)));
-  }
-  t.append(body);
-  return t;
-}
 const MARKS = {passed: "✓", wrong_answer: "W", runtime_error: "R", timeout: "T",
   memory_exceeded: "M", output_limit_exceeded: "O", compile_error: "C", skipped: "·"};
 function sampleView(s) {
