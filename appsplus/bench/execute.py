@@ -24,20 +24,23 @@ from appsplus.execution import (
     Isolation,
     Job,
     Limits,
-    StdioTest,
-    Verdict,
     open_executor,
     run_many,
 )
-from appsplus.execution.pool import PREVIEW_CHARS
+from appsplus.execution.record import (  # noqa: F401 (DETAIL_CHARS, cut: re-exported)
+    DETAIL_CHARS,
+    ERROR_CHARS,
+    ERROR_TAIL_CHARS,
+    cut,
+    first_failure,
+    short_error,
+    test_record,
+)
 from appsplus.schema import TestItem
 
 logger = logging.getLogger(__name__)
 
 CHUNK_JOBS = 1024
-ERROR_CHARS = 300
-DETAIL_CHARS = 1500  # input, expected and actual output of a first failure (< PREVIEW_CHARS)
-ERROR_TAIL_CHARS = 1500  # the last characters of its error and stderr
 
 
 def problem_fingerprint(problem: BenchProblem) -> str:
@@ -72,52 +75,12 @@ def result_key(fingerprint: str, job: Job) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def cut(text: str, limit: int = DETAIL_CHARS, *, tail: bool = False, preview: bool = False) -> str:
-    """`text` cut to `limit` characters, the cut marked with how many were left out.
-
-    tail=True keeps the end (a traceback's or stderr's last lines hold the cause).
-    preview=True: `text` is the executor's preview of an output, itself cut at
-    PREVIEW_CHARS, so a text of that length may have been longer: the count reads "N+".
-    """
-    if len(text) <= limit:
-        return text
-    left_out = f"{len(text) - limit}" + ("+" if preview and len(text) >= PREVIEW_CHARS else "")
-    if tail:
-        return f"[... {left_out} characters cut]\n" + text[-limit:]
-    return text[:limit] + f"\n[... {left_out} characters cut]"
-
-
-def _test_texts(test: TestItem) -> tuple[str, str]:
-    """(input, expected) of a test as text: stdio as is, call tests as JSON."""
-    if isinstance(test, StdioTest):
-        return test.input, test.output
-    return json.dumps(test.args, default=repr), json.dumps(test.expected, default=repr)
-
-
 def failure_detail(
     problem_tests: list[TestItem] | None, result: ExecutionResult
 ) -> tuple[Failure | None, str | None]:
     """(the first failing test's details, its short error) of one execution."""
-    index = next((i for i, t in enumerate(result.tests) if t.verdict is not Verdict.PASSED), None)
-    if index is None:
-        return None, None
-    failure = result.tests[index]
-    error = failure.error or result.compile_error or ""
-    short = error[:ERROR_CHARS] or None
-    if problem_tests is None or index >= len(problem_tests):
-        return None, short
-    given, expected = _test_texts(problem_tests[index])
-    stderr = failure.stderr.strip()
-    full_error = "\n".join(part for part in (error.strip(), stderr) if part)  # stderr: a preview
-    detail = Failure(
-        test_index=index,
-        verdict=failure.verdict.value,
-        input=cut(given),
-        expected=cut(expected),
-        actual=cut(failure.output, preview=True),
-        error=cut(full_error, ERROR_TAIL_CHARS, tail=True) or None,
-    )
-    return detail, short
+    failure = first_failure(problem_tests, result)
+    return (Failure(**failure) if failure else None), short_error(result)
 
 
 def summarize(
@@ -129,25 +92,15 @@ def summarize(
     """The verdicts of one execution, reduced to what the metrics and `bench show` need.
 
     With the problem's tests given, the first failing test's input, expected and actual
-    output and error are kept (each cut to a stated size, the cut marked).
+    output and error are kept (each cut to a stated size, the cut marked), as
+    `appsplus.execution.record` builds them for `appsplus exec --json` and the rewards.
     """
-    verdicts = result.verdicts
-    failure, error = failure_detail(problem_tests, result)
-    first = next((t for t in result.tests if t.verdict is not Verdict.PASSED), None)
-    outcome = "passed" if first is None else first.verdict.value
+    failure = first_failure(problem_tests, result)
     return SampleResult(
         key=key,
         problem_id=problem_id,
-        passed=result.passed,
-        outcome=outcome,
-        n_tests=len(verdicts),
-        n_passed=sum(v is Verdict.PASSED for v in verdicts),
-        n_skipped=sum(v is Verdict.SKIPPED for v in verdicts),
-        error=error,
-        duration_s=round(sum(t.duration_s for t in result.tests), 6),
-        test_verdicts=[v.value for v in verdicts],
-        test_durations_s=[round(t.duration_s, 6) for t in result.tests],
-        failure=failure,
+        **test_record(result),
+        failure=Failure(**failure) if failure else None,
     )
 
 

@@ -122,9 +122,7 @@ test_strip.__test__ = False  # not a pytest test, despite its name
 def render(record: SampleRecord, *, program: bool = False):
     """A rich renderable of one sample: verdict line, test strip, the first failure."""
     from rich.console import Group
-    from rich.panel import Panel
     from rich.syntax import Syntax
-    from rich.table import Table
     from rich.text import Text
 
     style = "green" if record.passed else "red"
@@ -142,20 +140,8 @@ def render(record: SampleRecord, *, program: bool = False):
         parts.append(Text(f"  tests: {test_strip(record)}  ({total:.3f} s)"))
     if program:
         parts.append(Syntax(record.program.rstrip("\n"), "python", line_numbers=True))
-    f = record.failure
-    if f is not None:
-        table = Table(show_header=False, box=None, padding=(0, 1))
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column(overflow="fold")
-        table.add_row("input", Text(f.input))
-        table.add_row("expected", Text(f.expected, style="green"))
-        table.add_row("actual", Text(f.actual, style="red"))
-        if f.error:
-            table.add_row("error", Text(f.error, style="yellow"))
-        title = f"first failure: test {f.test_index} ({f.verdict.replace('_', ' ')})"
-        parts.append(
-            Panel(table, title=title, title_align="left", border_style="red", expand=False)
-        )
+    if record.failure is not None:
+        parts.append(failure_panel(record.failure))
     elif not record.passed and record.error:
         parts.append(Text(f"  error: {record.error}", style="yellow"))
     if not record.details_recorded:
@@ -167,3 +153,21 @@ def render(record: SampleRecord, *, program: bool = False):
             )
         )
     return Group(*parts)
+
+
+def failure_panel(f: Failure):
+    """A rich panel of a first failure: input, expected, actual output and error (as cut)."""
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_header=False, box=None, padding=(0, 1))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    table.add_row("input", Text(f.input))
+    table.add_row("expected", Text(f.expected, style="green"))
+    table.add_row("actual", Text(f.actual, style="red"))
+    if f.error:
+        table.add_row("error", Text(f.error, style="yellow"))
+    title = f"first failure: test {f.test_index} ({f.verdict.replace('_', ' ')})"
+    return Panel(table, title=title, title_align="left", border_style="red", expand=False)

@@ -70,7 +70,10 @@ def exec_command(
     Stdio programs get each test's input on stdin; with `fn_name` in the tests the
     program's function (or `Solution().fn_name`) is called with each input's arguments.
     A failing test shows what was expected and what the program gave (`expected` and
-    `output` in the JSON).
+    `output` in the JSON). The first failing test is shown as `bench show` shows a
+    sample: its input, expected and actual output (each cut to 1500 characters) and the
+    end of its error and stderr (1500), each cut marked; in the JSON, `failure`, with
+    `outcome`, `test_verdicts` and `test_durations_s` as in bench's results.jsonl.
 
     \b
     Example:
@@ -78,6 +81,7 @@ def exec_command(
       appsplus exec solution.py --tests input_output.json --json | jq .passed
     """
     from appsplus.execution import Limits, Verdict, run_tests, tests_from_apps
+    from appsplus.execution.record import first_failure, test_record
 
     try:
         tests = tests_from_apps(tests_path.read_text(encoding="utf-8"))
@@ -98,9 +102,11 @@ def exec_command(
         stop_on_first_failure=stop_on_first_failure,
     )
     expected = [_expected(test) for test in tests]
+    failure = first_failure(tests, result)  # the same record as bench's results.jsonl
     if as_json:
         payload = {
-            "passed": result.passed,
+            **test_record(result),
+            "failure": failure,
             "compile_error": result.compile_error,
             "isolation": result.isolation.model_dump(),
             "tests": [
@@ -127,6 +133,11 @@ def exec_command(
         if result.compile_error:
             table.caption = one_line(result.compile_error)[:300]
         console().print(table)
+        if failure is not None:
+            from appsplus.bench.files import Failure
+            from appsplus.bench.show import failure_panel
+
+            console().print(failure_panel(Failure(**failure)))
     sys.exit(0 if result.passed else 1)
 
 
@@ -262,10 +273,15 @@ def _rejections_table(manifest):
 @main.command("build")
 @click.option(
     "--source",
-    default="sample",
+    "sources",
+    multiple=True,
+    default=("sample",),
     show_default=True,
-    help="'sample', 'apps[@REVISION]' (codeparrot/apps on the hub), 'stepcoder:PATH', or a "
-    "local PATH (APPS folder tree, or jsonl/parquet files in the codeparrot/apps row format).",
+    help="'sample', 'apps[@REVISION]' (codeparrot/apps on the hub), 'stepcoder:PATH', "
+    "'taco:PATH', 'codecontests[,tests=GROUPS]:PATH', 'livecodebench[,until=DATE]:PATH', or a "
+    "local PATH (APPS folder tree, or jsonl/parquet files in the codeparrot/apps row format). "
+    "Repeat it for a mixed build: ids name their source, and of a cross-source duplicate the "
+    "test-split copy is kept, else the source listed first.",
 )
 @click.option(
     "--out",
