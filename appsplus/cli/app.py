@@ -273,15 +273,10 @@ def _rejections_table(manifest):
 @main.command("build")
 @click.option(
     "--source",
-    "sources",
-    multiple=True,
-    default=("sample",),
+    default="sample",
     show_default=True,
-    help="'sample', 'apps[@REVISION]' (codeparrot/apps on the hub), 'stepcoder:PATH', "
-    "'taco:PATH', 'codecontests[,tests=GROUPS]:PATH', 'livecodebench[,until=DATE]:PATH', or a "
-    "local PATH (APPS folder tree, or jsonl/parquet files in the codeparrot/apps row format). "
-    "Repeat it for a mixed build: ids name their source, and of a cross-source duplicate the "
-    "test-split copy is kept, else the source listed first.",
+    help="'sample', 'apps[@REVISION]' (codeparrot/apps on the hub), 'stepcoder:PATH', or a "
+    "local PATH (APPS folder tree, or jsonl/parquet files in the codeparrot/apps row format).",
 )
 @click.option(
     "--out",
