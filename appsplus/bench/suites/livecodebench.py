@@ -45,7 +45,6 @@ from appsplus.bench.suites.lcb_tests import LcbTestsError, decode_tests
 from appsplus.execution import CallTest, StdioTest
 
 PROMPT_VERSION = "livecodebench-1"
-RULES = "livecodebench"  # the judge rules of appsplus.execution.compare (LCB_RULES)
 LCB_TIME_LIMIT_S = 6.0
 DIFFICULTIES = ("easy", "medium", "hard")
 FIELDS = (
@@ -114,7 +113,7 @@ def _tests(tests: list[dict], fn_name: str | None, qid: str) -> list[StdioTest |
     out: list[StdioTest | CallTest] = []
     for test in tests:
         if test["testtype"] == "stdin":
-            out.append(StdioTest(input=test["input"], output=test["output"], rules=RULES))
+            out.append(StdioTest(input=test["input"], output=test["output"]))
             continue
         if not fn_name:
             raise SuiteError(f"LiveCodeBench problem {qid!r}: functional test but no func_name")
@@ -125,7 +124,7 @@ def _tests(tests: list[dict], fn_name: str | None, qid: str) -> list[StdioTest |
             raise SuiteError(
                 f"LiveCodeBench problem {qid!r}: functional test is not JSON: {e}"
             ) from e
-        out.append(CallTest(fn_name=fn_name, args=args, expected=expected, rules=RULES))
+        out.append(CallTest(fn_name=fn_name, args=args, expected=expected))
     return out
 
 
