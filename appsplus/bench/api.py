@@ -89,6 +89,7 @@ def _load_suite(spec: SuiteSpec, limit: int | None = None):
         time_limit_s=spec.time_limit_s,
         since=spec.since,
         until=spec.until,
+        lcb_version=spec.lcb_version,
     )
 
 

@@ -79,6 +79,12 @@ suite_options = _options(
         "--until",
         help="livecodebench: only contests on or before this date (YYYY-MM-DD, as midnight).",
     ),
+    click.option(
+        "--lcb-version",
+        help="livecodebench: release version, release_v1 ... release_v6, release_latest, vN "
+        "or vA_vB (default without --dataset: release_latest from the hub; with a --dataset "
+        "folder: that version's files in it).",
+    ),
 )
 
 
@@ -269,6 +275,7 @@ def _suite_spec(opts: dict):
         time_limit_s=opts["time_limit"],
         since=opts.get("since"),
         until=opts.get("until"),
+        lcb_version=opts.get("lcb_version"),
     )
 
 
@@ -498,6 +505,9 @@ def generate_command(out: Path, **opts) -> None:
 )
 @click.option("--since", help="With --samples (livecodebench): first contest date, YYYY-MM-DD.")
 @click.option("--until", help="With --samples (livecodebench): last contest date, YYYY-MM-DD.")
+@click.option(
+    "--lcb-version", help="With --samples (livecodebench): release version, e.g. release_v5."
+)
 @click.option(
     "--samples",
     "samples_file",

@@ -111,6 +111,9 @@ class SuiteSpec(Settings):
     time_limit_s: float | None = Field(None, gt=0)
     since: str | None = Field(None, description="livecodebench: first contest date, YYYY-MM-DD")
     until: str | None = Field(None, description="livecodebench: last contest date, YYYY-MM-DD")
+    lcb_version: str | None = Field(
+        None, description="livecodebench: release version (release_v1..release_v6, release_latest)"
+    )
 
 
 class ModelSpec(Settings):

@@ -15,12 +15,33 @@ compared structurally with the expected value: lists element by element, dicts k
 integers exactly, floats with the tolerance above. Booleans are integers, as in Python and
 the APPS harness (``True == 1``): APPS stores ``0``/``1`` for some problems whose correct
 solutions return ``False``/``True``.
+
+Named rule sets
+---------------
+The rules above are ``APPS_RULES`` (name ``"apps"``), the default everywhere. A test can
+name another set (``StdioTest.rules`` / ``CallTest.rules``); each set is data, a frozen
+``JudgeRules``, looked up by name with ``judge_rules(name)``:
+
+``"livecodebench"`` (``LCB_RULES``), LiveCodeBench's grader (``lcb_runner/evaluation/
+testing_util.py``): stdout and the expected text are each stripped as a whole, split on
+``\n`` and every line stripped at both ends (so leading blank lines and leading spaces do
+not count; blank lines inside do); the line counts must match; two lines match when equal,
+or when every whitespace-separated token of both parses as a ``decimal.Decimal`` and the
+two lists of Decimals are equal (exact: ``12.5`` equals ``12.500000`` and ``1e3`` equals
+``1000``, ``0.3333333`` does not equal ``0.33333333``; a line with any other token must be
+equal as text). A returned value is compared with Python's ``==`` (after the sandbox's
+JSON round trip; a top-level tuple is a list, a tuple deeper inside or a dict key that is
+not a string never equals JSON), so floats compare exactly and ``1 == 1.0``. Programs run
+after LiveCodeBench's import preamble (``preamble="livecodebench"``, in
+``appsplus.execution.preamble``) with its recursion limit.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
+from decimal import Decimal
 
 COMPARATOR_VERSION = "1"
 REL_TOL = 1e-6
@@ -30,6 +51,60 @@ _INT = re.compile(r"[+-]?\d+\Z")
 _NUMBER = re.compile(
     r"[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|infinity|nan)\Z", re.I
 )
+
+
+@dataclass(frozen=True)
+class JudgeRules:
+    """One named set of judge rules, as data (see the module docstring).
+
+    `lines`: "apps" (lines right-stripped, trailing empty lines dropped) or "strip" (the
+    text stripped, then every line at both ends). `tokens`: "tolerance" (equal, same
+    integer, or floats within 1e-6) or "decimal" (all tokens of both lines as Decimals,
+    equal). `values`: "tolerance" (structural, floats within 1e-6) or "equal" (Python
+    ``==``). `preamble`: the name of the import preamble programs run after.
+    """
+
+    name: str
+    lines: str = "apps"
+    tokens: str = "tolerance"
+    values: str = "tolerance"
+    preamble: str = "apps"
+
+
+APPS_RULES = JudgeRules("apps")
+LCB_RULES = JudgeRules(
+    "livecodebench", lines="strip", tokens="decimal", values="equal", preamble="livecodebench"
+)
+RULE_SETS = {r.name: r for r in (APPS_RULES, LCB_RULES)}
+
+
+def judge_rules(name: str) -> JudgeRules:
+    """The rule set called `name`; ValueError naming the known ones otherwise."""
+    try:
+        return RULE_SETS[name]
+    except KeyError:
+        raise ValueError(f"no judge rules {name!r} (known: {', '.join(RULE_SETS)})") from None
+
+
+def _stripped_lines(text: str) -> list[str]:
+    return [line.strip() for line in text.strip().split("\n")]
+
+
+def _decimals(line: str) -> list[Decimal] | None:
+    try:
+        return [Decimal(token) for token in line.split()]
+    except Exception:  # decimal.InvalidOperation, and anything else a token can raise
+        return None
+
+
+def _decimal_lines_match(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    da, db = _decimals(a), _decimals(b)
+    try:
+        return da is not None and db is not None and da == db
+    except Exception:  # a signaling NaN raises on comparison
+        return False
 
 
 def _lines(text: str) -> list[str]:
@@ -62,14 +137,21 @@ def _lines_match(a: str, b: str) -> bool:
     return len(ta) == len(tb) and all(_tokens_match(x, y) for x, y in zip(ta, tb))
 
 
-def stdout_matches(actual: str, expected: str) -> bool:
+def stdout_matches(actual: str, expected: str, rules: JudgeRules = APPS_RULES) -> bool:
     """True if program output `actual` is accepted for the expected stdout `expected`."""
-    la, le = _lines(actual), _lines(expected)
-    return len(la) == len(le) and all(_lines_match(x, y) for x, y in zip(la, le))
+    split = _stripped_lines if rules.lines == "strip" else _lines
+    match = _decimal_lines_match if rules.tokens == "decimal" else _lines_match
+    la, le = split(actual), split(expected)
+    return len(la) == len(le) and all(match(x, y) for x, y in zip(la, le))
 
 
-def values_match(actual: object, expected: object) -> bool:
+def values_match(actual: object, expected: object, rules: JudgeRules = APPS_RULES) -> bool:
     """True if the JSON-decoded return value `actual` equals `expected` (floats with tolerance)."""
+    if rules.values == "equal":
+        try:
+            return bool(actual == expected)
+        except Exception:
+            return False
     if isinstance(actual, (int, float)) and isinstance(expected, (int, float)):
         if isinstance(actual, int) and isinstance(expected, int):
             return actual == expected

@@ -5,9 +5,10 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
 
 from appsplus.errors import AppsplusError
+from appsplus.execution.compare import RULE_SETS
 
 
 class SandboxError(RuntimeError):
@@ -41,15 +42,35 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class StdioTest(_Frozen):
+class _Judged(_Frozen):
+    """A test with the name of its judge rules (`appsplus.execution.compare.RULE_SETS`):
+    "apps", the default, is left out of dumps, so APPS tests serialize (and hash) as before."""
+
+    @field_validator("rules", check_fields=False)
+    @classmethod
+    def _known_rules(cls, value: str) -> str:
+        if value not in RULE_SETS:
+            raise ValueError(f"no judge rules {value!r} (known: {', '.join(RULE_SETS)})")
+        return value
+
+    @model_serializer(mode="wrap")
+    def _drop_default_rules(self, handler: Any) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("rules") == "apps":
+            del data["rules"]
+        return data
+
+
+class StdioTest(_Judged):
     """Feed `input` on stdin; stdout must match `output` under the comparator."""
 
     kind: Literal["stdio"] = "stdio"
     input: str
     output: str
+    rules: str = "apps"
 
 
-class CallTest(_Frozen):
+class CallTest(_Judged):
     """Call `fn_name(*args)` (or `Solution().fn_name(*args)`); the return value must match `expected`.
 
     `apps_list_quirk`: raw APPS stores many call-based outputs wrapped in a one-element
@@ -62,6 +83,7 @@ class CallTest(_Frozen):
     args: list[Any]
     expected: Any
     apps_list_quirk: bool = False
+    rules: str = "apps"
 
 
 Test = StdioTest | CallTest

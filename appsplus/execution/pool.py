@@ -31,7 +31,7 @@ from queue import Empty, SimpleQueue
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from appsplus.execution.compare import stdout_matches, values_match
+from appsplus.execution.compare import judge_rules, stdout_matches, values_match
 from appsplus.execution.models import (
     CallTest,
     ExecutionResult,
@@ -217,6 +217,9 @@ class Worker:
         kind = kinds.pop()
         if kind == "call" and len({t.fn_name for t in tests}) != 1:
             raise TestsError("call-based tests of one program must name the same function")
+        if len({t.rules for t in tests}) != 1:
+            raise TestsError("the tests of one program must name the same judge rules")
+        rules = judge_rules(tests[0].rules)
         inputs = (
             [t.input for t in tests] if kind == "stdio" else [json.dumps(t.args) for t in tests]
         )
@@ -239,6 +242,8 @@ class Worker:
                 "limits": wire_limits,
                 "gate": job.stop_on_first_failure,
                 "trace": job.trace_lines,
+                "preamble": rules.preamble,
+                "strict_values": rules.values == "equal",
             },
         )
         deadline = time.monotonic() + n * (limits.time_s + 2.0) + 10.0
@@ -308,6 +313,7 @@ def _judge(test: Test, obs: dict, full_output: bool = False) -> TestResult:
     output = obs.get("output")
     error = obs.get("error")
     verdict = Verdict.RUNTIME_ERROR
+    rules = judge_rules(test.rules)
     if status == "timeout":
         verdict = Verdict.TIMEOUT
     elif status == "output_limit":
@@ -322,7 +328,7 @@ def _judge(test: Test, obs: dict, full_output: bool = False) -> TestResult:
         verdict = Verdict.WRONG_ANSWER
     elif status in ("returned", "exited") and error is None:
         if isinstance(test, StdioTest):
-            ok = stdout_matches(output or "", test.output)
+            ok = stdout_matches(output or "", test.output, rules)
         elif output is None:
             ok = False  # the program ended (os._exit) before returning a value
             error = "the program exited before returning a value"
@@ -331,11 +337,11 @@ def _judge(test: Test, obs: dict, full_output: bool = False) -> TestResult:
                 value = json.loads(output)
             except ValueError:
                 value = _NOT_JSON
-            ok = values_match(value, test.expected) or (
+            ok = values_match(value, test.expected, rules) or (
                 test.apps_list_quirk
                 and isinstance(test.expected, list)
                 and len(test.expected) == 1
-                and values_match(value, test.expected[0])
+                and values_match(value, test.expected[0], rules)
             )
         verdict = Verdict.PASSED if ok else Verdict.WRONG_ANSWER
     return TestResult(

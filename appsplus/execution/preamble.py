@@ -17,6 +17,28 @@ from bisect import bisect, bisect_left, bisect_right, insort, insort_left, insor
 from fractions import Fraction
 """
 
+# LiveCodeBench's convention (its grader's import preamble, `lcb_runner/evaluation/
+# testing_util.py`): these modules star-imported in this order, then imported by name, and
+# the recursion limit raised. Programs judged under the "livecodebench" rules run after it,
+# in their own globals, with none of the APPS names above in builtins.
+LCB_STAR_IMPORTS = (
+    "string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random",
+    "statistics", "itertools", "functools", "operator", "io", "sys", "json", "builtins", "typing",
+)  # fmt: skip
+LCB_RECURSION_LIMIT = 50000
+LCB_PREAMBLE = (
+    "".join(f"from {m} import *\n" for m in LCB_STAR_IMPORTS)
+    + "".join(f"import {m}\n" for m in LCB_STAR_IMPORTS if m not in ("builtins", "typing"))
+    + f"sys.setrecursionlimit({LCB_RECURSION_LIMIT})\n"
+)
+# its evaluator (compute_code_generation_metrics.py) raises the int-to-str digit limit once
+LCB_INT_MAX_STR_DIGITS = 50000
+# what a test under each convention runs in its globals first ("apps": the names are in builtins)
+PREAMBLES = {
+    "apps": "",
+    "livecodebench": LCB_PREAMBLE + f"sys.set_int_max_str_digits({LCB_INT_MAX_STR_DIGITS})\n",
+}
+
 
 def preamble_namespace() -> dict:
     """The preamble's names and values (runs the preamble's stdlib imports)."""

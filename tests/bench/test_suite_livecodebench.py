@@ -400,17 +400,18 @@ def test_tiny_model_run_end_to_end(tiny_model, lcb_file, tmp_path, bench_cache):
     assert "..2024-03-16" in report.suite.description
 
 
-# Where the executor's APPS rules and LiveCodeBench's grader differ (README, suites table):
+# Where the executor's APPS rules and LiveCodeBench's grader differ, the suite judges by
+# LiveCodeBench's rules (more cases: test_lcb_rules.py); one difference remains (README).
 # (label, program, tests as (input, output), func_name, our verdict, LiveCodeBench's)
 DIFFERENCES = [
-    ("float within 1e-6", "print(0.3333333)", [("x\n", "0.33333333\n")], None, True, False),
-    ("leading blank line", "print()\nprint(5)", [("x\n", "5\n")], None, False, True),
+    ("float within 1e-6", "print(0.3333333)", [("x\n", "0.33333333\n")], None, False, False),
+    ("leading blank line", "print()\nprint(5)", [("x\n", "5\n")], None, True, True),
     (
         "recursion deeper than 1000",
         "def f(n):\n    return 0 if n == 0 else 1 + f(n - 1)\nprint(f(5000))",
         [("x\n", "5000\n")],
         None,
-        False,
+        True,
         True,
     ),
     (
@@ -418,10 +419,10 @@ DIFFERENCES = [
         "class Solution:\n    def f(self, x):\n        return 0.1 + 0.2",
         [("1", "0.3")],
         "f",
-        True,
+        False,
         False,
     ),
-    (
+    (  # the one that remains
         "one Solution instance for all tests",
         "class Solution:\n    def __init__(self):\n        self.n = 0\n"
         "    def f(self, x):\n        self.n += 1\n        return self.n",

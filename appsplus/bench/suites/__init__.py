@@ -58,16 +58,20 @@ def load_suite(
     time_limit_s: float | None = None,
     since: str | None = None,
     until: str | None = None,
+    lcb_version: str | None = None,
 ) -> Suite:
     """Load suite `name` (see the table above); `limit` keeps the first N problems in suite order.
 
     `time_limit_s` overrides every problem's per-test limit; `since`/`until` (YYYY-MM-DD,
-    inclusive) keep the livecodebench problems of that contest-date window. Raises SuiteError.
+    inclusive) keep the livecodebench problems of that contest-date window; `lcb_version`
+    picks its release files (hub, or a --dataset folder). Raises SuiteError.
     """
     if (since or until) and name != "livecodebench":
         raise SuiteError(
             "--since/--until select contest dates: only the livecodebench suite has them"
         )
+    if lcb_version and name != "livecodebench":
+        raise SuiteError("--lcb-version selects LiveCodeBench releases: only for livecodebench")
     if name == "apps+":
         from appsplus.bench.suites.apps import load_apps_plus
 
@@ -91,7 +95,7 @@ def load_suite(
     elif name == "livecodebench":
         from appsplus.bench.suites.livecodebench import load_livecodebench
 
-        suite = load_livecodebench(dataset, since, until)
+        suite = load_livecodebench(dataset, since, until, lcb_version)
     else:
         raise SuiteError(f"unknown suite {name!r}; choose one of {', '.join(SUITE_NAMES)}")
     problems = suite.problems

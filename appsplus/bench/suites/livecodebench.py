@@ -9,6 +9,15 @@ release files of the hub dataset `livecodebench/code_generation_lite`, e.g.
 JSON text, decoded without unpickling: `appsplus.bench.suites.lcb_tests`) and `metadata`
 (JSON text; `func_name` for LeetCode problems).
 
+Release versions (`version`, the `--lcb-version` option), as the dataset's loading script
+maps them to files (LiveCodeBench's loader passes `version_tag` to it): `release_vN` is
+test.jsonl ... testN.jsonl (N = 1..6, cumulative), `release_latest` all six, `vN` the Nth
+file alone and `vA_vB` files A to B. Without `--dataset` the version's files (default
+`release_latest`, LiveCodeBench's default) are fetched from the hub repo
+`livecodebench/code_generation_lite` into the Hugging Face cache (the dataset's loading
+script does not run under current `datasets`, so its files are read directly, as the apps
+hub source does); with a `--dataset` folder, `--lcb-version` picks the same files from it.
+
 Date window (`since`, `until`, "YYYY-MM-DD"; the suite's `split` is "SINCE..UNTIL", "any" for an
 open end, so reports of different windows do not compare): as LiveCodeBench's loader does, a problem is
 kept when since <= contest_date <= until, both dates read as midnight, so both ends are
@@ -34,7 +43,9 @@ from LiveCodeBench's grader is listed in the README (suites table).
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -42,9 +53,11 @@ from appsplus.bench.files import BenchProblem, SuiteInfo
 from appsplus.bench.suites import Suite, SuiteError, sha256_files
 from appsplus.bench.suites.humaneval import read_jsonl
 from appsplus.bench.suites.lcb_tests import LcbTestsError, decode_tests
+from appsplus.errors import shorten
 from appsplus.execution import CallTest, StdioTest
 
 PROMPT_VERSION = "livecodebench-1"
+RULES = "livecodebench"  # the judge rules of appsplus.execution.compare (LCB_RULES)
 LCB_TIME_LIMIT_S = 6.0
 DIFFICULTIES = ("easy", "medium", "hard")
 FIELDS = (
@@ -72,6 +85,62 @@ WITHOUT_STARTER = (
 )
 LCB_STOP = ["\n```"]
 SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
+HUB_REPO = "livecodebench/code_generation_lite"
+HUB_REVISION = "main"
+N_RELEASE_FILES = 6  # test.jsonl, test2.jsonl ... test6.jsonl (release_v6)
+DEFAULT_VERSION = "release_latest"  # LiveCodeBench's runner default
+_VERSION = re.compile(r"release_v(\d+)|release_latest|v(\d+)(?:_v(\d+))?")
+
+
+def release_file(n: int) -> str:
+    """The name of the nth release file (1: test.jsonl, 2: test2.jsonl ...)."""
+    return "test.jsonl" if n == 1 else f"test{n}.jsonl"
+
+
+def version_files(version: str) -> list[str]:
+    """The release files of a version, as the dataset's loading script maps them."""
+    match = _VERSION.fullmatch(version)
+    known = N_RELEASE_FILES
+    if match is None:
+        first = last = 0
+    elif version == "release_latest":
+        first, last = 1, known
+    elif match.group(1):
+        first, last = 1, int(match.group(1))
+    else:
+        first = int(match.group(2))
+        last = int(match.group(3)) if match.group(3) else first
+        if match.group(3) and last <= first:
+            first = last = 0
+    if not 1 <= first <= last <= known:
+        raise SuiteError(
+            f"--lcb-version {version!r}: expected release_v1 ... release_v{known}, "
+            f"release_latest, v1 ... v{known} or vA_vB (A < B)"
+        )
+    return [release_file(n) for n in range(first, last + 1)]
+
+
+Fetch = Callable[[str, str, str], Path]
+"""(repo_id, filename, revision) -> the local file (appsplus.sources.hub.hf_fetch)."""
+
+
+def hub_files(version: str, fetch: Fetch | None = None) -> list[Path]:
+    """The version's files from the hub (the HF cache first); SuiteError when unavailable."""
+    from appsplus.sources import SourceUnavailable
+
+    if fetch is None:
+        from appsplus.sources.hub import hf_fetch as fetch
+    paths = []
+    for name in version_files(version):
+        try:
+            paths.append(fetch(HUB_REPO, name, HUB_REVISION))
+        except SourceUnavailable as e:
+            raise SuiteError(
+                f"cannot load {HUB_REPO} --lcb-version {version} ({shorten(str(e), 160)}); "
+                "download its release files elsewhere and pass them with --dataset FOLDER "
+                "(with --lcb-version to pick that version's files)"
+            ) from e
+    return paths
 
 
 def question_prompt(content: str, starter_code: str) -> str:
@@ -113,7 +182,7 @@ def _tests(tests: list[dict], fn_name: str | None, qid: str) -> list[StdioTest |
     out: list[StdioTest | CallTest] = []
     for test in tests:
         if test["testtype"] == "stdin":
-            out.append(StdioTest(input=test["input"], output=test["output"]))
+            out.append(StdioTest(input=test["input"], output=test["output"], rules=RULES))
             continue
         if not fn_name:
             raise SuiteError(f"LiveCodeBench problem {qid!r}: functional test but no func_name")
@@ -124,7 +193,7 @@ def _tests(tests: list[dict], fn_name: str | None, qid: str) -> list[StdioTest |
             raise SuiteError(
                 f"LiveCodeBench problem {qid!r}: functional test is not JSON: {e}"
             ) from e
-        out.append(CallTest(fn_name=fn_name, args=args, expected=expected))
+        out.append(CallTest(fn_name=fn_name, args=args, expected=expected, rules=RULES))
     return out
 
 
@@ -179,32 +248,50 @@ def _read_rows(path: Path) -> list[dict]:
     return read_jsonl(path)
 
 
-def dataset_files(dataset: str) -> list[Path]:
+def dataset_files(dataset: str, version: str | None = None) -> list[Path]:
+    """The files of --dataset: a file, a folder's files in name order, or with `version`
+    the folder's files of that release version (as the hub version would pick them)."""
     path = Path(dataset).expanduser()
     if path.is_dir():
+        if version is not None:
+            names = version_files(version)
+            missing = [n for n in names if not (path / n).is_file()]
+            if missing:
+                raise SuiteError(
+                    f"--dataset {dataset} --lcb-version {version}: no {', '.join(missing)} "
+                    f"in it (the version's files: {', '.join(names)})"
+                )
+            return [path / n for n in names]
         files = sorted(p for p in path.iterdir() if p.name.endswith(SUFFIXES))
         if not files:
             raise SuiteError(f"--dataset {dataset}: no .jsonl, .jsonl.gz or .parquet files in it")
         return files
     if path.is_file():
+        if version is not None:
+            raise SuiteError(
+                f"--lcb-version picks release files from a folder; --dataset {dataset} is a file"
+            )
         return [path]
     raise SuiteError(f"--dataset {dataset}: no such file or folder")
 
 
 def load_livecodebench(
-    dataset: str | None, since: str | date | None = None, until: str | date | None = None
+    dataset: str | None,
+    since: str | date | None = None,
+    until: str | date | None = None,
+    version: str | None = None,
+    fetch: Fetch | None = None,
 ) -> Suite:
-    """The problems of the given files dated in [since, until], in file order."""
-    if not dataset:
-        raise SuiteError(
-            "the livecodebench suite needs --dataset PATH: the code_generation_lite release "
-            "files (test.jsonl ... from huggingface.co/datasets/livecodebench/"
-            "code_generation_lite) or a folder of them"
-        )
+    """The problems of the given files (or of the hub's release `version`) dated in
+    [since, until], in file order. `fetch`: how hub files are fetched (tests pass local ones)."""
     start, end = parse_day(since, "--since"), parse_day(until, "--until")
     if start and end and start > end:
         raise SuiteError(f"--since {since} is after --until {until}")
-    files = dataset_files(dataset)
+    if dataset:
+        files = dataset_files(dataset, version)
+    else:
+        version = version or DEFAULT_VERSION
+        files = hub_files(version, fetch)
     problems: list[BenchProblem] = []
     skipped: Counter[str] = Counter()
     seen: set[str] = set()
@@ -224,18 +311,19 @@ def load_livecodebench(
             seen.add(problem.problem_id)
             problems.append(problem)
     window = f"{since or 'any'}..{until or 'any'}"
+    release = f" ({version})" if version else ""
     info = SuiteInfo(
         name="livecodebench",
-        dataset=dataset,
+        dataset=dataset or f"{HUB_REPO}@{version}",
         dataset_hash=sha256_files(files),
-        split=window,  # `bench compare` refuses reports of different windows
+        split=window + release,  # `bench compare` refuses other windows and versions
         n_problems=len(problems),
         skipped=dict(skipped),
         prompt_version=PROMPT_VERSION,
         description=(
-            f"LiveCodeBench code_generation_lite ({', '.join(p.name for p in files)}), "
-            f"contest dates {window} (inclusive); public + private tests, "
-            f"{LCB_TIME_LIMIT_S:g} s per test"
+            f"LiveCodeBench code_generation_lite{' ' + version if version else ''} "
+            f"({', '.join(p.name for p in files)}), contest dates {window} (inclusive); "
+            f"public + private tests, {LCB_TIME_LIMIT_S:g} s per test, LiveCodeBench's judge"
         ),
     )
     return Suite(info=info, problems=problems)
