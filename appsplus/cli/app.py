@@ -273,10 +273,15 @@ def _rejections_table(manifest):
 @main.command("build")
 @click.option(
     "--source",
-    default="sample",
+    "sources",
+    multiple=True,
+    default=("sample",),
     show_default=True,
-    help="'sample', 'apps[@REVISION]' (codeparrot/apps on the hub), 'stepcoder:PATH', or a "
-    "local PATH (APPS folder tree, or jsonl/parquet files in the codeparrot/apps row format).",
+    help="'sample', 'apps[@REVISION]' (codeparrot/apps on the hub), 'stepcoder:PATH', "
+    "'taco:PATH', 'codecontests[,tests=GROUPS]:PATH', 'livecodebench[,until=DATE]:PATH', or a "
+    "local PATH (APPS folder tree, or jsonl/parquet files in the codeparrot/apps row format). "
+    "Repeat it for a mixed build: ids name their source, and of a cross-source duplicate the "
+    "test-split copy is kept, else the source listed first.",
 )
 @click.option(
     "--out",
@@ -321,7 +326,7 @@ def _rejections_table(manifest):
 @click.option(
     "--memory-mb", type=MEMORY_MB, default=2048, show_default=True, help="Address-space limit."
 )
-@click.option("--limit", type=POSITIVE, default=None, help="Read at most N rows of the source.")
+@click.option("--limit", type=POSITIVE, default=None, help="Read at most N rows of the source (of each source, in a mixed build).")
 @click.option("--name", default=None, help="Dataset name [default: from the source].")
 @click.option(
     "--batch-size", type=POSITIVE, default=32, show_default=True, help="Problems per batch."
@@ -350,10 +355,17 @@ def _rejections_table(manifest):
     show_default=True,
     help="Seed of the --test-fraction split.",
 )
+@click.option(
+    "--tests-only",
+    is_flag=True,
+    help="Keep problems without a reference solution (e.g. LiveCodeBench's), unverified and "
+    "flagged, in OUT/tests_only.parquet for RL (rewards need tests, not solutions); "
+    "without it they are rejected as no_solutions.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
 @quality_options
 def build_command(
-    source: str,
+    sources: tuple[str, ...],
     out: Path,
     overwrite: bool,
     workers: int | None,
@@ -368,6 +380,7 @@ def build_command(
     publish_dir: Path | None,
     test_fraction: float | None,
     split_seed: int,
+    tests_only: bool,
     as_json: bool,
     quality,
 ) -> None:
@@ -396,7 +409,7 @@ def build_command(
 
     try:
         config = BuildConfig(
-            source=source,
+            source=sources[0] if len(sources) == 1 else list(sources),
             name=name,
             limit=limit,
             verify=VerifyConfig(
@@ -407,6 +420,7 @@ def build_command(
             quality=quality,
             test_fraction=test_fraction,
             split_seed=split_seed,
+            tests_only=tests_only,
         )
     except ValidationError as e:  # one line, exit 2 (as click's own option checks)
         error = click.ClickException(_pydantic_line(e))

@@ -25,6 +25,7 @@ MANIFEST_FILE = "manifest.json"
 CARD_FILE = "README.md"
 REJECTIONS_FILE = "rejections.jsonl"
 RUNTIMES_FILE = "runtimes.parquet"
+TESTS_ONLY_FILE = "tests_only.parquet"  # --tests-only: problems kept without a solution
 MEASUREMENT_FILES = (RUNTIMES_FILE,)
 MEASUREMENTS_NOTE = (
     "wall-clock runtimes and time limits measured by this build: not hashed, they differ "
@@ -44,6 +45,23 @@ class SourceInfo(StrictModel):
     spec: str = Field(description="the --source argument")
     name: str
     revision: str
+
+
+class SourceCounts(StrictModel):
+    """One source of a mixed build: where from, under which licence, what became of its rows."""
+
+    spec: str = Field(description="its --source argument")
+    name: str
+    revision: str
+    licence: str
+    read: int
+    kept: int
+    rejected: int
+    tests_only: int = Field(0, description="kept without a reference solution (--tests-only)")
+    rejected_by_reason: dict[str, int]
+    left_out: dict[str, int] = Field(
+        default_factory=dict, description="rows an option left out before reading (until=...)"
+    )
 
 
 class Counts(StrictModel):
@@ -87,6 +105,11 @@ class Manifest(StrictModel):
         None,
         description="--test-fraction: the fraction, seed, rule and problems per split (absent "
         "when the source's own split is kept)",
+    )
+    sources: list[SourceCounts] | None = Field(
+        None,
+        description="a mixed build (several --source): each source's counts, rejections by "
+        "reason, licence and revision, in --source order (absent for one source)",
     )
 
 
@@ -132,6 +155,8 @@ def manifest_json(manifest: Manifest) -> str:
     data = manifest.model_dump(mode="json")
     if data.get("test_split") is None:  # only a build that made its own split says so
         data.pop("test_split", None)
+    if data.get("sources") is None:  # only a mixed build lists its sources
+        data.pop("sources", None)
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
@@ -186,6 +211,15 @@ def dataset_card(manifest: Manifest, license_id: str) -> str:
         "- config_name: runtimes",
         "  data_files:",
         f"  - split: runtimes\n    path: {RUNTIMES_FILE}",
+        *(
+            [
+                "- config_name: tests_only",
+                "  data_files:",
+                f"  - split: all\n    path: {TESTS_ONLY_FILE}",
+            ]
+            if manifest.config.get("tests_only")
+            else []
+        ),
         "---",
     ]
     by = manifest.kept_by_split_difficulty
@@ -197,6 +231,12 @@ def dataset_card(manifest: Manifest, license_id: str) -> str:
     ]
     rejections = [f"| `{r}` | {n} |" for r, n in sorted(manifest.rejected_by_reason.items())]
     c = manifest.counts
+    source_lines = f"- Source: `{manifest.source.name}` at revision `{manifest.source.revision}`"
+    if manifest.sources:
+        source_lines = "\n".join(
+            [f"- Sources ({len(manifest.sources)}, in --source order; see `## Sources`):"]
+            + [f"  - `{s.name}` ({s.licence}) at revision `{s.revision}`" for s in manifest.sources]
+        )
     body = f"""
 # {manifest.name}
 
@@ -204,7 +244,7 @@ APPS+ built by `appsplus build` {manifest.tool_version}: every problem has typed
 canonical solution that passes all of them under the appsplus sandboxed executor
 (executor version {manifest.executor_version}, comparator version {manifest.comparator_version}).
 
-- Source: `{manifest.source.name}` at revision `{manifest.source.revision}`
+{source_lines}
 - Rows read: {c.read}; kept: {c.kept}; rejected: {c.rejected} (kept + rejected == read)
 
 ## Kept problems
@@ -219,7 +259,7 @@ canonical solution that passes all of them under the appsplus sandboxed executor
 |---|---|
 {chr(10).join(rejections) if rejections else "| (none) | 0 |"}
 
-## Loading
+{_sources_section(manifest)}{_tests_only_section(manifest)}## Loading
 
 ```python
 import appsplus
@@ -236,6 +276,48 @@ Runtimes: {manifest.runtime_policy}
 config.
 """
     return "\n".join(front) + "\n" + body.lstrip("\n")
+
+
+def _tests_only_section(manifest: Manifest) -> str:
+    """The card's note on --tests-only ('' without it)."""
+    if not manifest.config.get("tests_only"):
+        return ""
+    n = manifest.totals.get("tests_only", 0)
+    return f"""## Tests-only problems (`{TESTS_ONLY_FILE}`)
+
+Built with `--tests-only`: {n} problems without a reference solution are kept, unverified,
+in `{TESTS_ONLY_FILE}` (config `tests_only`; column `tests_only` true, provenance notes
+`tests_only` and `unverified`), for RL, whose rewards need tests, not solutions. Their
+tests are the source's as given. They count as kept in the tables above; `train.parquet`
+and `test.parquet` hold verified problems only.
+
+"""
+
+
+def _sources_section(manifest: Manifest) -> str:
+    """The card's per-source table of a mixed build ('' for one source)."""
+    if not manifest.sources:
+        return ""
+    rows = [
+        f"| `{s.spec}` | {s.licence} | `{s.revision[:19]}` | {s.read} | {s.kept} | "
+        f"{s.tests_only} | {s.rejected} | "
+        + (", ".join(f"`{r}` {n}" for r, n in sorted(s.rejected_by_reason.items())) or "-")
+        + " |"
+        for s in manifest.sources
+    ]
+    return f"""## Sources
+
+Every problem id names its source (`apps/`, `taco/`, `codecontests/`, `livecodebench/`).
+Cross-source duplicates are kept once: the test-split copy if there is one (no problem of
+any source's test split is in train), else the copy of the source listed first; the
+others are rejected as `duplicate_problem` naming the id kept. Each source's licence
+applies to its rows.
+
+| source | licence | revision | read | kept | kept tests-only | rejected | rejected by reason |
+|---|---|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+"""
 
 
 def dataset_hash(folder: Path) -> str:

@@ -15,7 +15,9 @@ the rest of the metadata:
   interview, 3..6 -> competition, 0 UNKNOWN and the letter levels A.. -> interview).
   Only PYTHON3 (language 3) solutions are solutions; Python 2 and other languages are
   counted in provenance (`other_language_solutions`), incorrect_solutions are never read.
-  Tests: public, then private, then generated (what the reader kept).
+  Tests: public, then private, then generated (what the reader kept); the groups left
+  out by `tests=` go to provenance `extra_tests` (typed tests, for the quality step;
+  `make_record` keeps only their number).
 - LiveCodeBench: easy/medium/hard -> introductory/interview/competition; tests: public
   then private (decoded without unpickling); functional problems call `func_name`.
 """
@@ -263,6 +265,11 @@ def from_codecontests(row: RawRow, context: dict, max_bytes: int) -> Problem:
     counts: dict[str, int] = {}
     tests = _cc_tests(raw, counts)
     provenance["tests_by_group"] = counts
+    extra = raw.get("_extra_tests")
+    if isinstance(extra, dict) and extra:  # groups not scored (tests=): known tests only
+        extra_counts: dict[str, int] = {}
+        provenance["extra_tests"] = _cc_tests(extra, extra_counts)
+        provenance["extra_tests_by_group"] = extra_counts
     tests, provenance["duplicate_tests_removed"] = _dedupe(tests)
     solutions = _cc_solutions(raw, provenance)
     return _build(

@@ -44,11 +44,12 @@ import json
 import logging
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from appsplus import __version__
 from appsplus.curate import steps
@@ -61,12 +62,13 @@ from appsplus.curate.manifest import (
     MEASUREMENTS_NOTE,
     REJECTIONS_FILE,
     RUNTIMES_FILE,
+    TESTS_ONLY_FILE,
     Counts,
     FileInfo,
     Manifest,
+    SourceCounts,
     SourceInfo,
     dataset_card,
-    license_for,
     manifest_json,
     sha256_file,
     write_atomic,
@@ -92,7 +94,7 @@ from appsplus.record import (
     dumps_json,
     natural_key,
 )
-from appsplus.schema import DIFFICULTIES, SPLITS, Rejection, StrictModel
+from appsplus.schema import DIFFICULTIES, SPLITS, Problem, Rejection, StrictModel
 from appsplus.sources import Source, SourceError, open_source
 
 logger = logging.getLogger(__name__)
@@ -125,7 +127,12 @@ class BuildConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    source: str = Field("sample", description="'sample', 'apps[@REV]', 'stepcoder:PATH' or a PATH")
+    source: str | list[str] = Field(
+        "sample",
+        description="'sample', 'apps[@REV]', 'stepcoder:PATH', 'taco:PATH', ... or a PATH; "
+        "a list of two or more for a mixed build (in order: the first listed wins a "
+        "cross-source duplicate)",
+    )
     name: str | None = Field(None, description="dataset name; default from the source")
     limit: int | None = Field(None, ge=1, description="read at most this many rows")
     license: str | None = Field(None, description="dataset card licence; default from the source")
@@ -138,6 +145,11 @@ class BuildConfig(BaseModel):
         description="put this share of the problems in a new test split (sources without one)",
     )
     split_seed: int = Field(0, ge=0, description="seed of the --test-fraction split")
+    tests_only: bool = Field(
+        False,
+        description="keep problems without a reference solution (unverified, flagged) in "
+        "tests_only.parquet, for RL; without it they are rejected as no_solutions",
+    )
 
     def as_json(self) -> dict[str, Any]:
         """The config as saved in the manifest and the build stamp; the split options only
@@ -146,11 +158,29 @@ class BuildConfig(BaseModel):
         if self.test_fraction is None:
             data.pop("test_fraction")
             data.pop("split_seed")
+        if not self.tests_only:  # so manifests of builds without it are unchanged
+            data.pop("tests_only")
         return data
+
+    @field_validator("source")
+    @classmethod
+    def _one_or_more(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, list):
+            if not value:
+                raise ValueError("no source given")
+            if len(value) == 1:
+                return value[0]
+        return value
+
+    def specs(self) -> list[str]:
+        """The source specs, in order (one for a single-source build)."""
+        return [self.source] if isinstance(self.source, str) else list(self.source)
 
     def resolved_name(self) -> str:
         if self.name:
             return self.name
+        if not isinstance(self.source, str):
+            return "apps-plus-mix"
         kind = self.source.split(":", 1)[0].split("@", 1)[0]
         if kind in ("sample", "stepcoder"):
             return f"apps-plus-{kind}"
@@ -189,6 +219,9 @@ def make_record(verified: Verified, revision: str, quality: Quality | None = Non
         "bare" if notes.pop("call_outputs", None) == "bare" else None
     )
     notes.pop("call_outputs", None)
+    extra = notes.pop("extra_tests", None)  # known to the quality step, not stored
+    if extra:
+        notes["extra_tests"] = len(extra)
     canonical = problem.solutions[verified.canonical_index]
     try:
         spans = conditional_spans(canonical)
@@ -225,6 +258,61 @@ def make_record(verified: Verified, revision: str, quality: Quality | None = Non
     }
     fields["content_hash"] = compute_content_hash(fields)
     return Record(**fields, quality=quality)
+
+
+def unverified_row(problem: Problem, revision: str) -> dict[str, Any]:
+    """A problem kept by --tests-only as a row of tests_only.parquet: the record's columns
+    with no solution (canonical_solution '', canonical_index -1, solutions []), provenance
+    notes `tests_only: true` and `unverified` (why), and a content hash over the same
+    CONTENT_FIELDS as a record's."""
+    notes = dict(problem.provenance)
+    base = {key: str(notes.pop(key, "")) for key in ("source", "locator", "format")}
+    duplicates = int(notes.pop("duplicate_tests_removed", 0) or 0)
+    notes.pop("call_outputs", None)
+    extra = notes.pop("extra_tests", None)
+    if extra:
+        notes["extra_tests"] = len(extra)
+    notes["tests_only"] = True
+    notes["unverified"] = "no reference solution: the tests are the source's, not verified"
+    fields: dict[str, Any] = {
+        "problem_id": problem.problem_id,
+        "source_id": problem.source_id,
+        "split": problem.split,
+        "difficulty": problem.difficulty,
+        "question": problem.question,
+        "starter_code": problem.starter_code,
+        "url": problem.url,
+        "kind": problem.kind,
+        "fn_name": problem.fn_name,
+        "tests": problem.tests,
+        "canonical_solution": "",
+        "solutions": [],
+    }
+    fields["content_hash"] = compute_content_hash(fields)
+    provenance = Provenance(
+        **base,
+        revision=revision,
+        duplicate_tests_removed=duplicates,
+        n_source_solutions=len(problem.solutions),
+        notes=notes,
+    )
+    return {
+        **fields,
+        "tests": dumps_json([t.model_dump() for t in problem.tests], ensure_ascii=False),
+        "canonical_index": -1,
+        "solution_indices": [],
+        "spans": [],
+        "provenance": dumps_json(provenance.model_dump(), ensure_ascii=False, sort_keys=True),
+        "quality": None,
+        "tests_only": True,
+    }
+
+
+def tests_only_schema():
+    """The Arrow schema of tests_only.parquet: the records' columns and `tests_only`."""
+    import pyarrow as pa
+
+    return pa.schema([*record_schema(), ("tests_only", pa.bool_())])
 
 
 def record_schema():
@@ -359,7 +447,7 @@ def build_steps(
     ]
     filters: list[tuple[bool, Callable[[], steps.Step]]] = [
         (True, steps.HasTests),
-        (True, steps.HasSolutions),
+        (not config.tests_only, steps.HasSolutions),
         (True, steps.UniqueIds),
         (q.min_tests > 1, lambda: steps.MinTests(q.min_tests)),
         (
@@ -368,7 +456,11 @@ def build_steps(
                 q.decontaminate, q.decontaminate_ngram, q.decontaminate_threshold
             ),
         ),
+        (config.tests_only, lambda: steps.TestsOnly(lambda p: unverified_row(p, revision))),
     ]
+    dedupe = steps.Deduplicate(q.dedupe_threshold, _ranks(source)) if q.dedupe else None
+    if dedupe is not None:  # after the split is known, before any filter rejects
+        optional.append((True, lambda: steps.NoteTestSplit(dedupe)))
     execution = steps.Batched(
         [steps.Verify(config.verify, runner), steps.Assess(q, config.verify, runner)],
         batch_problems,
@@ -382,9 +474,23 @@ def build_steps(
         *(make() for wanted, make in filters if wanted),
         execution,
         steps.MakeRecord(lambda a: make_record(a.verified, revision, a.quality)),
-        *([steps.Deduplicate(q.dedupe_threshold)] if q.dedupe else []),
+        *([dedupe] if dedupe is not None else []),
         sink,
     ]
+
+
+def open_sources(specs: list[str]) -> Source:
+    """One source, or a `MixedSource` of several (in order)."""
+    if len(specs) == 1:
+        return open_source(specs[0])
+    from appsplus.sources.mixed import MixedSource
+
+    return MixedSource([open_source(spec) for spec in specs], specs)
+
+
+def _ranks(source: Source) -> dict[str, int]:
+    """Source name -> position, for a mixed build's cross-source dedup (empty: one source)."""
+    return {s.name: i for i, s in enumerate(getattr(source, "sources", []))}
 
 
 def _split_step(config: BuildConfig, source: Source) -> steps.Step:
@@ -433,9 +539,14 @@ def build(
     OutputError (`out` holds something else; see `overwrite`) and SandboxError (the
     sandbox failed: nothing is written, finished executions stay cached for the next run).
     """
-    source = open_source(config.source)
+    from appsplus.quality.decontam import benchmark_path
+
+    for spec in config.quality.decontaminate:  # a missing benchmark: one line, nothing written
+        benchmark_path(spec)
+    source = open_sources(config.specs())
     if config.test_fraction is not None:
-        _check_splittable(source)
+        for one in getattr(source, "sources", [source]):
+            _check_splittable(one)
     created = not out.exists()
     was_empty = created or (out.is_dir() and not any(out.iterdir()))
     wanted = config.as_json()
@@ -521,9 +632,12 @@ def _build(
         track(watch.longest)
     spools = {split: _Spool(spool_dir / f"{split}.jsonl") for split in SPLITS}
     runtimes = _Spool(spool_dir / "runtimes.jsonl")
+    tests_only = _Spool(spool_dir / "tests_only.jsonl") if config.tests_only else None
     try:
         with (spool_dir / REJECTIONS_FILE).open("wb") as rejected_f:
-            sink = steps.Write(spools, runtimes, rejected_f, lambda r: _runtimes_row(r, config))
+            sink = steps.Write(
+                spools, runtimes, rejected_f, lambda r: _runtimes_row(r, config), tests_only
+            )
             pipeline = build_steps(
                 config, source, runner, sink, batch_problems=batch_problems, watch=watch
             )
@@ -533,7 +647,7 @@ def _build(
         _check_format(source, pipeline)
         report = _finish(config, out, source, pipeline, spools, runtimes, manifest_dir, emit)
     finally:
-        for spool in (*spools.values(), runtimes):
+        for spool in (*spools.values(), runtimes, *([tests_only] if tests_only else [])):
             spool.close()
         cache.close()
         if own_pool:
@@ -562,6 +676,15 @@ def _check_format(source: Source, pipeline: list[steps.Step]) -> None:
     reader: steps.Read = pipeline[0]  # type: ignore[assignment]
     rows = reader.stats.counters["rows"]
     sink: steps.Write = pipeline[-1]  # type: ignore[assignment]
+    for one in getattr(source, "sources", []):  # a mixed build: each source on its own
+        counts = reader.by_source.get(one.name, Counter())
+        if counts["rows"] == 0:
+            raise SourceError(f"{one.name}: no rows at all; expected {one.expects}")
+        if not sink.by_source.get(one.name, Counter())["kept"] and not counts["in_format"]:
+            raise SourceError(
+                f"{one.name}: none of its {counts['rows']} rows read is in the expected "
+                f"format; expected {one.expects}"
+            )
     if rows == 0:
         raise SourceError(f"{source.name}: no rows at all; expected {source.expects}")
     if not sum(sink.kept.values()) and not reader.stats.counters["in_format"]:
@@ -606,6 +729,10 @@ def _finish(
         rows = spool.write_parquet(dest, schema, on_row=lambda: emit("written", 1))
         files[dest.name] = FileInfo(sha256=sha256_file(dest), bytes=dest.stat().st_size, rows=rows)
     runtimes.write_parquet(out / RUNTIMES_FILE, runtimes_schema())
+    if sink.tests_only is not None:
+        dest = out / TESTS_ONLY_FILE
+        rows = sink.tests_only.write_parquet(dest, tests_only_schema())
+        files[dest.name] = FileInfo(sha256=sha256_file(dest), bytes=dest.stat().st_size, rows=rows)
     rejections = out / REJECTIONS_FILE
     (out / SPOOL_DIR / REJECTIONS_FILE).replace(rejections)
     files[REJECTIONS_FILE] = FileInfo(
@@ -618,7 +745,9 @@ def _finish(
         tool_version=__version__,
         executor_version=EXECUTOR_VERSION,
         comparator_version=COMPARATOR_VERSION,
-        source=SourceInfo(spec=config.source, name=source.name, revision=source.revision),
+        source=SourceInfo(
+            spec=" + ".join(config.specs()), name=source.name, revision=source.revision
+        ),
         counts=Counts(
             read=reader.stats.counters["rows"],
             kept=sum(sink.kept.values()),
@@ -637,9 +766,10 @@ def _finish(
         files={},
         quality=quality.model_dump(mode="json"),
         test_split=split_step.manifest_section() if split_step else None,
+        sources=_source_counts(config, source, reader, sink),
     )
     card = out / CARD_FILE
-    text = dataset_card(manifest, config.license or license_for(config.source))
+    text = dataset_card(manifest, config.license or _licence(config, source, manifest))
     text = text.replace("\n## Loading\n", "\n" + card_section(quality) + "\n## Loading\n", 1)
     write_text_atomic(card, text)
     files[CARD_FILE] = FileInfo(sha256=sha256_file(card), bytes=card.stat().st_size, rows=0)
@@ -651,6 +781,52 @@ def _finish(
         copy = manifest_dir / f"{name}.json"
         write_text_atomic(copy, text)
     return BuildReport(out=out, manifest=manifest, manifest_copy=copy)
+
+
+def _source_counts(
+    config: BuildConfig, source: Source, reader: steps.Read, sink: steps.Write
+) -> list[SourceCounts] | None:
+    """Per source of a mixed build: counts, rejections by reason, licence, revision."""
+    from appsplus.sources.mixed import licence_of
+
+    found: list[SourceCounts] = []
+    if not hasattr(source, "sources"):
+        return None
+    for spec, one in zip(config.specs(), source.sources, strict=True):
+        done = sink.by_source.get(one.name, Counter())
+        reasons = {
+            k.removeprefix("rejected:"): n
+            for k, n in sorted(done.items())
+            if k.startswith("rejected:") and n
+        }
+        found.append(
+            SourceCounts(
+                spec=spec,
+                name=one.name,
+                revision=one.revision,
+                licence=licence_of(one, spec),
+                read=reader.by_source.get(one.name, Counter())["rows"],
+                kept=done["kept"],
+                rejected=sum(reasons.values()),
+                tests_only=done["tests_only"],
+                rejected_by_reason=reasons,
+                left_out=dict(sorted(getattr(one, "skipped", {}).items())),
+            )
+        )
+    return found or None
+
+
+def _licence(config: BuildConfig, source: Source, manifest: Manifest) -> str:
+    """The card's licence: the source's own (TACO apache-2.0, CodeContests cc-by-4.0, ...);
+    'other' for a mix of licences or one that is not an identifier (the card lists each)."""
+    from appsplus.sources.mixed import licence_of
+
+    if manifest.sources:
+        licences = {s.licence for s in manifest.sources}
+    else:
+        licences = {licence_of(source, config.specs()[0])}
+    (only, *rest) = sorted(licences)
+    return only if not rest and " " not in only else "other"
 
 
 def output_hashes(out: Path) -> dict[str, str]:

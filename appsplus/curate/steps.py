@@ -172,7 +172,7 @@ def rejected_by(steps: Iterable[Step]) -> tuple[Counter[str], Counter[str]]:
 
 
 class Read(Step):
-    """The source's rows (at most `limit`); a row the reader could not parse is rejected here
+    """The source's rows (at most `limit`; of each source, in a mixed build); a row the reader could not parse is rejected here
     (stage 'read'). Counters: rows, in_format (rows that look like the source's format)."""
 
     name = "read"
@@ -184,17 +184,25 @@ class Read(Step):
         super().__init__()
         self.source, self.limit = source, limit
         self.first_row = ""  # what the first row was, for the error when none is in format
+        self.by_source: dict[str, Counter[str]] = {}  # source name -> rows, in_format
         self.done = False  # the source is exhausted: `counters['rows']` is final
 
     def run(self, items: Iterator[Any]) -> Iterator[Any]:
         from appsplus.sources import looks_like
+        from appsplus.sources.mixed import MixedSource
 
-        for n, row in enumerate(self.source.iter_rows()):
-            if self.limit is not None and n >= self.limit:
+        mixed = isinstance(self.source, MixedSource)  # there `limit` is per source
+        rows = self.source.iter_rows(self.limit) if mixed else self.source.iter_rows()
+        for n, row in enumerate(rows):
+            if not mixed and self.limit is not None and n >= self.limit:
                 break
             self.stats.seen += 1
             self.stats.counters["rows"] += 1
-            self.stats.counters["in_format"] += looks_like(row)
+            in_format = looks_like(row)
+            self.stats.counters["in_format"] += in_format
+            self.by_source.setdefault(row.source, Counter()).update(
+                {"rows": 1, "in_format": int(in_format)}
+            )
             if n == 0:
                 self.first_row = (
                     row.raw_error
@@ -313,6 +321,41 @@ class HasSolutions(ProblemFilter):
         return check_has_solutions(problem)
 
 
+class Unverified:
+    """A problem kept without a reference solution (`--tests-only`): its tests are as the
+    source gives them, unverified; it skips verification and quality and is written to
+    tests_only.parquet (`row`, made by the pipeline), flagged there."""
+
+    def __init__(self, problem: Problem, row: dict[str, Any]) -> None:
+        self.problem, self.row = problem, row
+        self.problem_id, self.split = problem.problem_id, problem.split
+        self.question, self.url = problem.question, problem.url
+        self.difficulty = problem.difficulty
+        self.locator = str(problem.provenance.get("locator", ""))
+        self.source = str(problem.provenance.get("source", ""))
+
+
+class TestsOnly(ProblemStep):
+    """`--tests-only` (in place of HasSolutions, after the other filters): a problem without
+    a reference solution (none, or all empty) is kept as `Unverified`, for RL, whose
+    rewards need tests, not solutions; one with solutions goes on to verification.
+    Counter: tests_only."""
+
+    name = "tests_only"
+    inputs = (Problem,)
+    counters = ("tests_only",)
+
+    def __init__(self, make_row: Callable[[Problem], dict[str, Any]]) -> None:
+        super().__init__()
+        self.make_row = make_row
+
+    def process(self, item: Problem) -> Problem | Unverified:
+        if check_has_solutions(item) is None:
+            return item
+        self.stats.counters["tests_only"] += 1
+        return Unverified(item, self.make_row(item))
+
+
 class UniqueIds(ProblemFilter):
     """The first problem with an id is kept; a later one with the same id is rejected."""
 
@@ -409,7 +452,9 @@ class Verify(BatchStep):
 
 
 class Assess(BatchStep):
-    """The quality measurements (`appsplus.quality.assess`): Verified -> Assessed."""
+    """The quality measurements (`appsplus.quality.assess`): Verified -> Assessed. A
+    problem's `extra_tests` (provenance: tests its source has but the build does not
+    score) go to `assess` as its known tests, with the scored ones."""
 
     name = "assess"
     inputs = (Verified,)
@@ -420,7 +465,12 @@ class Assess(BatchStep):
         self.quality, self.verify, self.runner = quality, verify, runner
 
     def process_batch(self, items: list[Any]) -> list[Any]:
-        return list(assess(items, self.quality, self.verify, self.runner))
+        known = {  # a source's extra tests (CodeContests groups not scored): known tests
+            v.problem.problem_id: [*v.problem.tests, *extra]
+            for v in items
+            if (extra := v.problem.provenance.get("extra_tests"))
+        }
+        return list(assess(items, self.quality, self.verify, self.runner, known_tests=known))
 
 
 class _Batch:
@@ -549,26 +599,55 @@ class MakeRecord(ProblemStep):
 class Deduplicate(Step):
     """Exact and near-duplicate statements among the kept records
     (`appsplus.quality.dedup`), decided once every record is in: each duplicate is
-    withdrawn (`Withdrawn`, rejected 'duplicate_problem') after every other item."""
+    withdrawn (`Withdrawn`, rejected 'duplicate_problem') after every other item.
+
+    `ranks` (source name -> position in a mixed build's --source list) decides which copy
+    of a cross-source duplicate is kept: the test-split one, else the source listed first
+    (`appsplus.quality.dedup`); the same problem URL counts across sources. The test-split
+    problems that `NoteTestSplit` saw and that were not kept (rejected on the way) still
+    keep their duplicates out of train."""
 
     name = "dedupe"
-    inputs = (Record,)
+    inputs = (Record, Unverified)
     stage = "quality"
     reject_reasons = (RejectReason.DUPLICATE_PROBLEM,)
 
-    def __init__(self, threshold: float) -> None:
+    def __init__(self, threshold: float, ranks: dict[str, int] | None = None) -> None:
         super().__init__()
         self.dedup = Deduplicator(threshold)
+        self.ranks = ranks or {}
         self._where: dict[str, tuple[str, str]] = {}
         self.summary: dict[str, int] = {}
+        # test-split problems as normalized: id -> (statement, url, source), see NoteTestSplit
+        self.test_problems: dict[str, tuple[str, str, str]] = {}
 
     def run(self, items: Iterator[Any]) -> Iterator[Any]:
         for item in items:
             if isinstance(item, self.inputs):
                 self.stats.seen += 1
-                self.dedup.add(item.problem_id, item.split, item.question)
-                self._where[item.problem_id] = (item.provenance.locator, item.provenance.source)
+                if isinstance(item, Record):
+                    where = (item.provenance.locator, item.provenance.source)
+                else:
+                    where = (item.locator, item.source)
+                self.dedup.add(
+                    item.problem_id,
+                    item.split,
+                    item.question,
+                    rank=self.ranks.get(where[1], 0),
+                    url=item.url if self.ranks else "",
+                )
+                self._where[item.problem_id] = where
             yield item
+        for pid, (question, url, source) in sorted(self.test_problems.items()):
+            if pid not in self._where:  # rejected on the way: a shadow
+                self.dedup.add(
+                    pid,
+                    "test",
+                    question,
+                    rank=self.ranks.get(source, 0),
+                    url=url if self.ranks else "",
+                    shadow=True,
+                )
         found = self.dedup.duplicates()
         for d in found:
             locator, source = self._where[d.problem_id]
@@ -597,13 +676,42 @@ class Deduplicate(Step):
         }
 
 
+class NoteTestSplit(Step):
+    """Remembers every test-split problem as normalized (statement, URL, source) for
+    `Deduplicate`, before any filter can reject it: a problem of a source's test split
+    keeps its duplicates out of the build's train split even when it is not kept itself
+    (e.g. a CodeContests test problem without a Python 3 solution). Counter: test."""
+
+    name = "note_test_split"
+    inputs = (Problem,)
+    counters = ("test",)
+
+    def __init__(self, dedupe: Deduplicate) -> None:
+        super().__init__()
+        self.dedupe = dedupe
+
+    def run(self, items: Iterator[Any]) -> Iterator[Any]:
+        for item in items:
+            if isinstance(item, Problem):
+                self.stats.seen += 1
+                self.stats.passed += 1
+                if item.split == "test":
+                    self.stats.counters["test"] += 1
+                    self.dedupe.test_problems[item.problem_id] = (
+                        item.question,
+                        item.url,
+                        str(item.provenance.get("source", "")),
+                    )
+            yield item
+
+
 class Write(Step):
     """The sink: kept records to the split spools (and their runtimes), rejections to the
     rejections file, in the order they come. Counters: the kept records' totals (tests,
     solutions, corrections, ...); `kept` by (split, difficulty)."""
 
     name = "write"
-    inputs = (Record, Rejection, Withdrawn)
+    inputs = (Record, Rejection, Withdrawn, Unverified)
     counters = (
         "tests",
         "solutions",
@@ -611,6 +719,7 @@ class Write(Step):
         "repaired_problems",
         "call_outputs_*",
         "generated_tests",
+        "tests_only",
     )
 
     def __init__(
@@ -619,14 +728,19 @@ class Write(Step):
         runtimes: Any,
         rejections: IO[bytes],
         runtimes_row: Callable[[Any], dict[str, Any]],
+        tests_only: Any = None,
     ) -> None:
         super().__init__()
         self.spools, self.runtimes, self.rejections = spools, runtimes, rejections
+        self.tests_only = tests_only  # the spool of Unverified rows (--tests-only)
         self.runtimes_row = runtimes_row
         self.kept: Counter[tuple[str, str]] = Counter()
         self.rejected = 0
         # per kept record: its (split, difficulty), what it adds to the counters, its quality
         self.records: dict[str, tuple[tuple[str, str], Counter[str], Any]] = {}
+        # per source name: kept, tests_only and rejected:<reason> (the manifest's `sources`)
+        self.by_source: dict[str, Counter[str]] = {}
+        self._unverified_source: dict[str, str] = {}  # kept Unverified id -> its source
 
     def run(self, items: Iterator[Any]) -> Iterator[Any]:
         withdrawn: set[str] = set()
@@ -634,20 +748,28 @@ class Write(Step):
             self.stats.seen += 1
             if isinstance(item, Record):
                 self._keep(item)
+            elif isinstance(item, Unverified):
+                self._keep_unverified(item)
             elif isinstance(item, Withdrawn):
                 withdrawn.add(self._unkeep(item.rejection.problem_id or ""))
+                self._count(item.rejection.source, "kept", -1)
                 self._write_rejection(item.rejection)
             elif isinstance(item, Rejection):
                 self._write_rejection(item)
             else:
                 raise TypeError(f"the writer got a {type(item).__name__}: a step is missing")
-        for spool in (*self.spools.values(), self.runtimes):
+        extra = [self.tests_only] if self.tests_only is not None else []
+        for spool in (*self.spools.values(), self.runtimes, *extra):
             spool.drop(withdrawn)
         yield from ()  # a sink: nothing comes out
 
     def _write_rejection(self, rejection: Rejection) -> None:
         self.rejections.write(rejection.model_dump_json().encode() + b"\n")
         self.rejected += 1
+        self._count(rejection.source, f"rejected:{rejection.reason.value}")
+
+    def _count(self, source: str, key: str, n: int = 1) -> None:
+        self.by_source.setdefault(source, Counter())[key] += n
 
     def _keep(self, record: Any) -> None:
         self.spools[record.split].add(record.problem_id, record.to_row())
@@ -664,12 +786,31 @@ class Write(Step):
             totals["generated_tests"] += len(record.quality.generated_tests)
         key = (record.split, record.difficulty)
         self.kept[key] += 1
+        self._count(record.provenance.source, "kept")
         self.stats.counters.update(totals)
         self.stats.passed += 1
         self.records[record.problem_id] = (key, totals, record.quality)
         self.emit("kept", 1)
 
+    def _keep_unverified(self, item: Unverified) -> None:
+        if self.tests_only is None:
+            raise TypeError("the writer got an Unverified problem but has no tests-only spool")
+        self.tests_only.add(item.problem_id, item.row)
+        totals: Counter[str] = Counter({"tests_only": 1})
+        key = (item.split, item.difficulty)
+        self.kept[key] += 1
+        self._count(item.source, "kept")
+        self._count(item.source, "tests_only")
+        self.stats.counters.update(totals)
+        self.stats.passed += 1
+        self.records[item.problem_id] = (key, totals, None)
+        self._unverified_source[item.problem_id] = item.source
+        self.emit("kept", 1)
+
     def _unkeep(self, problem_id: str) -> str:
+        source = self._unverified_source.pop(problem_id, None)
+        if source is not None:
+            self._count(source, "tests_only", -1)
         key, totals, _ = self.records.pop(problem_id)
         self.kept[key] -= 1
         self.stats.counters.subtract(totals)
@@ -679,7 +820,7 @@ class Write(Step):
         return problem_id
 
     def qualities(self) -> list[Any]:
-        return [quality for _, _, quality in self.records.values()]
+        return [quality for _, _, quality in self.records.values() if quality is not None]
 
 
 class JobWatch:

@@ -7,7 +7,17 @@ Benchmark files: `.jsonl` / `.jsonl.gz` / `.json` (a list or one object per line
 statement in `prompt` (HumanEval), `text` (MBPP), `question`, `statement` or
 `description`, optional code in `canonical_solution` or `code`, and an id in `task_id`,
 `id` or `problem_id` (else the line number; prefixed by `split` when there is one); or plain `.txt`, one statement per non-empty
-line. A problem is `contaminated` when the share of some benchmark item's word n-grams
+line. Or a bench suite by name (`SUITES`): `humaneval`, `humaneval+`, `mbpp`, `mbpp+`,
+`livecodebench[:SINCE]` (its problems dated SINCE or later, YYYY-MM-DD), each with its
+data from `NAME=PATH` or, without it, from `$APPSPLUS_DATA_DIR/<SUITES[name]>` (the layout
+of the project's shared data folder); a suite whose data is absent is a one-line
+BenchmarkError naming both. Suites read the same files the bench suites read, through
+their readers (`appsplus.bench.suites.humaneval.read_jsonl`, the livecodebench suite's
+`dataset_files`/`_read_rows`/`contest_datetime`): every row of the file (MBPP: all 974
+tasks, not only the suite's test split), the statement from `prompt` (HumanEval,
+HumanEval+, MBPP+), `text` (MBPP) or `question_content` (LiveCodeBench), the code from
+`canonical_solution` / `code`. HumanEval+ and MBPP+ are read here (`prompt`,
+`canonical_solution`), as no bench suite reads them yet. A problem is `contaminated` when the share of some benchmark item's word n-grams
 found in the problem's statement reaches the threshold, or the share of its code n-grams
 found in one of the problem's solutions does; the detail names the benchmark id and share.
 """
@@ -27,9 +37,21 @@ from appsplus.errors import AppsplusError
 from appsplus.quality.text import code_tokens, ngrams, words
 from appsplus.schema import Problem, RejectReason
 
-TEXT_FIELDS = ("prompt", "text", "question", "statement", "description")
+TEXT_FIELDS = ("prompt", "text", "question", "statement", "description", "question_content")
 CODE_FIELDS = ("canonical_solution", "code", "solution")
-ID_FIELDS = ("task_id", "id", "problem_id")
+ID_FIELDS = ("task_id", "id", "problem_id", "question_id")
+DATA_ENV = "APPSPLUS_DATA_DIR"
+# suite name -> its data under $APPSPLUS_DATA_DIR, and where the file comes from
+SUITES: dict[str, tuple[str, str]] = {
+    "humaneval": ("humaneval/HumanEval.jsonl.gz", "github.com/openai/human-eval"),
+    "humaneval+": ("evalplus/HumanEvalPlus.jsonl.gz", "github.com/evalplus/humanevalplus_release"),
+    "mbpp": ("mbpp/mbpp.jsonl", "github.com/google-research/google-research, mbpp/"),
+    "mbpp+": ("evalplus/MbppPlus.jsonl.gz", "github.com/evalplus/mbppplus_release"),
+    "livecodebench": (
+        "livecodebench",
+        "the release files of huggingface.co/datasets/livecodebench/code_generation_lite",
+    ),
+}
 
 
 class BenchmarkError(AppsplusError, ValueError):
@@ -86,15 +108,106 @@ def _rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
     return rows
 
 
-def load_benchmarks(paths: list[str], n: int = 8) -> BenchmarkIndex:
-    """Read and index benchmark files; raises BenchmarkError on a missing or unreadable one."""
-    index = BenchmarkIndex(n=n)
-    for spec in paths:
+def parse_suite(spec: str) -> tuple[str, str | None, Path | None] | None:
+    """'NAME[:SINCE][=PATH]' -> (suite, since, path or None), or None when `spec` names no
+    suite (then it is a benchmark file's path). Raises BenchmarkError for a bad SINCE."""
+    head, eq, path = spec.partition("=")
+    name, colon, since = head.partition(":")
+    if name not in SUITES:
+        return None
+    if colon and name != "livecodebench":
+        raise BenchmarkError(f"--decontaminate {spec}: only livecodebench takes :SINCE")
+    if colon:
+        from datetime import datetime
+
+        try:
+            datetime.strptime(since, "%Y-%m-%d")
+        except ValueError:
+            raise BenchmarkError(
+                f"--decontaminate {spec}: SINCE must be a date YYYY-MM-DD, got {since!r}"
+            ) from None
+    if eq and not path.strip():
+        raise BenchmarkError(f"--decontaminate {spec}: needs a path after '='")
+    return name, since or None, Path(path).expanduser() if eq else None
+
+
+def benchmark_path(spec: str) -> Path:
+    """Where a --decontaminate spec's data is; BenchmarkError (one line) if it is absent."""
+    import os
+
+    suite = parse_suite(spec)
+    if suite is None:
         path = Path(spec)
         if not path.is_file():
             raise BenchmarkError(f"{path}: no such benchmark file")
-        bench = path.name.split(".", 1)[0]
-        rows = _rows(path)
+        return path
+    name, _, path = suite
+    where, origin = SUITES[name]
+    if path is None:
+        root = os.environ.get(DATA_ENV)
+        if not root:
+            raise BenchmarkError(
+                f"--decontaminate {spec}: no data for the {name} suite: give {name}=PATH "
+                f"({origin}) or set {DATA_ENV} to a folder holding {where}"
+            )
+        path = Path(root).expanduser() / where
+    if not path.exists():
+        raise BenchmarkError(
+            f"--decontaminate {spec}: {path} does not exist (the {name} suite's data: "
+            f"{origin}); give {name}=PATH"
+        )
+    return path
+
+
+def _suite_rows(spec: str, path: Path) -> tuple[str, list[tuple[str, dict[str, Any]]], str]:
+    """(benchmark name, rows, sha256 hex of its files) of a suite, read as the suite reads."""
+    from appsplus.bench.suites import SuiteError, sha256_files
+
+    name, since, _ = parse_suite(spec) or ("", None, None)
+    try:
+        if name == "livecodebench":
+            from appsplus.bench.suites.livecodebench import (
+                _read_rows,
+                contest_datetime,
+                dataset_files,
+                parse_day,
+            )
+
+            files = dataset_files(str(path))
+            start = parse_day(since, "SINCE")
+            rows = [
+                (str(n), row)
+                for file in files
+                for n, row in enumerate(_read_rows(file), 1)
+                if start is None or contest_datetime(row) >= start
+            ]
+        else:
+            from appsplus.bench.suites.humaneval import read_jsonl
+
+            if not path.is_file():
+                raise BenchmarkError(f"--decontaminate {spec}: {path} is not a file")
+            files = [path]
+            rows = [(str(n), row) for n, row in enumerate(read_jsonl(path), 1)]
+    except SuiteError as e:
+        raise BenchmarkError(f"--decontaminate {spec}: {e}") from None
+    bench = f"{name}:{since}" if since else name
+    return bench, rows, sha256_files(files).removeprefix("sha256:")
+
+
+def load_benchmarks(paths: list[str], n: int = 8) -> BenchmarkIndex:
+    """Read and index benchmark files or suites (see the module docstring); raises
+    BenchmarkError on a missing or unreadable one."""
+    index = BenchmarkIndex(n=n)
+    for spec in paths:
+        path = benchmark_path(spec)
+        if parse_suite(spec) is not None:
+            bench, rows, digest = _suite_rows(spec, path)
+            key = bench
+        else:
+            bench = path.name.split(".", 1)[0]
+            rows = _rows(path)
+            digest = ""
+            key = path.name
         found = 0
         for line, row in rows:
             text = next((row[f] for f in TEXT_FIELDS if isinstance(row.get(f), str)), "")
@@ -125,7 +238,7 @@ def load_benchmarks(paths: list[str], n: int = 8) -> BenchmarkIndex:
                 f"{path}: no row has a statement ({', '.join(TEXT_FIELDS)}) or code "
                 f"({', '.join(CODE_FIELDS)})"
             )
-        index.files[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        index.files[key] = digest or hashlib.sha256(path.read_bytes()).hexdigest()
     return index
 
 

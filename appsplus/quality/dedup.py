@@ -6,15 +6,26 @@
 
 Statements become word 5-gram shingles (`text.words`); datasketch's MinHash LSH proposes
 candidate pairs and the exact Jaccard of the shingle sets decides (>= threshold; identical
-word sequences are exact duplicates). Pairs join into clusters; each cluster keeps one
-problem: a test-split one if there is one (test membership stays stable), else the first by
-problem id; every other member is a duplicate naming the kept id. The result depends only
-on the set of problems added, not on their order.
+word sequences are exact duplicates). Across sources (a mixed build), the same problem
+URL is a duplicate too (Codeforces' /contest/C/problem/I and /problemset/problem/C/I are
+one problem), whatever the wording: TACO and CodeContests format one Codeforces statement
+differently. Pairs join into clusters; each cluster keeps one problem, by this rule:
+
+1. a test-split problem (no problem of any source's test split lands in train);
+2. a kept problem over a `shadow` (a test-split problem the build rejected: it still keeps
+   its train duplicates out, but is never itself reported);
+3. the lower `rank` (the source listed first in a mixed build: the user states the order
+   of preference, e.g. APPS before TACO keeps the APPS id of a TACO row copied from APPS);
+4. the first by problem id.
+
+Every other member is a duplicate naming the kept id. The result depends only on the set
+of problems added (and their ranks), not on their order.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 
 from pydantic import BaseModel, ConfigDict
 
@@ -23,6 +34,21 @@ from appsplus.record import natural_key
 
 SHINGLE = 5
 NUM_PERM = 128
+_CODEFORCES = re.compile(
+    r"^codeforces\.com/(?:problemset/problem/(\d+)/(\w+)|contest/(\d+)/problem/(\w+))$"
+)
+
+
+def url_key(url: str) -> str:
+    """A problem URL without scheme, 'www.', query and trailing '/', lower case; a Codeforces
+    problem as 'codeforces:CONTEST/INDEX' (either of its two URLs); '' for no URL."""
+    text = url.strip().lower().split("?", 1)[0].split("#", 1)[0]
+    text = re.sub(r"^[a-z]+://", "", text).removeprefix("www.").rstrip("/")
+    found = _CODEFORCES.match(text)
+    if found:
+        contest, index = found.group(1) or found.group(3), found.group(2) or found.group(4)
+        return f"codeforces:{contest}/{index}"
+    return text if "/" in text else ""
 
 
 class Duplicate(BaseModel):
@@ -36,10 +62,24 @@ class Duplicate(BaseModel):
     kept_split: str
     similarity: float
     exact: bool
+    same_url: bool = False
+    kept_rejected: bool = False  # the kept id is a shadow: a test-split problem rejected itself
 
     def detail(self) -> str:
-        kind = "exact" if self.exact else f"near-duplicate (Jaccard {self.similarity:.2f})"
-        return f"{kind} statement of {self.kept_id} ({self.kept_split} split), which is kept"
+        if self.same_url and not self.exact and self.similarity < 0.8:
+            kind = f"same problem URL (statement Jaccard {self.similarity:.2f}) as"
+        else:
+            kind = (
+                "exact statement of"
+                if self.exact
+                else (f"near-duplicate (Jaccard {self.similarity:.2f}) statement of")
+            )
+        if self.kept_rejected:
+            return (
+                f"{kind} {self.kept_id} ({self.kept_split} split; rejected itself, but a "
+                "test-split problem keeps its duplicates out of train)"
+            )
+        return f"{kind} {self.kept_id} ({self.kept_split} split), which is kept"
 
 
 class Deduplicator:
@@ -48,14 +88,37 @@ class Deduplicator:
     def __init__(self, threshold: float = 0.8) -> None:
         self.threshold = threshold
         self._items: dict[str, tuple[str, set[int], str]] = {}  # id -> (split, shingles, exact)
+        self._rank: dict[str, int] = {}  # id -> rank of its source (absent: 0)
+        self._url: dict[str, str] = {}  # id -> url_key, where there is one
+        self._shadows: set[str] = set()
+        self._same_url: set[tuple[str, str]] = set()  # pairs found by URL alone
 
-    def add(self, problem_id: str, split: str, statement: str) -> None:
+    def add(
+        self,
+        problem_id: str,
+        split: str,
+        statement: str,
+        *,
+        rank: int = 0,
+        url: str = "",
+        shadow: bool = False,
+    ) -> None:
+        """A problem; `rank`: its source's position (lower wins); `url`: matched across
+        ranks only; `shadow`: a rejected test-split problem (see the module docstring)."""
         tokens = words(statement)
         exact = hashlib.sha256(" ".join(tokens).encode()).hexdigest()
         self._items[problem_id] = (split, ngrams(tokens, SHINGLE), exact)
+        if rank:
+            self._rank[problem_id] = rank
+        key = url_key(url)
+        if key:
+            self._url[problem_id] = key
+        if shadow:
+            self._shadows.add(problem_id)
 
     def discard(self, problem_id: str) -> None:
         self._items.pop(problem_id, None)
+        self._shadows.discard(problem_id)
 
     def _pairs(self) -> list[tuple[str, str, float, bool]]:
         from datasketch import MinHash, MinHashLSH
@@ -79,6 +142,17 @@ class Deduplicator:
                     if sim >= self.threshold:
                         pairs[(other, pid)] = (sim, False)
                 lsh.insert(pid, mh)
+        by_url: dict[str, list[str]] = {}
+        for pid in ids:
+            if pid in self._url:
+                by_url.setdefault(self._url[pid], []).append(pid)
+        for same in by_url.values():
+            for i, a in enumerate(same):
+                for b in same[i + 1 :]:
+                    if self._rank.get(a, 0) != self._rank.get(b, 0) and (a, b) not in pairs:
+                        self._same_url.add((a, b))
+                        self._same_url.add((b, a))
+                        pairs[(a, b)] = (jaccard(self._items[a][1], self._items[b][1]), False)
         return [(a, b, s, e) for (a, b), (s, e) in sorted(pairs.items())]
 
     def duplicates(self) -> list[Duplicate]:
@@ -91,6 +165,7 @@ class Deduplicator:
             return x
 
         best: dict[tuple[str, str], tuple[float, bool]] = {}
+        self._same_url = set()
         for a, b, sim, exact in self._pairs():
             parent.setdefault(a, a)
             parent.setdefault(b, b)
@@ -103,9 +178,18 @@ class Deduplicator:
             clusters.setdefault(find(pid), []).append(pid)
         out = []
         for members in clusters.values():
-            members.sort(key=lambda p: (self._items[p][0] != "test", natural_key(p)))
+            members.sort(
+                key=lambda p: (
+                    self._items[p][0] != "test",
+                    p in self._shadows,
+                    self._rank.get(p, 0),
+                    natural_key(p),
+                )
+            )
             keep = members[0]
             for pid in members[1:]:
+                if pid in self._shadows:  # rejected already: nothing to report
+                    continue
                 sim, exact = best.get((pid, keep), (0.0, False))
                 if (pid, keep) not in best:  # joined through a chain: measure directly
                     sim = jaccard(self._items[pid][1], self._items[keep][1])
@@ -117,6 +201,9 @@ class Deduplicator:
                         kept_split=self._items[keep][0],
                         similarity=round(sim, 4),
                         exact=exact,
+                        same_url=(pid, keep) in self._same_url
+                        or self._url.get(pid, "") == self._url.get(keep, None),
+                        kept_rejected=keep in self._shadows,
                     )
                 )
         return sorted(out, key=lambda d: natural_key(d.problem_id))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
@@ -22,9 +21,11 @@ _OPTIONS = [
         "--decontaminate",
         "decontaminate",
         multiple=True,
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Benchmark file (HumanEval/MBPP .jsonl[.gz], jsonl of statements, or .txt, one "
-        "per line); problems whose statement or code overlaps an item are rejected. Repeatable.",
+        metavar="SUITE_OR_PATH",
+        help="A bench suite (humaneval, humaneval+, mbpp, mbpp+, livecodebench[:SINCE]; its "
+        "data from NAME=PATH or $APPSPLUS_DATA_DIR) or a benchmark file (HumanEval/MBPP "
+        ".jsonl[.gz], jsonl of statements, or .txt, one per line); problems whose statement "
+        "or code overlaps an item are rejected. Repeatable.",
     ),
     click.option("--no-dedupe", is_flag=True, help="Keep duplicate and near-duplicate problems."),
     click.option("--no-mutation", is_flag=True, help="Skip mutation analysis (no mutation_score)."),

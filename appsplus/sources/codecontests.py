@@ -12,7 +12,9 @@ data/train-*.parquet, data/valid-*.parquet, data/test-*.parquet); 'valid' rows g
 test split, so no validation problem is trained on.
 
 Option `tests=GROUPS` ('public+private+generated', the default; any '+'-joined subset):
-the test groups to keep; the reader leaves the others out of the row.
+the test groups to score; the reader moves the others to `_extra_tests`, which the build
+does not score or store but hands to the quality step as known tests
+(`assess(known_tests=...)`: probes from them, and a mutant they distinguish survives).
 """
 
 from __future__ import annotations
@@ -45,10 +47,14 @@ def groups(options: dict[str, str]) -> tuple[str, ...]:
 
 
 def _trim(raw: dict[str, Any], options: dict[str, str]) -> dict[str, Any]:
+    """The groups not in `tests=` move to `_extra_tests`: not scored, but the quality step
+    gets them as known tests (a mutant they tell apart is never 'equivalent')."""
     keep = groups(options)
     if len(keep) == len(TEST_GROUPS):
         return raw
-    return {k: v for k, v in raw.items() if k in keep or k not in TEST_GROUPS}
+    extra = {k: v for k, v in raw.items() if k in TEST_GROUPS and k not in keep}
+    trimmed = {k: v for k, v in raw.items() if k in keep or k not in TEST_GROUPS}
+    return {**trimmed, "_extra_tests": extra} if extra else trimmed
 
 
 DATASET = Dataset(

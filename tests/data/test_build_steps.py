@@ -88,6 +88,7 @@ def test_the_pipeline_reads_top_to_bottom(tmp_path):
     assert names == [
         "read",
         "normalize",
+        "note_test_split",  # test-split problems keep their duplicates out of train
         "has_tests",
         "has_solutions",
         "unique_ids",
@@ -98,7 +99,7 @@ def test_the_pipeline_reads_top_to_bottom(tmp_path):
         "dedupe",
         "write",
     ]
-    assert [s.name for s in pipeline[7].steps] == ["verify", "assess"]
+    assert [s.name for s in pipeline[8].steps] == ["verify", "assess"]
 
 
 def test_a_step_cannot_emit_a_reason_it_does_not_declare():
