@@ -824,21 +824,56 @@ def serve_command(
     is_flag=True,
     help="Print Markdown text and tables (the default when stdout is not a terminal).",
 )
-def quality_command(dataset: Path, as_json: bool, survivors: int, markdown: bool) -> None:
+@click.option(
+    "--html",
+    "html_path",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[OUT.html]",
+    help="Write the report as one self-contained page (problem details in OUT_files/): "
+    "counts, rejections with examples, the mutation-score histogram, the weakest problems' "
+    "surviving mutants as diffs, duplicate and contamination pairs, generated tests. "
+    "Default OUT: DATASET.quality.html beside the dataset folder.",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="With --html: replace OUT.html (and OUT_files/) even if this command did not write it.",
+)
+def quality_command(
+    dataset: Path,
+    as_json: bool,
+    survivors: int,
+    markdown: bool,
+    html_path: str | None,
+    overwrite: bool,
+) -> None:
     """Report what the quality steps found in DATASET (an `appsplus build` folder).
 
     Kept/rejected by reason, duplicates and contamination, the mutation-score histogram,
     weak-test and needs-checker counts, tests added, and the tests near the time limit.
-    Tables on a terminal; Markdown with --markdown or when stdout is piped or redirected.
+    Tables on a terminal; Markdown with --markdown or when stdout is piped or redirected;
+    an HTML page with --html.
 
     \b
     Example:
       appsplus quality apps-plus-sample
       appsplus quality apps-plus-sample --markdown > quality.md
       appsplus quality apps-plus-sample --json | jq .mutation.histogram
+      appsplus quality apps-plus-sample --html quality.html
     """
     from appsplus.quality.report import quality_report
 
+    if overwrite and html_path is None:
+        raise click.UsageError("--overwrite goes with --html")
+    if html_path is not None:
+        from appsplus.quality.html import write_quality_html
+
+        page = write_quality_html(dataset, Path(html_path) if html_path else None, overwrite)
+        console(stderr=True).print(f"html: {page}")
+        if not (as_json or markdown or survivors):
+            return
     report = quality_report(dataset, weakest=survivors)
     if as_json:
         click.echo(json.dumps(report, indent=2, sort_keys=True))
