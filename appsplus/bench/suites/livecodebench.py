@@ -27,17 +27,26 @@ own behaviour; its problem dates are midnights).
 Prompt: LiveCodeBench's generic template (`get_generic_question_template_answer`):
 "### Question:", the statement, "### Format:" with the starter code (functional problems)
 or the stdin instruction and a `# YOUR CODE HERE` block, then "### Answer: (use the provided
-format with backticks)". With a chat template it is the user message; without one the
-model continues it after "```python\\n" and stops at the closing fence.
+format with backticks)", after its system message (`SYSTEM_MESSAGE`, LiveCodeBench's
+`SYSTEM_MESSAGE_GENERIC`). With a chat template the two are one user message, system
+message + "\n\n" + template: LiveCodeBench's format for chat models without a system turn
+(`OpenAIReasonPreview`, `Grok`); its generic chat format (`OpenAIChat`, `LLaMa3`, ...) sends
+the same two texts as a system and a user turn, which bench's backends do not send. Without
+a chat template the model continues that text after "```python\n" and stops at the closing
+fence; LiveCodeBench's own base-model format (`GenericBase`) is a one-shot prompt with
+examples from its repository, which bench does not ship.
 
-Judge: the executor's APPS conventions. Stdin problems: each test's `input` on stdin,
-stdout compared by `appsplus.execution.compare`. Functional problems (`testtype`
-"functional"): each input line is one JSON argument, `Solution().<func_name>(*args)` is
-called, the return value is JSON round-tripped (tuples compare as lists) and compared with
-the JSON-decoded output. The report groups pass@k by difficulty and by contest month
+Judge: LiveCodeBench's rules, `LCB_RULES` of `appsplus.execution.compare` (every test
+carries `rules="livecodebench"`): programs run after LiveCodeBench's import preamble with its
+recursion limit; stdout and the expected text compare stripped, line by line, then token by
+token as exact Decimals (`12.500000` equals `12.5`, `0.3333333` does not equal
+`0.33333333`). Functional problems (`testtype` "functional"): each input line is one JSON
+argument, `Solution().<func_name>(*args)` is called and the value compared with Python's ==
+(a top-level tuple as a list). The report groups pass@k by difficulty and by contest month
 (`by_month`, "YYYY-MM"). Public tests first, then private ones, stop at the first failure,
-`LCB_TIME_LIMIT_S` (LiveCodeBench's default timeout, 6 s) per test. Where this differs
-from LiveCodeBench's grader is listed in the README (suites table).
+`LCB_TIME_LIMIT_S` (LiveCodeBench's default timeout, 6 s) per test. Where this still
+differs from LiveCodeBench's grader is listed in the README (suites table) and pinned in
+tests/bench/test_lcb_rules.py.
 """
 
 from __future__ import annotations
@@ -56,7 +65,7 @@ from appsplus.bench.suites.lcb_tests import LcbTestsError, decode_tests
 from appsplus.errors import shorten
 from appsplus.execution import CallTest, StdioTest
 
-PROMPT_VERSION = "livecodebench-1"
+PROMPT_VERSION = "livecodebench-2"  # 2: the system message in the chat prompt too
 RULES = "livecodebench"  # the judge rules of appsplus.execution.compare (LCB_RULES)
 LCB_TIME_LIMIT_S = 6.0
 DIFFICULTIES = ("easy", "medium", "hard")
@@ -153,6 +162,11 @@ def question_prompt(content: str, starter_code: str) -> str:
     return prompt + "### Answer: (use the provided format with backticks)\n\n"
 
 
+def chat_prompt(question: str) -> str:
+    """The one user message: the system message, a blank line, the question's template."""
+    return f"{SYSTEM_MESSAGE}\n\n{question}"
+
+
 def parse_day(value: str | date | None, option: str) -> datetime | None:
     """'YYYY-MM-DD' -> midnight of that day (None stays None); SuiteError otherwise."""
     if value is None:
@@ -225,8 +239,8 @@ def lcb_problem(row: dict, month: str | None = None) -> BenchProblem:
         problem_id=qid,
         difficulty=difficulty,
         month=month,
-        prompt=f"{SYSTEM_MESSAGE}\n\n{prompt}```python\n",
-        chat_prompt=prompt,
+        prompt=f"{chat_prompt(prompt)}```python\n",
+        chat_prompt=chat_prompt(prompt),
         stop=list(LCB_STOP),
         assembly="apps",
         entry_point=fn_name if tests[0].kind == "call" else None,
