@@ -8,6 +8,13 @@ as JSON, or (curriculum) an object `{"tests", "prefix", "fn_name", "time_limit_s
 `queries` are prompt + response as decoded text; the response is what follows the prompt.
 Options come from the environment (`APPSPLUS_REWARD_SHAPE`, `APPSPLUS_REWARD_MAX_TESTS`,
 `APPSPLUS_EXECUTOR`), since OpenRLHF passes none. torch is imported only when called.
+
+Why rewards are low: `extra_logs` (numbers only: OpenRLHF turns each into a tensor and
+averages it) has `appsplus_outcome_<verdict>`, 1.0 for the sample's outcome class, so the
+logs show the share of wrong answers, runtime errors, timeouts, compile errors. The
+answer's `appsplus_failures` (one per query, None when all tests passed) has the first
+failing test (test index, verdict, input, expected and actual output, error; cut as
+`bench show` cuts them), for a caller that reads the answer itself.
 """
 
 from __future__ import annotations
@@ -16,7 +23,10 @@ import json
 import os
 from typing import Any
 
+from appsplus.execution import Verdict
 from appsplus.integrations.scoring import Item, shared_scorer
+
+OUTCOMES = [v for v in Verdict if v is not Verdict.SKIPPED]
 
 
 def _options() -> dict[str, Any]:
@@ -59,5 +69,10 @@ def reward_func(queries: list[str], prompts: list[str], labels: list[Any]) -> di
         "extra_logs": {  # per sample, as OpenRLHF averages them into its logs
             "appsplus_passed": torch.tensor([float(s.outcome.value == "passed") for s in scores]),
             "appsplus_pass_fraction": torch.tensor([s.pass_fraction for s in scores]),
+            **{
+                f"appsplus_outcome_{v.value}": torch.tensor([float(s.outcome is v) for s in scores])
+                for v in OUTCOMES
+            },
         },
+        "appsplus_failures": [s.failure for s in scores],
     }

@@ -15,6 +15,10 @@ Rules:
   `table` the CodeRL/StepCoder outcome table (`appsplus.rewards.RewardTable`).
 * A bad program is a verdict, never an exception. A sandbox failure is retried once
   (the worker is replaced), then raised: it must never become a silent negative reward.
+* Each score carries its first failure (`Score.failure`: test index, verdict, input,
+  expected and actual output, error; cut as `bench` cuts them, by
+  `appsplus.execution.record.first_failure`), which each adapter hands to its library's
+  extra info so an RL user can see why rewards are low. The reward never depends on it.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from appsplus.execution import (
     run_many,
     tests_from_apps,
 )
+from appsplus.execution.record import first_failure
 from appsplus.extract import clean, extract_code, fenced_code
 from appsplus.rewards import DEFAULT_TABLE, RewardTable, program_outcome
 from appsplus.schema import TestItem
@@ -89,10 +94,36 @@ class Score:
     outcome: Verdict
     verdicts: list[Verdict]
     program: str
+    failure: dict[str, Any] | None = None  # the first failing test (execution.record)
 
     @property
     def pass_fraction(self) -> float:
         return sum(v is Verdict.PASSED for v in self.verdicts) / len(self.verdicts)
+
+
+FAILURE_FIELDS = ("test_index", "verdict", "input", "expected", "actual", "error")
+
+
+def failure_fields(score: Score | None, prefix: str = "failure_") -> dict[str, str]:
+    """The first failure as flat text fields, '' when every test passed (or no score).
+
+    Text, test index included, so that libraries that average numeric extra info (verl's
+    validation metrics) keep these as per-sample columns instead of averaging them.
+    """
+    failure = (score.failure if score is not None else None) or {}
+    return {
+        f"{prefix}{k}": "" if failure.get(k) is None else str(failure[k]) for k in FAILURE_FIELDS
+    }
+
+
+def failure_text(score: Score | None) -> str:
+    """The first failure as a few readable lines ('' when every test passed, or no score)."""
+    failure = score.failure if score is not None else None
+    if not failure:
+        return ""
+    lines = [f"test {failure['test_index']}: {failure['verdict']}"]
+    lines += [f"{k}: {failure[k]}" for k in ("input", "expected", "actual", "error") if failure[k]]
+    return "\n".join(lines)
 
 
 def parse_tests(value: Any) -> list[Test]:
@@ -237,7 +268,8 @@ class Scorer:
                 continue
             result = next(results)
             reward, outcome = shaped(result, self.config)
-            scores.append(Score(reward, outcome, result.verdicts, b[1]))
+            failure = first_failure(b[0].tests, result)
+            scores.append(Score(reward, outcome, result.verdicts, b[1], failure))
         return scores
 
     def close(self) -> None:

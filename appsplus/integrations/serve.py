@@ -9,7 +9,9 @@ Endpoints (JSON; with a token every endpoint but /health needs `Authorization: B
   max_queue_bytes, max_wait_s, shed}`: the queue's depth and its bounds.
 * `POST /v1/run` -> `{results: [...]}`: the native batch endpoint. Each job is a program
   and tests (APPS `input_output` object or typed tests), judged as `run_tests` judges
-  them: one verdict per test, `passed`, `compile_error`, per-test results.
+  them: one verdict per test, `passed`, `compile_error`, per-test results, and
+  `failure`: the first failing test's index, verdict, input, expected and actual output
+  and error, cut as `bench show` cuts them (null when every test passed).
 * `POST /run_code`: SandboxFusion's schema for `language: "python"` (`code`, `stdin`,
   `run_timeout`, `memory_limit_MB`, ...) -> `{status: Success|Failed|SandboxError,
   message, compile_result: null, run_result: {status: Finished|TimeLimitExceeded|Error,
@@ -145,13 +147,17 @@ class RunCodeRequest(_Strict):
 PYTHON = frozenset({"python", "python3"})
 
 
-def job_result(result: ExecutionResult) -> dict[str, Any]:
-    """The JSON of one judged job: verdicts, passed, compile error and per-test results."""
+def job_result(result: ExecutionResult, job: Job | None = None) -> dict[str, Any]:
+    """The JSON of one judged job: verdicts, passed, compile error, per-test results and
+    (given the job) its first failure."""
+    from appsplus.execution.record import first_failure
+
     return {
         "passed": result.passed,
         "verdicts": [v.value for v in result.verdicts],
         "compile_error": result.compile_error,
         "tests": [t.model_dump(mode="json") for t in result.tests],
+        "failure": first_failure(job.tests if job is not None else None, result),
     }
 
 
@@ -410,7 +416,7 @@ def create_app(config: ServeConfig | None = None, executor: Executor | None = No
             return _error(422, str(e))
         if results is None:
             return busy(429)
-        return {"results": [job_result(r) for r in results]}
+        return {"results": [job_result(r, j) for r, j in zip(results, jobs, strict=True)]}
 
     @app.post("/run_code")
     async def run_code(body: RunCodeRequest):

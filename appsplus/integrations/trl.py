@@ -7,8 +7,10 @@
 The dataset is `appsplus export DATASET --format trl`: TRL passes its columns `tests`,
 `prefix`, `fn_name` and `time_limit_s` as keyword arguments. Completions may be strings or
 chat messages (conversational prompts). A row whose tests are malformed gets `None` (TRL:
-the reward does not apply). Verdict shares are logged through TRL's `log_metric` hook and
-each completion's outcome through `log_extra` when the trainer passes them.
+the reward does not apply). Verdict shares are logged through TRL's `log_metric` hook and,
+through `log_extra` (columns of TRL's completions table), each completion's outcome and
+its first failing test (`appsplus_first_failure`: test index, verdict, input, expected
+and actual output, error, cut as `bench show` cuts them; '' when all passed).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from appsplus.integrations.scoring import (
     RewardConfig,
     Scorer,
     completion_text,
+    failure_text,
     verdict_counts,
 )
 
@@ -70,6 +73,7 @@ class CodeReward:
         log_extra = columns.get("log_extra")
         if callable(log_extra):
             log_extra("appsplus_outcome", [s.outcome.value if s else None for s in scores])
+            log_extra("appsplus_first_failure", [failure_text(s) for s in scores])
         return [s.reward if s is not None else None for s in scores]
 
     def close(self) -> None:

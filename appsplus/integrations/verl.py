@@ -9,8 +9,11 @@ Load it through verl's custom reward function (this file's path, from
 The dataset is `appsplus export DATASET --format verl`: `reward_model.ground_truth` holds
 the typed tests as JSON (an APPS `input_output` object also works), `extra_info` the
 curriculum `prefix`, `fn_name` and `time_limit_s`. `reward_kwargs` are `RewardConfig`
-fields. Returns a dict: `score` plus `pass_fraction`, `passed` and `outcome`, which verl
-logs as reward extra info. verl calls it from many threads at once: they share one
+fields. Returns a dict: `score` plus `pass_fraction`, `passed` and `outcome`, and the
+first failing test as text fields `failure_test_index`, `failure_verdict`,
+`failure_input`, `failure_expected`, `failure_actual`, `failure_error` ('' when every
+test passed; cut as `bench show` cuts them), which verl keeps as reward extra info (its
+rollout and validation dumps have one column per key; text is not averaged). verl calls it from many threads at once: they share one
 executor per option set. Malformed ground truth raises ValueError (corrupt data).
 """
 
@@ -19,7 +22,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from appsplus.integrations.scoring import Item, RewardConfig, Score, shared_scorer
+from appsplus.integrations.scoring import (
+    Item,
+    RewardConfig,
+    Score,
+    failure_fields,
+    shared_scorer,
+)
 
 _OPTIONS = frozenset(RewardConfig.model_fields)
 
@@ -41,6 +50,7 @@ def _result(score: Score) -> dict[str, Any]:
         "pass_fraction": score.pass_fraction,
         "passed": float(score.outcome.value == "passed"),
         "outcome": score.outcome.value,
+        **failure_fields(score),
     }
 
 
