@@ -327,6 +327,7 @@ class Spare:
 class Zygote:
     def __init__(self, conf, uid, shared_base, off):
         self.conf, self.uid, self.off = conf, uid, off
+        self.preambles = {}  # name -> compiled preamble, run once (see warm_preamble)
         self.root = conf.mode == "root"
         self.pid_ns = conf.pid_namespace and os.getpid() == 1
         conf.pid_namespace = self.pid_ns
@@ -483,8 +484,26 @@ class Zygote:
         return Spare(pid, status_r, gate_w, pidfd)
 
     # one program, all of its tests --------------------------------------------
+    def warm_preamble(self, name):
+        """The compiled preamble `name`, run once here when a first job under it comes, so
+        that the next children fork with its modules imported (the worker's own limits are
+        put back, and the new objects frozen like the rest)."""
+        code = self.preambles.get(name)
+        if code is None:
+            limits = sys.getrecursionlimit(), sys.get_int_max_str_digits()
+            code = compile(PREAMBLES[name], "<preamble>", "exec", dont_inherit=True)
+            exec(code, {"__builtins__": builtins})
+            sys.setrecursionlimit(limits[0])
+            sys.set_int_max_str_digits(limits[1])
+            self.preambles[name] = code
+            gc.collect()
+            gc.freeze()
+        return code
+
     def run_job(self, job):
         n = job["n"]
+        if job.get("preamble", "apps") != "apps":
+            self.warm_preamble(job["preamble"])
         self.gated, self.pending = job["gate"], []
         # fork ahead only when the parent says a core is idle (else it costs more than it hides)
         self.want_spare = job.get("spare", True) and "spare" not in self.off
@@ -1050,7 +1069,8 @@ class Child:
             bd.pop(n, None)
         self.z.builtins_snapshot = dict(bd)
         self.z.builtins_version = _dict_version(bd)
-        return compile(text, "<preamble>", "exec", dont_inherit=True)
+        code = self.z.preambles.get(name)  # compiled (and its imports done) by the zygote
+        return code or compile(text, "<preamble>", "exec", dont_inherit=True)
 
     def prepare(self):
         """Keep fds 0-2 and 5-8 (the run's files and the job), 3 (status) and 4 (gate); a

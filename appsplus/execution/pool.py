@@ -233,6 +233,7 @@ class Worker:
                 "limits": wire_limits,
                 "gate": job.stop_on_first_failure,
                 "spare": spare,
+                "preamble": rules.preamble,
             },
             {
                 "program": job.program,

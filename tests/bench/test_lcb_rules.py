@@ -285,3 +285,20 @@ def test_rule_sets_are_named_data():
                 StdioTest(input="", output="1", rules="livecodebench"),
             ],
         )
+
+
+def test_apps_jobs_keep_their_conventions_after_livecodebench_ones(pool):
+    """The worker runs LiveCodeBench's preamble once (its imports, for the next children)
+    and puts its own limits back: APPS programs on the same workers see no change."""
+    limits = "import sys\nprint(sys.getrecursionlimit(), sys.get_int_max_str_digits())"
+    names = (
+        "print('mean' in dir(__builtins__) or 'mean' in globals(), 'Fraction' in dir(__builtins__))"
+    )
+    for _ in range(3):  # each of the pool's two workers, in turn
+        lcb = [StdioTest(input="", output="50000 50000", rules="livecodebench")]
+        assert run_tests(limits, lcb, pool=pool).passed
+        assert run_tests(
+            names, [StdioTest(input="", output="True False", rules="livecodebench")], pool=pool
+        ).passed
+        assert run_tests(limits, [StdioTest(input="", output="1000 4300")], pool=pool).passed
+        assert run_tests(names, [StdioTest(input="", output="False True")], pool=pool).passed
