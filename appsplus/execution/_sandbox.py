@@ -1049,6 +1049,8 @@ class Child:
             return
         self.job, self.start = job, go["start"]
         self.preamble = self.other_preamble(job.get("preamble") or "apps")
+        # LiveCodeBench's convention: a call-based program runs once, one Solution instance
+        self.shared = [] if job.get("shared_calls") and job["kind"] == "call" else None
         self.apply_limits()
         if os.read(GATE_FD, 1) != b"g":  # cleared to run (the last run is cleaned up)
             return
@@ -1167,10 +1169,14 @@ class Child:
         value is not JSON) or "raised", with error, exc_type and, for a call, ret (JSON)."""
         job = self.job
         self.fresh_test(i)
-        g = {
-            "__name__": "__main__" if job["kind"] == "stdio" else "solution",
-            "__builtins__": builtins,
-        }
+        shared = self.shared  # [globals, instance] once the program ran, with shared calls
+        if shared:
+            g = shared[0]
+        else:
+            g = {
+                "__name__": "__main__" if job["kind"] == "stdio" else "solution",
+                "__builtins__": builtins,
+            }
         lines = tracer = tracer_threading = None
         if job["trace"]:
             lines = set()
@@ -1183,11 +1189,17 @@ class Child:
             if tracer:
                 tracer_threading.settrace(tracer)  # threads the program starts are traced too
                 sys.settrace(tracer)
-            if self.preamble is not None:
-                exec(self.preamble, g)
-            exec(code, g)
+            if shared:
+                if self.preamble is not None:  # its limits, set again
+                    exec(self.preamble, {"__builtins__": builtins})
+            else:
+                if self.preamble is not None:
+                    exec(self.preamble, g)
+                exec(code, g)
+                if shared is not None:
+                    shared.append(g)
             if job["kind"] == "call":
-                value = _call(g, job["fn_name"], json.loads(job["inputs"][i]))
+                value = _call(g, job["fn_name"], json.loads(job["inputs"][i]), shared)
                 if job.get("strict_values"):  # LiveCodeBench: value == expected, in Python
                     value = list(value) if isinstance(value, tuple) else value
                     if not _json_shaped(value):
@@ -1221,7 +1233,8 @@ class Child:
         if failed_flush is not None and status == "returned":
             status, error, exc_type = "raised", _describe(failed_flush), type(failed_flush).__name__
         duration = time.perf_counter() - t0
-        g.clear()  # release the program's data before the harness needs memory again
+        if shared is None:
+            g.clear()  # release the program's data before the harness needs memory again
         out_size, out, err = _read_output(job["limits"]["output_bytes"])
         msg = {
             "type": "test",
@@ -1336,10 +1349,16 @@ def _threads_left():
         return threading is not None and threading.active_count() > 1
 
 
-def _call(g, fn_name, args):
+def _call(g, fn_name, args, shared=None):
+    """Call `Solution().fn_name(*args)` (with `shared`, [globals, instance]: one instance
+    for every call), else the program's function `fn_name`."""
     solution = g.get("Solution")
     if isinstance(solution, type) and hasattr(solution, fn_name):
-        return getattr(solution(), fn_name)(*args)
+        if shared is None:
+            return getattr(solution(), fn_name)(*args)
+        if len(shared) < 2:
+            shared.append(solution())
+        return getattr(shared[1], fn_name)(*args)
     fn = g.get(fn_name)
     if fn is None:
         raise NameError(

@@ -33,7 +33,8 @@ equal as text). A returned value is compared with Python's ``==`` (after the san
 JSON round trip; a top-level tuple is a list, a tuple deeper inside or a dict key that is
 not a string never equals JSON), so floats compare exactly and ``1 == 1.0``. Programs run
 after LiveCodeBench's import preamble (``preamble="livecodebench"``, in
-``appsplus.execution.preamble``) with its recursion limit.
+``appsplus.execution.preamble``) with its recursion limit; a call-based program runs once
+and its tests call one ``Solution`` instance in turn (``calls="shared"``), as there.
 """
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ class JudgeRules:
     text stripped, then every line at both ends). `tokens`: "tolerance" (equal, same
     integer, or floats within 1e-6) or "decimal" (all tokens of both lines as Decimals,
     equal). `values`: "tolerance" (structural, floats within 1e-6) or "equal" (Python
-    ``==``). `preamble`: the name of the import preamble programs run after.
+    ``==``). `preamble`: the name of the import preamble programs run after. `calls`:
+    "fresh" (every call-based test runs the program anew and calls a new `Solution()`) or
+    "shared" (the program runs once; its tests call one `Solution` instance in turn).
     """
 
     name: str
@@ -69,11 +72,17 @@ class JudgeRules:
     tokens: str = "tolerance"
     values: str = "tolerance"
     preamble: str = "apps"
+    calls: str = "fresh"
 
 
 APPS_RULES = JudgeRules("apps")
 LCB_RULES = JudgeRules(
-    "livecodebench", lines="strip", tokens="decimal", values="equal", preamble="livecodebench"
+    "livecodebench",
+    lines="strip",
+    tokens="decimal",
+    values="equal",
+    preamble="livecodebench",
+    calls="shared",
 )
 RULE_SETS = {r.name: r for r in (APPS_RULES, LCB_RULES)}
 

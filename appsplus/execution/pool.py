@@ -245,6 +245,7 @@ class Worker:
                 "trace": job.trace_lines,
                 "preamble": rules.preamble,
                 "strict_values": rules.values == "equal",
+                "shared_calls": rules.calls == "shared",
             },
         )
         deadline = time.monotonic() + n * (limits.time_s + 2.0) + 10.0

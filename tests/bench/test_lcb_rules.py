@@ -104,6 +104,25 @@ RULE_CASES = [
         True,
         False,
     ),
+    # a call-based program runs once: its tests call one Solution instance in turn
+    (
+        "one Solution instance for all tests",
+        "class Solution:\n    def __init__(self):\n        self.n = 0\n"
+        "    def f(self, x):\n        self.n += 1\n        return self.n",
+        [("1", "1"), ("1", "2")],
+        "f",
+        True,
+        False,
+    ),
+    (
+        "module state kept across tests",
+        "seen = []\nclass Solution:\n    def f(self, x):\n        seen.append(x)\n"
+        "        return len(seen)",
+        [("1", "1"), ("1", "2")],
+        "f",
+        True,
+        False,
+    ),
     (
         "recursion in a Solution",
         "class Solution:\n    def f(self, n):\n        return 0 if n == 0 else 1 + self.f(n - 1)",
@@ -115,18 +134,9 @@ RULE_CASES = [
 ]
 
 # Where bench still differs from LiveCodeBench's grader (README, suites table): artifacts of
-# its in-process mocks of stdin/stdout and of one Solution object kept for all tests.
+# its in-process mocks of stdin/stdout and of running a stdin program inside a function.
 # (label, program, tests, func_name, our verdict, LiveCodeBench's)
 REMAINING = [
-    (
-        "one Solution instance for all tests",
-        "class Solution:\n    def __init__(self):\n        self.n = 0\n"
-        "    def f(self, x):\n        self.n += 1\n        return self.n",
-        [("1", "1"), ("1", "2")],
-        "f",
-        False,
-        True,
-    ),
     # its stdin mock: not iterable, buffer.readline gives the first line, readlines one more
     (
         "for line in sys.stdin",

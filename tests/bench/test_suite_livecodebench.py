@@ -408,7 +408,7 @@ def test_tiny_model_run_end_to_end(tiny_model, lcb_file, tmp_path, bench_cache):
 
 
 # Where the executor's APPS rules and LiveCodeBench's grader differ, the suite judges by
-# LiveCodeBench's rules (more cases: test_lcb_rules.py); one difference remains (README).
+# LiveCodeBench's rules (more cases, and the differences that remain: test_lcb_rules.py).
 # (label, program, tests as (input, output), func_name, our verdict, LiveCodeBench's)
 DIFFERENCES = [
     ("float within 1e-6", "print(0.3333333)", [("x\n", "0.33333333\n")], None, False, False),
@@ -429,13 +429,13 @@ DIFFERENCES = [
         False,
         False,
     ),
-    (  # the one that remains
+    (
         "one Solution instance for all tests",
         "class Solution:\n    def __init__(self):\n        self.n = 0\n"
         "    def f(self, x):\n        self.n += 1\n        return self.n",
         [("1", "1"), ("1", "2")],
         "f",
-        False,
+        True,
         True,
     ),
     # and where they agree although the texts differ
