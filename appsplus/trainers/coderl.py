@@ -88,10 +88,12 @@ from appsplus.bench.critic import (
 )
 from appsplus.errors import exit_on_error
 from appsplus.trainers.judge import RewardTable
+from appsplus.trainers.tracking import REPORT_TO_HELP, ReportTo
 
 log = logging.getLogger(__name__)
 
-RESUMABLE = ("actor_steps",)  # besides checks.RESUMABLE_ALWAYS: more steps continue the actor
+# besides checks.RESUMABLE_ALWAYS: more steps continue the actor
+RESUMABLE = ("actor_steps", "report_to")
 
 
 class CodeRLConfig(BaseModel):
@@ -178,6 +180,10 @@ class CodeRLConfig(BaseModel):
     )
     progress: bool = Field(True, description="show a rich progress bar on stderr")
     torch_threads: int | None = Field(None, ge=1, description="torch CPU threads")
+    report_to: ReportTo = Field(
+        default_factory=list,
+        description=REPORT_TO_HELP.replace("OUTPUT_DIR", "the critic and actor folders"),
+    )
 
 
 class SampleRow(BaseModel):
@@ -601,6 +607,16 @@ def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
     metrics_path = out / "metrics.jsonl"
     if accelerator.is_main_process:
         metrics_path.write_text("")
+    from appsplus.trainers.tracking import Tracker
+
+    tracker = Tracker(
+        cfg.report_to,
+        out,
+        "step",
+        name="coderl-critic",
+        config=cfg,
+        main_process=accelerator.is_main_process,
+    )
     order_rng = torch.Generator().manual_seed(cfg.seed)  # batch order, the same everywhere
     weight_of = torch.tensor(weights, device=device)  # [4]
 
@@ -643,17 +659,16 @@ def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
                 task, advance=1, description=f"critic loss {totals[0].item() / total_weight:.3f}"
             )
             if accelerator.is_main_process:
-                _append_metrics(
-                    metrics_path,
-                    {
-                        "epoch": epoch,
-                        "step": step,
-                        "losses/critic": totals[0].item() / total_weight,
-                        "charts/train_accuracy": totals[1].item() / len(batch),
-                        "charts/rows": len(batch),
-                        "time/step_s": round(time.time() - t0, 4),
-                    },
-                )
+                line = {
+                    "epoch": epoch,
+                    "step": step,
+                    "losses/critic": totals[0].item() / total_weight,
+                    "charts/train_accuracy": totals[1].item() / len(batch),
+                    "charts/rows": len(batch),
+                    "time/step_s": round(time.time() - t0, 4),
+                }
+                _append_metrics(metrics_path, line)
+                tracker.log(line)
 
         # ------------------------------------------------------------------ 2d. evaluation, held-out and train
         t0 = time.time()
@@ -671,19 +686,19 @@ def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
             train_report["accuracy"],
         )
         if accelerator.is_main_process:
-            _append_metrics(
-                metrics_path,
-                {
-                    "epoch": epoch,
-                    "step": step,
-                    **{f"eval/{k}": v for k, v in report.items() if not isinstance(v, str)},
-                    **{f"train/{k}": v for k, v in train_report.items() if not isinstance(v, str)},
-                    "time/eval_s": round(time.time() - t0, 4),
-                },
-            )
+            line = {
+                "epoch": epoch,
+                "step": step,
+                **{f"eval/{k}": v for k, v in report.items() if not isinstance(v, str)},
+                **{f"train/{k}": v for k, v in train_report.items() if not isinstance(v, str)},
+                "time/eval_s": round(time.time() - t0, 4),
+            }
+            _append_metrics(metrics_path, line)
+            tracker.log(line)
 
     # ------------------------------------------------------------------ 2e. save
     progress.stop()
+    tracker.close()
     for name, rep in (("held-out", report), ("training", train_report)):
         if rep["constant_prediction"]:
             log.warning(
@@ -847,6 +862,17 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
     metrics_path = out / "metrics.jsonl"
     if accelerator.is_main_process:  # a resumed run drops the lines after its checkpoint
         restart_metrics(metrics_path, "step", None if ckpt is None else start)
+    from appsplus.trainers.tracking import Tracker
+
+    tracker = Tracker(
+        cfg.report_to,
+        out,
+        "step",
+        name="coderl-actor",
+        config=cfg,
+        resume_step=None if ckpt is None else start,
+        main_process=accelerator.is_main_process,
+    )
 
     def forward(batch):  # [(ids, n_prompt)] -> logprobs of tokens 1.. and their program mask
         ids, attn, prog = (t.to(device) for t in collate(batch, pad_id(tokenizer)))
@@ -925,6 +951,7 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
             line["charts/weight_mean"] = totals[1] / max(1.0, n_tokens.item())
         if accelerator.is_main_process:
             _append_metrics(metrics_path, line)
+            tracker.log(line)
         progress.update(task, advance=1, description=f"actor {kind} loss {totals[0]:.3f}")
         if report_now(step, cfg.actor_steps):
             log.info("actor step %d/%d: %s loss %.4f", step, cfg.actor_steps, kind, totals[0])
@@ -942,6 +969,7 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
                     (tmp / "trainer_state.json").write_text(json.dumps(state))
                     save_config(cfg, tmp)
     progress.stop()
+    tracker.close()
     return out
 
 
@@ -962,6 +990,8 @@ CRITIC_FILES = (
     "backbone",
     "head.safetensors",
     "head.json",
+    "tensorboard",
+    "wandb",
 )
 
 
@@ -982,8 +1012,10 @@ def check_inputs(
         checkpoint_to_resume,
     )
     from appsplus.trainers.config import ConfigError, check_locations, check_resume
+    from appsplus.trainers.tracking import check_report_to
 
     check_locations(cfg)
+    check_report_to(cfg.report_to)
     if "sample" not in commands and not samples_path(cfg).is_file():
         raise ConfigError(
             f"samples_file: no such file: {samples_path(cfg)} (run the sample stage first)"
@@ -1024,7 +1056,7 @@ def check_inputs(
             is_resume=resume is not None,
             overwrite=overwrite,
             what="an actor run to resume (--resume latest)",
-            ours=("checkpoints", "metrics.jsonl", "config.yaml"),
+            ours=("checkpoints", "metrics.jsonl", "config.yaml", "tensorboard", "wandb"),
         )
 
 

@@ -15,7 +15,8 @@ micro-batches of `gradient_accumulation_steps`, all processes).
    resume are `RESUMABLE` (plus `appsplus.trainers.checks.RESUMABLE_ALWAYS`).
 4. steps: learning rate of the schedule, micro-batches forward/backward, a stop on a
    non-finite loss or gradient norm, clip, optimizer step, a stop on non-finite parameters.
-5. log and checkpoint: metrics.jsonl every `log_every` steps; checkpoints/step_NNNNNN.
+5. log and checkpoint: metrics.jsonl every `log_every` steps (and the same scalars to
+   TensorBoard / W&B with `report_to`); checkpoints/step_NNNNNN.
 
 Writes `OUTPUT_DIR/model` (model + tokenizer, or the LoRA adapter + tokenizer: the policy init
 for StepCoder and CodeRL), `OUTPUT_DIR/config.yaml`, `OUTPUT_DIR/metrics.jsonl` and
@@ -36,10 +37,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from appsplus.errors import exit_on_error
+from appsplus.trainers.tracking import REPORT_TO_HELP, ReportTo
 
 log = logging.getLogger(__name__)
 
-RESUMABLE = ("epochs",)  # besides checks.RESUMABLE_ALWAYS: more epochs continue the run
+RESUMABLE = ("epochs", "report_to")  # besides checks.RESUMABLE_ALWAYS: more epochs continue the run
 
 
 class SFTConfig(BaseModel):
@@ -91,6 +93,7 @@ class SFTConfig(BaseModel):
     torch_threads: int | None = Field(
         None, ge=1, description="torch intra-op CPU threads; null: torch's default"
     )
+    report_to: ReportTo = Field(default_factory=list, description=REPORT_TO_HELP)
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> list[int]:
@@ -138,6 +141,7 @@ def train(cfg: SFTConfig, resume: str | None = None) -> Path:
         save_tensors_and_json,
         seed_everything,
     )
+    from appsplus.trainers.tracking import Tracker
 
     # ------------------------------------------------------------------ 0. setup and resume checks
     if cfg.torch_threads:
@@ -219,6 +223,15 @@ def train(cfg: SFTConfig, resume: str | None = None) -> Path:
     metrics_path = out / "metrics.jsonl"
     if accelerator.is_main_process:  # a resumed run drops the lines after its checkpoint
         restart_metrics(metrics_path, "step", None if ckpt is None else start)
+    tracker = Tracker(
+        cfg.report_to,
+        out,
+        "step",
+        name="sft",
+        config=cfg,
+        resume_step=None if ckpt is None else start,
+        main_process=accelerator.is_main_process,
+    )
 
     def save_checkpoint(step: int) -> None:
         with checkpoint_folder(accelerator, out / "checkpoints" / f"step_{step:06d}") as tmp:
@@ -277,6 +290,7 @@ def train(cfg: SFTConfig, resume: str | None = None) -> Path:
                 }
                 with metrics_path.open("a") as f:
                     f.write(json.dumps(line) + "\n")
+                tracker.log(line)
             if step == total_steps or (cfg.checkpoint_every and step % cfg.checkpoint_every == 0):
                 save_checkpoint(step)
 
@@ -293,6 +307,7 @@ def train(cfg: SFTConfig, resume: str | None = None) -> Path:
             time.time() - started,
             model_dir,
         )
+    tracker.close()
     accelerator.end_training()
     return model_dir
 
@@ -303,8 +318,10 @@ def check_inputs(cfg: SFTConfig, resume: str | None, overwrite: bool) -> None:
     files (unless resumed or `overwrite`)."""
     from appsplus.trainers.checks import check_output_dir, check_resumable, checkpoint_to_resume
     from appsplus.trainers.config import check_locations, check_resume
+    from appsplus.trainers.tracking import check_report_to
 
     check_locations(cfg)
+    check_report_to(cfg.report_to)
     check_resume(cfg.output_dir, resume, overwrite)
     if resume is not None:
         check_resumable(checkpoint_to_resume(Path(cfg.output_dir), resume), cfg, RESUMABLE)
@@ -313,7 +330,7 @@ def check_inputs(cfg: SFTConfig, resume: str | None, overwrite: bool) -> None:
         is_resume=resume is not None,
         overwrite=overwrite,
         what="an sft run to resume (--resume latest)",
-        ours=("checkpoints", "model", "metrics.jsonl", "config.yaml"),
+        ours=("checkpoints", "model", "metrics.jsonl", "config.yaml", "tensorboard", "wandb"),
     )
 
 

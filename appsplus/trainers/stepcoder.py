@@ -51,10 +51,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from appsplus.errors import exit_on_error
 from appsplus.trainers.judge import RewardTable
+from appsplus.trainers.tracking import REPORT_TO_HELP, ReportTo
 
 log = logging.getLogger(__name__)
 
-RESUMABLE = ("iterations",)  # besides checks.RESUMABLE_ALWAYS: more iterations continue the run
+# besides checks.RESUMABLE_ALWAYS: more iterations continue the run
+RESUMABLE = ("iterations", "report_to")
 
 
 class StepCoderConfig(BaseModel):
@@ -151,6 +153,7 @@ class StepCoderConfig(BaseModel):
     torch_threads: int | None = Field(
         None, ge=1, description="torch intra-op CPU threads; null: torch's default"
     )
+    report_to: ReportTo = Field(default_factory=list, description=REPORT_TO_HELP)
 
 
 def loss_mask(results, offsets, response_mask, fgo: bool, eos_ended):
@@ -256,6 +259,17 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
     metrics_path = out / "metrics.jsonl"
     if accelerator.is_main_process:  # a resumed run drops the lines after its checkpoint
         restart_metrics(metrics_path, "iteration", None if ckpt is None else start)
+    from appsplus.trainers.tracking import Tracker
+
+    tracker = Tracker(
+        cfg.report_to,
+        out,
+        "iteration",
+        name="stepcoder",
+        config=cfg,
+        resume_step=None if ckpt is None else start,
+        main_process=accelerator.is_main_process,
+    )
 
     hint = lr_hint(cfg)
     progress = progress_bar(cfg.progress)
@@ -457,6 +471,7 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
             if accelerator.is_main_process:
                 with metrics_path.open("a") as f:
                     f.write(json.dumps(metrics) + "\n")
+                tracker.log(metrics)
             progress.update(
                 task,
                 advance=1,
@@ -489,6 +504,7 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
     finally:
         progress.stop()
         pool.close()
+        tracker.close()
     accelerator.end_training()
     return out
 
@@ -640,8 +656,10 @@ def check_inputs(cfg: StepCoderConfig, resume: str | None, overwrite: bool = Fal
     with these settings, or output_dir holds other files (unless resumed or `overwrite`)."""
     from appsplus.trainers.checks import check_output_dir, check_resumable, checkpoint_to_resume
     from appsplus.trainers.config import check_locations, check_resume
+    from appsplus.trainers.tracking import check_report_to
 
     check_locations(cfg)
+    check_report_to(cfg.report_to)
     check_resume(cfg.output_dir, resume, overwrite)
     if resume is not None:
         ckpt = checkpoint_to_resume(Path(cfg.output_dir), resume)
@@ -651,7 +669,7 @@ def check_inputs(cfg: StepCoderConfig, resume: str | None, overwrite: bool = Fal
         is_resume=resume is not None,
         overwrite=overwrite,
         what="a stepcoder run to resume (--resume latest)",
-        ours=("checkpoints", "metrics.jsonl", "config.yaml"),
+        ours=("checkpoints", "metrics.jsonl", "config.yaml", "tensorboard", "wandb"),
     )
 
 
