@@ -27,6 +27,11 @@ def check_has_tests(problem: Problem) -> FilterResult | None:
 
 def check_has_solutions(problem: Problem) -> FilterResult | None:
     """A problem needs at least one reference solution to verify its tests."""
+    other = problem.provenance.get("other_language_solutions")
+    if not problem.solutions and isinstance(other, dict) and other:
+        # CodeContests: solutions in other languages only (Python 2 is not Python 3)
+        had = ", ".join(f"{n} {language}" for language, n in sorted(other.items()))
+        return RejectReason.NO_SOLUTIONS, f"no Python 3 solution (the source has {had})"
     if not problem.solutions:
         return RejectReason.NO_SOLUTIONS, "the problem has no reference solution"
     if not any(s.strip() for s in problem.solutions):

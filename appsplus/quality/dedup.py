@@ -147,12 +147,16 @@ class Deduplicator:
             if pid in self._url:
                 by_url.setdefault(self._url[pid], []).append(pid)
         for same in by_url.values():
-            for i, a in enumerate(same):
-                for b in same[i + 1 :]:
-                    if self._rank.get(a, 0) != self._rank.get(b, 0) and (a, b) not in pairs:
-                        self._same_url.add((a, b))
-                        self._same_url.add((b, a))
-                        pairs[(a, b)] = (jaccard(self._items[a][1], self._items[b][1]), False)
+            # each one of another source joins the group's first (test split, then rank):
+            # problems of one source sharing a URL are not joined to each other through it
+            anchor = min(same, key=lambda p: (self._items[p][0] != "test", self._rank.get(p, 0), p))
+            for b in same:
+                if self._rank.get(b, 0) == self._rank.get(anchor, 0):
+                    continue
+                a, b = min(anchor, b, key=natural_key), max(anchor, b, key=natural_key)
+                if (a, b) not in pairs:
+                    self._same_url.update({(a, b), (b, a)})
+                    pairs[(a, b)] = (jaccard(self._items[a][1], self._items[b][1]), False)
         return [(a, b, s, e) for (a, b), (s, e) in sorted(pairs.items())]
 
     def duplicates(self) -> list[Duplicate]:
