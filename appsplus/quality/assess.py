@@ -6,7 +6,9 @@ Per problem, all through the one `run` (the build's cached runner), in two phase
 whole batch so the workers stay busy:
 
 1. The verified solutions (the first `probe_solutions`, or all of them when augmenting) run
-   on the tests plus generated inputs (`inputs.generate_inputs`) with a placeholder
+   on the tests plus generated inputs (`inputs.generate_inputs`, mutated from the tests,
+   and `inputs.format_inputs`, `format_probes` more drawn from the input format inferred
+   from every known test and the statement's constraints) with a placeholder
    expected output, which keeps every output; the canonical runs a second time on the tests
    (its text plus a comment, so it is a separate job); the canonical's mutants
    (`mutate.mutants`, a seeded sample of `max_mutants`) run on the tests, each stopping at
@@ -22,8 +24,9 @@ dataset files do not change with the machine's load.
 
 Decisions: a mutant that does not compile or whose first failure is a timeout (after that
 rerun) is not counted; one that fails a test is killed; one that passes every test survives if it
-differs from the solutions on a valid probe input (or when fewer than `MIN_PROBES` valid
-probes exist, and then `equivalence_checked` is false), else it is possibly equivalent
+differs from the solutions on a valid probe input, mutated or drawn from the format (or
+when fewer than `MIN_PROBES` valid probes exist, and then `equivalence_checked` is false),
+else it is possibly equivalent
 (`mutants_equivalent`, reported apart from killed and survived) and not counted. Probes
 never get weaker than the tests: with `known_tests` (tests beyond the scored ones) they are
 generated from all known tests, and a mutant that any known test distinguishes (a
@@ -53,7 +56,7 @@ from appsplus.curate.verify import (
 )
 from appsplus.execution import CallTest, ExecutionResult, Job, StdioTest, Verdict
 from appsplus.quality import checks
-from appsplus.quality.inputs import generate_inputs
+from appsplus.quality.inputs import format_inputs, generate_inputs, input_key
 from appsplus.quality.models import GeneratedTest, Quality, QualityConfig
 from appsplus.quality.mutate import mutants
 from appsplus.quality.timeouts import confirm_timeouts
@@ -102,10 +105,19 @@ class _Plan:
         # known tests beyond the scored ones (the source's extra tests): probes come from
         # all known tests, and a passing mutant that any of them distinguishes survives
         self.known_extra = [t for t in known if t not in self.tests]
+        sources = list(known) or self.tests
         generated = generate_inputs(
-            list(known) or self.tests, q.probe_inputs + 2 * q.augment_tests, f"{q.seed}:{pid}"
+            sources, q.probe_inputs + 2 * q.augment_tests, f"{q.seed}:{pid}"
         )
         self.probes = generated[: q.probe_inputs]
+        # probes from the input format, which a smaller test set does not narrow as much
+        # (parent -1: drawn, not mutated; only candidates become tests)
+        mutated = {input_key(t) for _, t in generated}
+        self.probes += [
+            (-1, t)
+            for t in format_inputs(sources, q.format_probes, f"{q.seed}:{pid}", p.question)
+            if input_key(t) not in mutated
+        ]
         self.candidates = generated[q.probe_inputs :]
         self.limits = vc.limits.model_copy(update={"time_s": q.quality_time_s})
         others = [i for i in v.passing if i != v.canonical_index]

@@ -84,6 +84,12 @@ class QualityConfig(BaseModel):
     probe_inputs: int = Field(
         10, ge=0, description="generated inputs that tell survivors from equivalent mutants"
     )
+    format_probes: int = Field(
+        10,
+        ge=0,
+        description="probe inputs drawn from the input format inferred from every known test "
+        "and the statement (0: probes only mutate the tests)",
+    )
     probe_solutions: int = Field(4, ge=1, description="verified solutions run on probe inputs")
     quality_time_s: float = Field(
         0.5, gt=0, description="per-test limit for mutants and generated inputs"

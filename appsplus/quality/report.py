@@ -88,6 +88,8 @@ def summarize(
             "histogram": histogram(scores),
             "weak_threshold": config.weak_threshold,
             "weak_tests": flags["weak_tests"],
+            # equivalent: possibly equivalent (passed every test and no probe told them
+            # apart), reported apart from killed and survived and not counted
             "mutants": {k: totals[k] for k in ("counted", "killed", "survivors")}
             | {k: totals[k] for k in ("equivalent", "uncounted")},
         }
@@ -138,6 +140,7 @@ def _lines(summary: QualitySummary) -> list[str]:
             f"- Mutation score: {m['problems_scored']} problems scored, mean {m['mean_score']}, "
             f"{m['weak_tests']} below {m['weak_threshold']} (`weak_tests`)"
         )
+        lines.append(_mutants_line(m.get("mutants", {})))
     a = summary.augmentation
     if a:
         lines.append(
@@ -146,6 +149,16 @@ def _lines(summary: QualitySummary) -> list[str]:
             f"({a['problems_compared']} problems)"
         )
     return lines
+
+
+def _mutants_line(mutants: dict[str, int]) -> str:
+    """Killed, survived and possibly equivalent mutants (the manifest's `equivalent`)."""
+    eq = mutants.get("equivalent", 0)
+    return (
+        f"- Mutants: {mutants.get('killed', 0)} killed, {mutants.get('survivors', 0)} survived, "
+        f"{eq} possibly equivalent (passed every test and every probe input; not counted), "
+        f"{mutants.get('uncounted', 0)} uncounted (no compile or timeout)"
+    )
 
 
 def card_section(summary: QualitySummary) -> str:
@@ -283,7 +296,7 @@ def render_tables(report: dict[str, Any]) -> list[Any]:
             flags.add_row(flag, str(n))
         out.append(flags)
         for line in _lines(summary):
-            if not line.startswith("- Flags"):
+            if not line.startswith(("- Flags", "- Mutants:")):  # their own tables
                 out.append(Text(line.removeprefix("- ").replace("`", "")))
         m = summary.mutation
         if m:
@@ -291,7 +304,8 @@ def render_tables(report: dict[str, Any]) -> list[Any]:
             for k, v in m["histogram"].items():
                 hist.add_row(k, str(v))
             out.append(hist)
-            mutants = table("mutants", *m["mutants"])
+            names = {"survivors": "survived", "equivalent": "possibly equivalent"}
+            mutants = table("mutants", *(names.get(k, k) for k in m["mutants"]))
             mutants.columns[0].justify = "right"
             mutants.add_row(*(str(v) for v in m["mutants"].values()))
             out.append(mutants)
