@@ -87,6 +87,7 @@ def _load_suite(spec: SuiteSpec, limit: int | None = None):
         split=spec.split,
         limit=spec.limit if limit is None else limit,
         time_limit_s=spec.time_limit_s,
+        time_limits=spec.time_limits,
         since=spec.since,
         until=spec.until,
         lcb_version=spec.lcb_version,

@@ -47,18 +47,22 @@ def _options(*decorators):
     return apply
 
 
+SUITE_CHOICES = [
+    "apps+", "apps", "sample", "humaneval", "mbpp", "livecodebench", "humaneval+", "mbpp+"
+]  # fmt: skip
 suite_options = _options(
     click.option(
         "--suite",
         required=True,
-        type=click.Choice(["apps+", "apps", "sample", "humaneval", "mbpp", "livecodebench"]),
+        type=click.Choice(SUITE_CHOICES),
         help="Benchmark suite (see the README for each prompt format).",
     ),
     click.option(
         "--dataset",
         help="apps+: a build folder or hub id; apps: an APPS folder/jsonl (default: the hub); "
         "humaneval: HumanEval.jsonl(.gz); mbpp: mbpp.jsonl; livecodebench: code_generation_lite "
-        "jsonl/parquet files or a folder of them.",
+        "jsonl/parquet files or a folder of them; humaneval+ / mbpp+: HumanEvalPlus.jsonl.gz / "
+        "MbppPlus.jsonl.gz (default: EvalPlus's release, downloaded once).",
     ),
     click.option(
         "--split",
@@ -70,6 +74,13 @@ suite_options = _options(
         type=click.FloatRange(min=0, min_open=True),
         help="Per-test seconds for every problem (default: the suite's, e.g. APPS+ "
         "reference runtimes).",
+    ),
+    click.option(
+        "--time-limits",
+        type=click.Choice(["derived", "fixed"]),
+        help="humaneval, mbpp, humaneval+, mbpp+: per-task limits derived from the canonical "
+        "solution's measured runtime, max(1 s, 4 x it), measured once and cached; or the "
+        "suite's fixed ones (default: fixed for humaneval/mbpp, derived for the + suites).",
     ),
     click.option(
         "--since",
@@ -273,6 +284,7 @@ def _suite_spec(opts: dict):
         split=opts["split"],
         limit=opts["limit"],
         time_limit_s=opts["time_limit"],
+        time_limits=opts.get("time_limits"),
         since=opts.get("since"),
         until=opts.get("until"),
         lcb_version=opts.get("lcb_version"),
@@ -490,7 +502,7 @@ def generate_command(out: Path, **opts) -> None:
 )
 @click.option(
     "--suite",
-    type=click.Choice(["apps+", "apps", "sample", "humaneval", "mbpp", "livecodebench"]),
+    type=click.Choice(SUITE_CHOICES),
     help="With --samples: the suite the samples answer.",
 )
 @click.option("--dataset", help="With --samples: the suite's input (as for `bench run`).")
@@ -502,6 +514,12 @@ def generate_command(out: Path, **opts) -> None:
     "--time-limit",
     type=click.FloatRange(min=0, min_open=True),
     help="With --samples: per-test seconds.",
+)
+@click.option(
+    "--time-limits",
+    type=click.Choice(["derived", "fixed"]),
+    help="With --samples (humaneval, mbpp, humaneval+, mbpp+): limits derived from the "
+    "canonical solution's runtime, or the suite's fixed ones.",
 )
 @click.option("--since", help="With --samples (livecodebench): first contest date, YYYY-MM-DD.")
 @click.option("--until", help="With --samples (livecodebench): last contest date, YYYY-MM-DD.")

@@ -51,6 +51,8 @@ OUTCOMES = (
 )
 TOOL_NAME = "appsplus-bench"
 APPS_SUITES = ("apps+", "apps", "sample")  # the suites APPS strict accuracy and test average fit
+# EvalPlus suites: (base label, plus label); test 0 holds the base inputs, test 1 the plus ones
+PLUS_SUITES = {"humaneval+": ("HumanEval", "HumanEval+"), "mbpp+": ("MBPP", "MBPP+")}
 
 
 class Estimate(StrictModel):
@@ -129,6 +131,11 @@ class Report(StrictModel):
     by_difficulty: dict[str, GroupMetrics]
     by_month: dict[str, GroupMetrics] = Field(
         default_factory=dict, description="by contest month YYYY-MM (livecodebench)"
+    )
+    by_tests: dict[str, GroupMetrics] = Field(
+        default_factory=dict,
+        description="humaneval+/mbpp+: the base tests only ('HumanEval', 'MBPP') and base + "
+        "plus ('HumanEval+', 'MBPP+', the same as overall)",
     )
     problems: list[ProblemOutcome]
 
@@ -249,6 +256,19 @@ def build_report(
         m: _group([o for o in outcomes if o.month == m], tests_passed, passed, ks, boot)
         for m in months
     }
+    by_tests = {}
+    if config.suite.name in PLUS_SUITES:
+        base_label, plus_label = PLUS_SUITES[config.suite.name]
+        base = [_base_outcome(o, per_problem[o.problem_id]) for o in outcomes]
+        base_passed = {
+            o.problem_id: [(r.test_verdicts or [r.outcome])[0] == "passed" for r in rs]
+            for o in outcomes
+            for rs in [per_problem[o.problem_id]]
+        }
+        by_tests = {
+            base_label: _group(base, tests_passed, base_passed, ks, boot),
+            plus_label: overall,
+        }
     any_skipped = any(r.n_skipped for rs in per_problem.values() for r in rs)
     limits = [p.time_limit_s for p in problems]
     return Report(
@@ -267,7 +287,19 @@ def build_report(
         overall=overall,
         by_difficulty=by_difficulty,
         by_month=by_month,
+        by_tests=by_tests,
         problems=outcomes,
+    )
+
+
+def _base_outcome(outcome: ProblemOutcome, results: list[SampleResult]) -> ProblemOutcome:
+    """A problem's counts on its first test alone (the base inputs of HumanEval+ / MBPP+)."""
+    firsts = [(r.test_verdicts or [r.outcome])[0] for r in results]
+    return outcome.model_copy(
+        update={
+            "c": sum(v == "passed" for v in firsts),
+            "verdicts": dict(sorted(Counter(firsts).items())),
+        }
     )
 
 
@@ -324,8 +356,10 @@ def has_apps_metrics(report: Report) -> bool:
 
 
 def groups(report: Report) -> list[tuple[str, GroupMetrics]]:
-    """(label, metrics) for each difficulty, each month (livecodebench), then overall."""
-    return [*report.by_difficulty.items(), *report.by_month.items(), ("overall", report.overall)]
+    """(label, metrics) for each difficulty, each month (livecodebench), then overall (for
+    humaneval+/mbpp+: base, then base + plus, e.g. HumanEval and HumanEval+)."""
+    last = list(report.by_tests.items()) or [("overall", report.overall)]
+    return [*report.by_difficulty.items(), *report.by_month.items(), *last]
 
 
 def report_table(report: Report):

@@ -25,7 +25,9 @@ from appsplus.bench.report import Report
 from appsplus.errors import AppsplusError
 from appsplus.schema import StrictModel
 
-SuiteName = Literal["apps+", "apps", "sample", "humaneval", "mbpp", "livecodebench"]
+SuiteName = Literal[
+    "apps+", "apps", "sample", "humaneval", "mbpp", "livecodebench", "humaneval+", "mbpp+"
+]
 APPS_STYLE = ("apps+", "apps", "sample")
 DEFAULT_KS = (1, 5, 10)
 
@@ -109,6 +111,11 @@ class SuiteSpec(Settings):
     split: str | None = None
     limit: int | None = Field(None, ge=1)
     time_limit_s: float | None = Field(None, gt=0)
+    time_limits: Literal["derived", "fixed"] | None = Field(
+        None,
+        description="humaneval, mbpp (default fixed), humaneval+, mbpp+ (default derived): "
+        "limits from the canonical solution's measured runtime, or the suite's fixed ones",
+    )
     since: str | None = Field(None, description="livecodebench: first contest date, YYYY-MM-DD")
     until: str | None = Field(None, description="livecodebench: last contest date, YYYY-MM-DD")
     lcb_version: str | None = Field(

@@ -11,6 +11,8 @@
 | `humaneval` | HumanEval.jsonl(.gz)                                 | the task's prompt, continued |
 | `mbpp`      | the original mbpp.jsonl                              | the MBPP paper's prompt with the tests |
 | `livecodebench` | code_generation_lite jsonl/parquet files or a folder | LiveCodeBench's generic prompt |
+| `humaneval+` | HumanEvalPlus.jsonl(.gz); default EvalPlus's release    | EvalPlus's codegen prompt |
+| `mbpp+`     | MbppPlus.jsonl(.gz); default EvalPlus's release         | EvalPlus's codegen prompt |
 
 Each module documents its prompt, stop sequences, time limit and judge.
 """
@@ -24,7 +26,9 @@ from appsplus.bench.files import BenchProblem, SuiteInfo
 from appsplus.errors import AppsplusError
 from appsplus.schema import StrictModel
 
-SUITE_NAMES = ("apps+", "apps", "sample", "humaneval", "mbpp", "livecodebench")
+SUITE_NAMES = (
+    "apps+", "apps", "sample", "humaneval", "mbpp", "livecodebench", "humaneval+", "mbpp+"
+)  # fmt: skip
 
 
 class SuiteError(AppsplusError, ValueError):
@@ -59,12 +63,16 @@ def load_suite(
     since: str | None = None,
     until: str | None = None,
     lcb_version: str | None = None,
+    time_limits: str | None = None,
 ) -> Suite:
     """Load suite `name` (see the table above); `limit` keeps the first N problems in suite order.
 
     `time_limit_s` overrides every problem's per-test limit; `since`/`until` (YYYY-MM-DD,
     inclusive) keep the livecodebench problems of that contest-date window; `lcb_version`
-    picks its release files (hub, or a --dataset folder). Raises SuiteError.
+    picks its release files (hub, or a --dataset folder). `time_limits` ("derived" or
+    "fixed"; humaneval, mbpp and the EvalPlus suites): limits from the canonical solution's
+    measured runtime (`appsplus.bench.suites.time_limits`), or the suite's fixed ones;
+    default fixed for humaneval and mbpp, derived for humaneval+ and mbpp+. Raises SuiteError.
     """
     if (since or until) and name != "livecodebench":
         raise SuiteError(
@@ -72,6 +80,8 @@ def load_suite(
         )
     if lcb_version and name != "livecodebench":
         raise SuiteError("--lcb-version selects LiveCodeBench releases: only for livecodebench")
+    if time_limits and name not in ("humaneval", "mbpp", "humaneval+", "mbpp+"):
+        raise SuiteError("--time-limits applies to humaneval, mbpp, humaneval+ and mbpp+ only")
     if name == "apps+":
         from appsplus.bench.suites.apps import load_apps_plus
 
@@ -87,20 +97,28 @@ def load_suite(
     elif name == "humaneval":
         from appsplus.bench.suites.humaneval import load_humaneval
 
-        suite = load_humaneval(dataset)
+        suite = load_humaneval(dataset, time_limits or "fixed")
     elif name == "mbpp":
         from appsplus.bench.suites.mbpp import load_mbpp
 
-        suite = load_mbpp(dataset, split or "test")
+        suite = load_mbpp(dataset, split or "test", time_limits or "fixed")
     elif name == "livecodebench":
         from appsplus.bench.suites.livecodebench import load_livecodebench
 
         suite = load_livecodebench(dataset, since, until, lcb_version)
+    elif name in ("humaneval+", "mbpp+"):
+        from appsplus.bench.suites.evalplus import load_evalplus
+
+        suite = load_evalplus(name, dataset, limit=limit, time_limits_mode=time_limits or "derived")
     else:
         raise SuiteError(f"unknown suite {name!r}; choose one of {', '.join(SUITE_NAMES)}")
     problems = suite.problems
     if limit is not None:
         problems = problems[:limit]
+    if name in ("humaneval", "mbpp") and time_limits == "derived":
+        from appsplus.bench.suites.time_limits import derive
+
+        problems = derive(name, suite.info.dataset_hash, problems)
     if time_limit_s is not None:
         problems = [p.model_copy(update={"time_limit_s": time_limit_s}) for p in problems]
     if not problems:

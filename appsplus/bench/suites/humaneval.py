@@ -6,7 +6,9 @@ continues; completion-style stop sequences are the Codex paper's ("\\nclass", "\
 function in a code block, showing the prompt. Judge (`appsplus.bench.programs`): prompt +
 completion (or the full function the model wrote), then the task's `test` code and
 `check(entry_point)`, in a standard Python environment, `HUMANEVAL_TIME_LIMIT_S` for the
-whole program. The canonical solution is the task's `canonical_solution` (a body).
+whole program (`--time-limits derived`: max(1 s, 4 x the canonical solution's run time),
+see `appsplus.bench.suites.time_limits`). The canonical solution is the task's
+`canonical_solution` (a body).
 """
 
 from __future__ import annotations
@@ -72,8 +74,12 @@ def humaneval_problem(row: dict) -> BenchProblem:
     )
 
 
-def load_humaneval(dataset: str | None) -> Suite:
-    """Every task of a HumanEval.jsonl(.gz), in file order."""
+def load_humaneval(dataset: str | None, time_limits: str = "fixed") -> Suite:
+    """Every task of a HumanEval.jsonl(.gz), in file order (`time_limits`: the description's;
+    `load_suite` derives the limits)."""
+    from appsplus.bench.suites.time_limits import check_mode, describe
+
+    time_limits = check_mode(time_limits, "fixed")
     if not dataset:
         raise SuiteError(
             "the humaneval suite needs --dataset PATH to HumanEval.jsonl.gz "
@@ -91,7 +97,7 @@ def load_humaneval(dataset: str | None) -> Suite:
         prompt_version=PROMPT_VERSION,
         description=(
             f"HumanEval ({path.name}); judged by check(entry_point), "
-            f"{HUMANEVAL_TIME_LIMIT_S:g} s per program"
+            + describe(time_limits, HUMANEVAL_TIME_LIMIT_S)
         ),
     )
     return Suite(info=info, problems=problems)

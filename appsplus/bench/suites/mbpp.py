@@ -11,7 +11,9 @@ template the user message shows the task and tests and asks for a code block. Ju
 `test_list` (not `challenge_test_list`), in a standard Python environment,
 `MBPP_TIME_LIMIT_S` (10 s) for the whole program: every task's reference code passes
 its own asserts under this judge, but task 123's (amicable numbers below 10,000, O(n^2))
-needs 3-5 s on a busy 2-core machine, so a tighter limit would fail a correct reference.
+needs 3-5 s on a busy 2-core machine, so a tighter limit would fail a correct reference
+(`--time-limits derived`: max(1 s, 4 x the task's own reference run time), see
+`appsplus.bench.suites.time_limits`).
 The canonical solution is the task's `code`.
 """
 
@@ -79,8 +81,12 @@ def mbpp_problem(row: dict) -> BenchProblem:
     )
 
 
-def load_mbpp(dataset: str | None, split: str = "test") -> Suite:
-    """The tasks of one MBPP split (by task id), in task-id order."""
+def load_mbpp(dataset: str | None, split: str = "test", time_limits: str = "fixed") -> Suite:
+    """The tasks of one MBPP split (by task id), in task-id order (`time_limits`: the
+    description's; `load_suite` derives the limits)."""
+    from appsplus.bench.suites.time_limits import check_mode, describe
+
+    time_limits = check_mode(time_limits, "fixed")
     if not dataset:
         raise SuiteError(
             "the mbpp suite needs --dataset PATH to the original mbpp.jsonl "
@@ -104,7 +110,7 @@ def load_mbpp(dataset: str | None, split: str = "test") -> Suite:
         prompt_version=PROMPT_VERSION,
         description=(
             f"MBPP {split} split ({path.name}); judged by test_setup_code + test_list asserts, "
-            f"{MBPP_TIME_LIMIT_S:g} s per program"
+            + describe(time_limits, MBPP_TIME_LIMIT_S)
         ),
     )
     return Suite(info=info, problems=problems)
