@@ -393,9 +393,14 @@ class _Spool:
         self.index = [entry for entry in self.index if entry[0] not in keys]
 
     def write_parquet(
-        self, dest: Path, schema: Any, on_row: Callable[[], None] | None = None
+        self,
+        dest: Path,
+        schema: Any,
+        on_row: Callable[[], None] | None = None,
+        notes: dict[str, dict[str, Any]] | None = None,
     ) -> int:
-        """Write the spooled rows sorted by problem id into `dest` (atomically); returns rows."""
+        """Write the spooled rows sorted by problem id into `dest` (atomically); returns rows.
+        `notes`: problem id -> entries added to that row's provenance notes."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -413,7 +418,10 @@ class _Spool:
                 size = 0
                 for _, offset, length in order:
                     spool.seek(offset)
-                    rows.append(loads_json(spool.read(length)))
+                    row = loads_json(spool.read(length))
+                    if notes and row.get("problem_id") in notes:
+                        row["provenance"] = _add_notes(row["provenance"], notes[row["problem_id"]])
+                    rows.append(row)
                     size += length
                     if on_row:
                         on_row()
@@ -425,6 +433,15 @@ class _Spool:
 
         write_atomic(dest, write)
         return len(order)
+
+
+def _add_notes(provenance: str, extra: dict[str, Any]) -> str:
+    """A row's provenance JSON with `extra` added to its notes (as `Record.to_row` dumps it)."""
+    from appsplus.sources import loads_json
+
+    data = loads_json(provenance)
+    data["notes"] = {**data.get("notes", {}), **extra}
+    return dumps_json(data, ensure_ascii=False, sort_keys=True)
 
 
 # ---------------------------------------------------------------- the steps, in order
@@ -724,14 +741,18 @@ def _finish(
     (out / MANIFEST_FILE).unlink(missing_ok=True)  # no manifest while the files change
     files: dict[str, FileInfo] = {}
     schema = record_schema()
+    same = {  # a mixed build: each kept problem's copies in other sources, rejected
+        kept: {"same_problem": sorted(ids, key=natural_key)}
+        for kept, ids in sink.same_problem.items()
+    }
     for split, spool in spools.items():
         dest = out / DATA_FILES[split]
-        rows = spool.write_parquet(dest, schema, on_row=lambda: emit("written", 1))
+        rows = spool.write_parquet(dest, schema, on_row=lambda: emit("written", 1), notes=same)
         files[dest.name] = FileInfo(sha256=sha256_file(dest), bytes=dest.stat().st_size, rows=rows)
     runtimes.write_parquet(out / RUNTIMES_FILE, runtimes_schema())
     if sink.tests_only is not None:
         dest = out / TESTS_ONLY_FILE
-        rows = sink.tests_only.write_parquet(dest, tests_only_schema())
+        rows = sink.tests_only.write_parquet(dest, tests_only_schema(), notes=same)
         files[dest.name] = FileInfo(sha256=sha256_file(dest), bytes=dest.stat().st_size, rows=rows)
     rejections = out / REJECTIONS_FILE
     (out / SPOOL_DIR / REJECTIONS_FILE).replace(rejections)

@@ -75,8 +75,9 @@ class Withdrawn:
     """A record already kept that a later step rejects (dedup decides at the end): the
     writer takes the record back and writes the rejection."""
 
-    def __init__(self, rejection: Rejection) -> None:
+    def __init__(self, rejection: Rejection, kept_id: str = "") -> None:
         self.rejection = rejection
+        self.kept_id = kept_id  # a cross-source duplicate: the id kept in its place
 
 
 class Step:
@@ -651,6 +652,7 @@ class Deduplicate(Step):
         found = self.dedup.duplicates()
         for d in found:
             locator, source = self._where[d.problem_id]
+            kept_source = self._where.get(d.kept_id, ("", source))[1]
             yield Withdrawn(
                 self.reject(
                     Rejection(
@@ -661,7 +663,8 @@ class Deduplicate(Step):
                         detail=d.detail(),
                         stage="quality",
                     )
-                )
+                ),
+                d.kept_id if kept_source != source else "",
             )
         self.stats.passed = self.stats.seen - len(found)
         self.summary = {
@@ -741,6 +744,9 @@ class Write(Step):
         # per source name: kept, tests_only and rejected:<reason> (the manifest's `sources`)
         self.by_source: dict[str, Counter[str]] = {}
         self._unverified_source: dict[str, str] = {}  # kept Unverified id -> its source
+        # kept id -> its copies in other sources, rejected as duplicates (a mixed build):
+        # the pipeline writes them into the kept row's provenance notes (`same_problem`)
+        self.same_problem: dict[str, list[str]] = {}
 
     def run(self, items: Iterator[Any]) -> Iterator[Any]:
         withdrawn: set[str] = set()
@@ -753,6 +759,10 @@ class Write(Step):
             elif isinstance(item, Withdrawn):
                 withdrawn.add(self._unkeep(item.rejection.problem_id or ""))
                 self._count(item.rejection.source, "kept", -1)
+                if item.kept_id:
+                    self.same_problem.setdefault(item.kept_id, []).append(
+                        item.rejection.problem_id or ""
+                    )
                 self._write_rejection(item.rejection)
             elif isinstance(item, Rejection):
                 self._write_rejection(item)

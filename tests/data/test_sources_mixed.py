@@ -51,6 +51,15 @@ def kept_ids(out: Path, name: str) -> list[str]:
     return [r["problem_id"] for r in pq.read_table(out / f"{name}.parquet").to_pylist()]
 
 
+def same_problem(out: Path, name: str) -> dict[str, list[str]]:
+    found = {}
+    for row in pq.read_table(out / f"{name}.parquet").to_pylist():
+        notes = json.loads(row["provenance"])["notes"]
+        if "same_problem" in notes:
+            found[row["problem_id"]] = notes["same_problem"]
+    return found
+
+
 def rejections(out: Path) -> dict[str, tuple[str, str]]:
     return {r.problem_id or "": (r.reason.value, r.detail) for r in read_rejections(out)}
 
@@ -89,6 +98,12 @@ def test_mixed_build_finds_cross_source_duplicates_and_a_planted_humaneval_item(
         "taco/train/00005",
     ]
     assert kept_ids(out, "test") == ["codecontests/test/00000"]
+    # the kept copy points at its copies in other sources
+    assert same_problem(out, "train") == {
+        "apps/train/1971": ["taco/train/00000"],
+        "taco/train/00002": ["codecontests/train/00000"],
+    }
+    assert same_problem(out, "test") == {"codecontests/test/00000": ["taco/train/00001"]}
     assert kept_ids(out, "tests_only") == [
         "codecontests/test/00001",
         "livecodebench/train/abc350_a",
@@ -110,6 +125,18 @@ def test_mixed_build_finds_cross_source_duplicates_and_a_planted_humaneval_item(
     assert "license: other" in card and "config_name: tests_only" in card
     for s in manifest["sources"]:  # the card lists every source, its licence and counts
         assert f"| `{s['spec']}` | {s['licence']} |" in card
+
+
+def test_taco_listed_first_keeps_its_row_with_a_pointer_to_the_apps_id(tmp_path):
+    out = tmp_path / "taco-first"
+    run_build(out, "--source", TACO, "--source", APPS, "--no-dedupe")
+    assert "taco/train/00000" in kept_ids(out, "train")  # no dedup: both kept, no pointer
+    assert same_problem(out, "train") == {}
+    out = tmp_path / "deduped"
+    run_build(out, "--source", TACO, "--source", APPS)
+    assert same_problem(out, "train")["taco/train/00000"] == ["apps/train/1971"]
+    reason, detail = rejections(out)["apps/train/1971"]
+    assert reason == "duplicate_problem" and "taco/train/00000" in detail
 
 
 def test_rejected_test_problem_keeps_its_duplicate_out_of_train(tmp_path):
