@@ -391,7 +391,7 @@ def sample(cfg: CodeRLConfig, records: list | None = None) -> Path:
     from appsplus.execution import open_executor, usable_cpus
     from appsplus.trainers.config import save_config
     from appsplus.trainers.data import load_records
-    from appsplus.trainers.model import generate, load_lm, seed_everything
+    from appsplus.trainers.model import generate, load_lm, quiet_hub_progress, seed_everything
 
     # ------------------------------------------------------------------ 1a. setup and resume
     if cfg.torch_threads:
@@ -399,6 +399,7 @@ def sample(cfg: CodeRLConfig, records: list | None = None) -> Path:
     accelerator = Accelerator()
     rank, world = accelerator.process_index, accelerator.num_processes
     seed_everything(cfg.seed)
+    quiet_hub_progress()  # the trainer's bar is the one progress display
     path = samples_path(cfg)
     records = records or load_records(cfg.data, cfg.split)
     n = cfg.samples_per_problem
@@ -568,7 +569,11 @@ def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
     )
     from appsplus.trainers.config import ConfigError, save_config
     from appsplus.trainers.data import load_records
-    from appsplus.trainers.model import enable_gradient_checkpointing, seed_everything
+    from appsplus.trainers.model import (
+        enable_gradient_checkpointing,
+        quiet_hub_progress,
+        seed_everything,
+    )
 
     # ------------------------------------------------------------------ 2a. data
     if cfg.torch_threads:
@@ -576,6 +581,7 @@ def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
     accelerator = Accelerator()
     rank, world = accelerator.process_index, accelerator.num_processes
     seed_everything(cfg.seed)  # the same head init and batch order on every process
+    quiet_hub_progress()  # the trainer's bar is the one progress display
     out = Path(cfg.critic or Path(cfg.output_dir) / "critic")
     if accelerator.is_main_process:
         out.mkdir(parents=True, exist_ok=True)
@@ -774,6 +780,7 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
         load_tensors_and_json,
         lr_at,
         optimizer_state,
+        quiet_hub_progress,
         restart_metrics,
         restore_optimizer,
         restore_rng,
@@ -793,6 +800,7 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
             f"processes ({world})"
         )
     seed_everything(cfg.seed)
+    quiet_hub_progress()  # the trainer's bar is the one progress display
     out = Path(cfg.output_dir) / "actor"
     ckpt = checkpoint_to_resume(out, resume)
     if ckpt is not None:  # before anything is loaded or written
@@ -1108,11 +1116,15 @@ def main(argv: list[str] | None = None) -> None:
         for command in args.command:
             running.append(command)
             if command == "sample":
-                sample(cfg)
+                saved = f"samples saved to {sample(cfg)}"
             elif command == "train-critic":
-                train_critic(cfg)
+                saved = f"critic saved to {train_critic(cfg)}"
             else:
-                train_actor(cfg, resume=args.resume)
+                actor = train_actor(cfg, resume=args.resume)
+                final = actor / "checkpoints" / f"step_{cfg.actor_steps:06d}" / "model"
+                saved = f"actor model saved to {final}"
+            if PartialState().is_main_process:  # each stage ends with where its output is
+                log.info("coderl %s: %s", command, saved)
 
     def hint() -> str:  # how to go on after Ctrl-C in the stage under way
         if not running:

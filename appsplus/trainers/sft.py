@@ -134,6 +134,7 @@ def train(cfg: SFTConfig, resume: str | None = None) -> Path:
         load_tensors_and_json,
         lr_at,
         optimizer_state,
+        quiet_hub_progress,
         restart_metrics,
         restore_optimizer,
         restore_rng,
@@ -149,6 +150,7 @@ def train(cfg: SFTConfig, resume: str | None = None) -> Path:
     accelerator = Accelerator()
     rank, world = accelerator.process_index, accelerator.num_processes
     seed_everything(cfg.seed)
+    quiet_hub_progress()  # the trainer's bar is the one progress display
     out = Path(cfg.output_dir)
     ckpt = checkpoint_to_resume(out, resume)
     if ckpt is not None:  # before anything is loaded or written

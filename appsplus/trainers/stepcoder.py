@@ -211,6 +211,7 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
         load_reference,
         lr_at,
         policy_forward,
+        quiet_hub_progress,
         restart_metrics,
         seed_everything,
     )
@@ -226,6 +227,7 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
             f"number of processes ({world})"
         )
     seed_everything(cfg.seed)  # python and numpy agree on every process (record picks)
+    quiet_hub_progress()  # the trainer's bar is the one progress display
     torch.manual_seed(cfg.seed + rank)  # torch differs (samples)
     out = Path(cfg.output_dir)
 
@@ -506,6 +508,9 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
         pool.close()
         tracker.close()
     accelerator.end_training()
+    if accelerator.is_main_process:  # the last line: where the final policy is
+        final = out / "checkpoints" / f"iteration_{cfg.iterations:06d}" / "model"
+        log.info("stepcoder: %d iterations; model saved to %s", cfg.iterations, final)
     return out
 
 
