@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import ast
 import html
+import itertools
 import json
+import random
 import re
 import shutil
 from collections import Counter
@@ -75,13 +77,6 @@ def _cut(text: str, limit: int) -> str:
     return text[:limit] + f"\n… [cut: {len(text) - limit} more characters]"
 
 
-def _unparse(source: str) -> str:
-    try:
-        return ast.unparse(ast.parse(source))
-    except (SyntaxError, ValueError, RecursionError):
-        return source
-
-
 def _hunk(base: list[str], other: list[str]) -> list[Any]:
     """[start, removed, added lines]: `other` is `base` with lines start..start+removed
     replaced by the added ones (the common head and tail trimmed)."""
@@ -94,15 +89,56 @@ def _hunk(base: list[str], other: list[str]) -> list[Any]:
     return [head, len(base) - head - tail, other[head : len(other) - tail]]
 
 
-def survivors(canonical: str, ids: list[str], max_mutants: int, seed: str) -> tuple[dict, list]:
-    """Regenerate the surviving mutants of `canonical` by id: ({id: program}, [ids not found])."""
-    from appsplus.quality.mutate import mutants
+def survivors(
+    canonical: str, ids: list[str], max_mutants: int, seed: str
+) -> tuple[dict[str, str], list[str], str]:
+    """Regenerate the surviving mutants of `canonical` by id: ({id: program}, [ids not
+    found], `ast.unparse` of the canonical: what the programs are diffed against).
 
-    wanted = set(ids)
-    found = {
-        m.id: m.program for m in mutants(canonical, k=max_mutants, seed=seed) if m.id in wanted
-    }
-    return found, [i for i in ids if i not in found]
+    The same seeded sample of mutation points as `mutate.mutants(canonical, k=max_mutants,
+    seed=seed)`, but only the points whose `operator@line:column` is wanted are built (a
+    problem keeps a few survivors of up to max_mutants mutants). Numbering of repeated ids
+    (`#k`) counts the same-point mutants that differ from the original and from each other,
+    as `mutants` does; it could differ only where two different points gave the same text.
+    """
+    from appsplus.quality import mutate
+
+    try:
+        tree = ast.parse(canonical)
+        original = ast.unparse(tree)
+    except (SyntaxError, ValueError, RecursionError):
+        return {}, list(ids), canonical
+    if not ids:
+        return {}, [], original
+    points = [(name, node) for name, node, _ in mutate._points(tree)]
+    chosen: range | list[int] = range(len(points))
+    if len(points) > max_mutants:
+        chosen = sorted(random.Random(seed).sample(range(len(points)), max_mutants))
+    bases = {i.split("#", 1)[0] for i in ids}
+    texts: dict[str, list[str]] = {}
+    found: dict[str, str] = {}
+    for index in chosen:
+        name, node = points[index]
+        base = f"{name}@{getattr(node, 'lineno', 0)}:{getattr(node, 'col_offset', 0)}"
+        if base not in bases:
+            continue
+        mutated = ast.parse(canonical)  # a fresh tree (faster than a deep copy)
+        _, target, edit = next(itertools.islice(mutate._points(mutated), index, None))
+        edit(target)
+        try:  # as `mutants` does; _Replace only matters where the edit replaced a node, and
+            # unparse reads no locations (so no fix_missing_locations)
+            if hasattr(target, "_to") or hasattr(target, "_to_expr"):
+                mutated = mutate._Replace().visit(mutated)
+            text = ast.unparse(mutated)
+        except (ValueError, RecursionError, AttributeError, TypeError):
+            continue
+        seen = texts.setdefault(base, [original])
+        if text in seen:
+            continue
+        seen.append(text)
+        found[base if len(seen) == 2 else f"{base}#{len(seen) - 1}"] = text
+    found = {i: found[i] for i in ids if i in found}
+    return found, [i for i in ids if i not in found], original
 
 
 def _test_view(test: Any) -> dict[str, str]:
@@ -243,30 +279,21 @@ def collect(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         if len(entry["examples"]) < EXAMPLES:
             entry["examples"].append([r.problem_id or "", r.locator, _cut(r.detail, DETAIL_CHARS)])
 
-    records = {}
-    rows, payloads = [], []
-    for record in _records(folder):
-        records[record.problem_id] = record
-    order = sorted(
-        records.values(),
-        key=lambda r: (
-            r.quality is None or r.quality.mutation_score is None,
-            r.quality.mutation_score if r.quality and r.quality.mutation_score is not None else 0,
-            r.problem_id,
-        ),
-    )
-    augmented = []
+    # one pass over the records (a full build's tests do not fit in memory): each one's
+    # table row and payload, small, and the statements a duplicate pair may need
+    questions: dict[str, str] = {}
+    entries = []
     missing_total = 0
-    for i, record in enumerate(order):
+    for record in _records(folder):
         q = record.quality
         pid = record.problem_id
-        found, missing = ({}, [])
+        questions[pid] = _cut(record.question, STATEMENT_CHARS // 2)
+        found, missing, base = ({}, [], "")  # base: the diffs' left side
         if q and q.surviving_mutants:
-            found, missing = survivors(
+            found, missing, base = survivors(
                 record.canonical_solution, q.surviving_mutants, max_mutants, f"{seed}:{pid}"
             )
             missing_total += len(missing)
-        base = _unparse(record.canonical_solution)
         base_lines = base.split("\n")
         generated = []
         if q:
@@ -276,46 +303,48 @@ def collect(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
                         {"index": g.test_index, "parent": g.parent_test}
                         | _test_view(record.tests[g.test_index])
                     )
-        added = len(q.generated_tests) if q else 0
-        rows.append(
-            [
-                pid,
-                record.split,
-                record.difficulty,
-                q.mutation_score if q else None,
-                q.mutants_killed if q else 0,
-                q.mutants_counted if q else 0,
-                len(q.surviving_mutants) if q else 0,
-                q.mutants_equivalent if q else 0,
-                list(q.flags) if q else [],
-                added,
-                i // CHUNK,
-                len(record.tests),
-            ]
-        )
-        if added and len(augmented) < AUGMENTED_EXAMPLES:
-            augmented.append([pid, added, len(record.tests)])
-        payloads.append(
-            {
-                "id": pid,
-                "statement": _cut(record.question, STATEMENT_CHARS),
-                "canonical": record.canonical_solution,
-                "unparsed": base,
-                "survivors": [
-                    {"id": m, "hunk": _hunk(base_lines, found[m].split("\n"))}
-                    for m in q.surviving_mutants
-                    if m in found
-                ]
-                if q
-                else [],
-                "missing": missing,
-                "flags": list(q.flags) if q else [],
-                "why": dict(q.detail) if q else {},
-                "equivalence_checked": q.equivalence_checked if q else False,
-                "score_augmented": q.mutation_score_augmented if q else None,
-                "generated": generated,
-            }
-        )
+        score = q.mutation_score if q else None
+        row = [
+            pid,
+            record.split,
+            record.difficulty,
+            score,
+            q.mutants_killed if q else 0,
+            q.mutants_counted if q else 0,
+            len(q.surviving_mutants) if q else 0,
+            q.mutants_equivalent if q else 0,
+            list(q.flags) if q else [],
+            len(q.generated_tests) if q else 0,
+            0,  # the chunk, once sorted
+            len(record.tests),
+        ]
+        payload = {
+            "id": pid,
+            "statement": _cut(record.question, STATEMENT_CHARS),
+            "canonical": record.canonical_solution,
+            "unparsed": base,
+            "survivors": [
+                {"id": m, "hunk": _hunk(base_lines, found[m].split("\n"))}
+                for m in (q.surviving_mutants if q else [])
+                if m in found
+            ],
+            "missing": missing,
+            "flags": list(q.flags) if q else [],
+            "why": dict(q.detail) if q else {},
+            "equivalence_checked": q.equivalence_checked if q else False,
+            "score_augmented": q.mutation_score_augmented if q else None,
+            "generated": generated,
+        }
+        entries.append(((score is None, score or 0, pid), row, payload))
+    entries.sort(key=lambda e: e[0])  # weakest tests first, unscored last
+    rows, payloads, augmented = [], [], []
+    for i, (_, row, payload) in enumerate(entries):
+        row[10] = i // CHUNK
+        rows.append(row)
+        payloads.append(payload)
+        if row[9] and len(augmented) < AUGMENTED_EXAMPLES:
+            augmented.append([row[0], row[9], row[11]])
+    del entries
 
     dup_wanted, bench_wanted, pairs_raw = set(), set(), []
     for r in rejections:
@@ -339,8 +368,7 @@ def collect(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     for kind, r, other, item in pairs_raw:
         left = statements.get((r.source, r.locator))
         if kind == "duplicate":
-            kept = records.get(other)
-            right = kept.question if kept else None
+            right = questions.get(other)
         else:
             right = bench_texts.get(item) if item else None
         pairs.append(
@@ -509,8 +537,9 @@ def _rejections(data: dict[str, Any]) -> str:
     for reason, n in sorted(data["rejected_by_reason"].items(), key=lambda kv: (-kv[1], kv[0])):
         entry = data["rejections"].get(reason, {"examples": [], "stage": ""})
         examples = "".join(
-            f"<li><b>{html.escape(pid or locator)}</b> <small>{html.escape(locator)}</small>: "
-            f"{html.escape(detail)}</li>"
+            f"<li><b>{html.escape(pid or locator)}</b>"
+            + (f" <small>{html.escape(locator)}</small>" if pid else "")
+            + f": {html.escape(detail)}</li>"
             for pid, locator, detail in entry["examples"]
         )
         more = n - len(entry["examples"])
@@ -766,7 +795,7 @@ style-src 'unsafe-inline'; script-src 'unsafe-inline' file: 'self'; img-src data
 
 STYLE = """
 #histogram .grid{stroke:#e3e3e3}#histogram .tick{font-size:11px;fill:#555}#histogram .label{font-size:12px;fill:#222}
-#facts td{text-align:left}#facts td:first-child{color:#555}#rejections td.examples{text-align:left;max-width:760px}
+#facts td{text-align:left}#facts td:first-child{color:#555}#rejections th:last-child{text-align:left}#rejections td.examples{text-align:left;max-width:760px}
 #rejections ul{margin:4px 0;padding-left:18px}.pair{background:#fff;border:1px solid #ddd;padding:4px 10px;margin:8px 0}
 .side{display:grid;grid-template-columns:1fr 1fr;gap:12px}.side h4{margin:4px 0}
 .flag{display:inline-block;border-radius:3px;background:#b47cc7;color:#fff;padding:0 5px;margin-left:3px;font-size:11px}
