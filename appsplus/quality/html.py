@@ -40,6 +40,7 @@ from typing import Any
 
 from appsplus.bench.html import assets, script_json
 from appsplus.errors import AppsplusError, shorten
+from appsplus.execution.record import cut, test_texts
 
 GENERATOR = '<meta name="generator" content="appsplus-quality">'
 CHUNK = 50  # problems per lazily loaded file
@@ -69,12 +70,6 @@ def default_target(dataset: Path) -> Path:
 
 
 # ---------------------------------------------------------------- data
-
-
-def _cut(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return text[:limit] + f"\n… [cut: {len(text) - limit} more characters]"
 
 
 def _hunk(base: list[str], other: list[str]) -> list[Any]:
@@ -142,12 +137,8 @@ def survivors(
 
 
 def _test_view(test: Any) -> dict[str, str]:
-    if getattr(test, "kind", "stdio") == "call":
-        return {
-            "input": _cut(json.dumps(test.args, ensure_ascii=False), TEST_CHARS),
-            "output": _cut(json.dumps(test.expected, ensure_ascii=False), TEST_CHARS),
-        }
-    return {"input": _cut(test.input, TEST_CHARS), "output": _cut(test.output, TEST_CHARS)}
+    given, expected = test_texts(test)
+    return {"input": cut(given, TEST_CHARS), "output": cut(expected, TEST_CHARS)}
 
 
 def _split_of(problem_id: str | None) -> str:
@@ -277,7 +268,7 @@ def collect(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         entry["count"] += 1
         rejected_split[_split_of(r.problem_id)] += 1
         if len(entry["examples"]) < EXAMPLES:
-            entry["examples"].append([r.problem_id or "", r.locator, _cut(r.detail, DETAIL_CHARS)])
+            entry["examples"].append([r.problem_id or "", r.locator, cut(r.detail, DETAIL_CHARS)])
 
     # one pass over the records (a full build's tests do not fit in memory): each one's
     # table row and payload, small, and the statements a duplicate pair may need
@@ -287,7 +278,7 @@ def collect(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     for record in _records(folder):
         q = record.quality
         pid = record.problem_id
-        questions[pid] = _cut(record.question, STATEMENT_CHARS // 2)
+        questions[pid] = cut(record.question, STATEMENT_CHARS // 2)
         found, missing, base = ({}, [], "")  # base: the diffs' left side
         if q and q.surviving_mutants:
             found, missing, base = survivors(
@@ -320,7 +311,7 @@ def collect(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         ]
         payload = {
             "id": pid,
-            "statement": _cut(record.question, STATEMENT_CHARS),
+            "statement": cut(record.question, STATEMENT_CHARS),
             "canonical": record.canonical_solution,
             "unparsed": base,
             "survivors": [
@@ -375,10 +366,10 @@ def collect(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             {
                 "kind": kind,
                 "id": r.problem_id or r.locator,
-                "detail": _cut(r.detail, DETAIL_CHARS),
+                "detail": cut(r.detail, DETAIL_CHARS),
                 "other": other,
-                "left": _cut(left, STATEMENT_CHARS // 2) if left is not None else None,
-                "right": _cut(right, STATEMENT_CHARS // 2) if right is not None else None,
+                "left": cut(left, STATEMENT_CHARS // 2) if left is not None else None,
+                "right": cut(right, STATEMENT_CHARS // 2) if right is not None else None,
             }
         )
     n_pairs = sum(
