@@ -1,5 +1,7 @@
 """The page, style and script of the HTML report, inline (no file, network or CDN needed)."""
 
+from appsplus.execution.compare import ABS_TOL, REL_TOL
+
 PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -82,6 +84,7 @@ table.diff{width:100%;table-layout:fixed;font-family:monospace;font-size:12px}
 table.diff td{text-align:left;white-space:pre-wrap;word-break:break-all;vertical-align:top;border:1px solid #eee}
 table.diff .ln{width:36px;color:#999;text-align:right}table.diff tr.bad td.x{background:#fdecea}
 table.diff tr.bad td.e{background:#e9f7ec}a{color:#2457a6}
+table.diff tr.near td.e,table.diff tr.near td.x{background:#fff7df}
 """
 
 # Shared by every page that draws code (bench report --html, appsplus quality --html): the
@@ -119,7 +122,32 @@ function highlight(code) {
   c.append(code.slice(last));
   return el("pre", null, c);
 }
-function diffTable(expected, actual, labels = ["expected", "actual"]) {
+// The comparator's line rule for stdout (appsplus/execution/compare.py, the APPS rules): equal
+// lines, or as many tokens, each equal, integers of equal value, or numbers within its
+// float tolerance (rel {{REL_TOL}}, abs {{ABS_TOL}}). A diff given it as `accept` marks such
+// lines "near" (accepted: not a difference) instead of "bad".
+const INT_RE = /^[+-]?\d+$/;
+const NUM_RE = /^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|infinity|nan)$/i;
+function numberOf(t) {
+  const s = t.toLowerCase(), sign = s.startsWith("-") ? -1 : 1, body = s.replace(/^[+-]/, "");
+  if (body === "inf" || body === "infinity") return sign * Infinity;
+  return body === "nan" ? NaN : Number(s);
+}
+function tokensAccepted(a, b) {
+  if (a === b) return true;
+  if (INT_RE.test(a) && INT_RE.test(b)) return BigInt(a) === BigInt(b);
+  if (!NUM_RE.test(a) || !NUM_RE.test(b)) return false;
+  const x = numberOf(a), y = numberOf(b);
+  if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) && Number.isNaN(y);
+  if (x === y) return true;
+  return Math.abs(x - y) <= Math.max({{REL_TOL}} * Math.max(Math.abs(x), Math.abs(y)), {{ABS_TOL}});
+}
+function linesAccepted(a, b) {
+  if (a.trimEnd() === b.trimEnd()) return true;
+  const ta = a.split(/\s+/).filter(Boolean), tb = b.split(/\s+/).filter(Boolean);
+  return ta.length === tb.length && ta.every((t, i) => tokensAccepted(t, tb[i]));
+}
+function diffTable(expected, actual, labels = ["expected", "actual"], accept = null) {
   const e = expected.split("\n"), a = actual.split("\n");
   const t = el("table", {class: "diff"},
     el("thead", null, el("tr", null, el("th", {class: "ln"}, ""), el("th", null, labels[0]),
@@ -127,8 +155,11 @@ function diffTable(expected, actual, labels = ["expected", "actual"]) {
   const body = el("tbody");
   for (let i = 0; i < Math.max(e.length, a.length); i++) {
     const x = i < e.length ? e[i] : null, y = i < a.length ? a[i] : null;
-    const bad = x === null || y === null || x.trimEnd() !== y.trimEnd();
-    body.append(el("tr", {class: bad ? "bad" : "same"},
+    const differs = x === null || y === null || x.trimEnd() !== y.trimEnd();
+    const near = differs && x !== null && y !== null && accept !== null && accept(x, y);
+    const cls = !differs ? "same" : near ? "near" : "bad";
+    const title = near ? {title: "equal within the comparator's tolerance: accepted"} : {};
+    body.append(el("tr", {class: cls, ...title},
       el("td", {class: "ln"}, x === null ? "" : i + 1), el("td", {class: "e"}, x === null ? "" : x),
       el("td", {class: "ln"}, y === null ? "" : i + 1), el("td", {class: "x"}, y === null ? "" : y)));
   }
@@ -136,6 +167,8 @@ function diffTable(expected, actual, labels = ["expected", "actual"]) {
   return t;
 }
 """
+
+HELPERS = HELPERS.replace("{{REL_TOL}}", repr(REL_TOL)).replace("{{ABS_TOL}}", repr(ABS_TOL))
 
 SCRIPT = HELPERS + r"""
 const DATA = JSON.parse(document.getElementById("data").textContent);
@@ -213,7 +246,7 @@ function sampleView(s) {
     d.append(el("div", {class: "failure"},
       el("h4", null, "first failure: test " + f.test_index + " (" + f.verdict.replace(/_/g, " ") + ")"),
       el("div", null, "input"), el("pre", {class: "input"}, f.input),
-      diffTable(f.expected, f.actual),
+      diffTable(f.expected, f.actual, undefined, linesAccepted),
       f.error ? el("pre", {class: "error"}, f.error) : null));
   } else if (s.error) {
     d.append(el("pre", {class: "error"}, s.error));
