@@ -177,3 +177,21 @@ def test_report_to_rejects_an_unknown_logger(tiny, tmp_path):
         validate_config(
             SFTConfig, {"model": str(tiny), "output_dir": str(tmp_path), "report_to": "mlflow"}
         )
+
+
+def test_coderl_critic_and_actor_tensorboard_scalars_equal_metrics_jsonl(tiny, tmp_path):
+    require("tensorboard", "the extra appsplus[tracking] installs it")
+    from test_trainers_checks import DOUBLE as D
+    from test_trainers_checks import SIGN, coderl_ready
+
+    from appsplus.trainers.coderl import train_actor, train_critic
+
+    cfg = coderl_ready(tiny, tmp_path / "run", report_to="tensorboard", checkpoint_every=0)
+    train_critic(cfg, records=[D, SIGN])
+    train_actor(cfg, records=[D, SIGN])
+    for stage in ("critic", "actor"):
+        folder = tmp_path / "run" / stage
+        expected = expected_scalars(metrics(folder / "metrics.jsonl"), "step")
+        assert expected, stage
+        assert_same_scalars(tensorboard_scalars(folder / "tensorboard"), expected)
+    assert "eval/accuracy" in tensorboard_scalars(tmp_path / "run" / "critic" / "tensorboard")
