@@ -38,8 +38,8 @@ MBPP_IDS = (
     "Mbpp/737", "Mbpp/787", "Mbpp/794", "Mbpp/558", "Mbpp/581",
     "Mbpp/82", "Mbpp/124", "Mbpp/259", "Mbpp/722", "Mbpp/580", "Mbpp/252",
 )  # fmt: skip
-# Mutants run on every task but the infinite loop (1 s per input list in both evaluators),
-# which runs on the first task of each subset.
+# Mutants run on every task but the infinite loop (1 s per input list in both evaluators)
+# and a right program that reads stdin first, which run on the first task of each subset.
 QUICK_MUTANTS = ("canonical", "operator", "off_by_one", "deleted", "early_return")
 
 
@@ -144,7 +144,7 @@ def _parity(kind, rows, tmp_path):
     require("evalplus.evaluate", EVALPLUS_HINT)
     data = write_dataset(rows, tmp_path / f"{kind}.jsonl.gz")
     programs = samples_for(rows, QUICK_MUTANTS)
-    programs += samples_for(rows[:1], ("infinite_loop",))
+    programs += samples_for(rows[:1], ("infinite_loop", "reads_stdin"))
     theirs = run_evalplus(kind, data, programs, workers=2, cache=tmp_path / "evalplus")
     ours = run_bench(f"{kind}+", data, programs, tmp_path / "bench", workers=2)
     return programs, ours, theirs
@@ -164,6 +164,7 @@ def test_humaneval_plus_verdicts_equal_evalplus(shared_data, tmp_path, bench_cac
     # the mutants are not all caught by the base tests alone: plus finds more
     assert any(v == ("pass", "fail") for v in ours.values())
     assert ours[(HUMANEVAL_IDS[0], "infinite_loop")] == ("fail", "fail")
+    assert ours[(HUMANEVAL_IDS[0], "reads_stdin")] == ("fail", "fail")  # stdin is unreadable
 
 
 def test_mbpp_plus_verdicts_equal_evalplus(shared_data, tmp_path, bench_cache):

@@ -153,7 +153,7 @@ def expected_entry(value):
 
 
 class _Sink:
-    """Swallowed output (EvalPlus's swallow_io): writes are dropped, reads find nothing."""
+    """Swallowed output (EvalPlus's swallow_io): writes are dropped, reads raise OSError."""
 
     def write(self, text):
         return len(text)
@@ -165,9 +165,12 @@ class _Sink:
         pass
 
     def read(self, *args):
-        return ""
+        raise OSError("stdin is not readable here")  # as EvalPlus's WriteOnlyStringIO
 
-    readline = read
+    readline = readlines = read
+
+    def readable(self):
+        return False
 
     def isatty(self):
         return False

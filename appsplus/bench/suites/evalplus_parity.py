@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 MUTANTS = ("canonical", "operator", "off_by_one", "deleted", "early_return", "infinite_loop")
+EXTRA_MUTANTS = ("reads_stdin",)
 _SWAPS = {
     ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Add, ast.FloorDiv: ast.Mult,
     ast.Div: ast.Mult, ast.Mod: ast.FloorDiv, ast.Lt: ast.LtE, ast.LtE: ast.Lt,
@@ -83,6 +84,9 @@ def mutant(program: str, entry_point: str, name: str) -> str | None:
         fn.body.insert(
             offset, ast.parse("if len(repr(locals())) % 3 == 0:\n    return None").body[0]
         )
+        return ast.unparse(tree)
+    if name == "reads_stdin":  # right answers, but it reads stdin first (unreadable there)
+        fn.body.insert(offset, ast.parse("__import__('sys').stdin.read()").body[0])
         return ast.unparse(tree)
     if name == "infinite_loop":
         fn.body.insert(offset, ast.parse("while True:\n    pass").body[0])
