@@ -1213,7 +1213,8 @@ class Child:
         except _TopLevelReturn:
             pass
         except SystemExit as e:
-            if e.code not in (None, 0):
+            ignored = job.get("ignore_exit_status") and job["kind"] == "stdio"
+            if e.code not in (None, 0) and not ignored:
                 status, error, exc_type = "raised", f"SystemExit: {e.code!r}", "SystemExit"
         except BaseException as e:
             self.reserve.close()  # give the harness room if this was a MemoryError

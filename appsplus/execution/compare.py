@@ -34,7 +34,8 @@ JSON round trip; a top-level tuple is a list, a tuple deeper inside or a dict ke
 not a string never equals JSON), so floats compare exactly and ``1 == 1.0``. Programs run
 after LiveCodeBench's import preamble (``preamble="livecodebench"``, in
 ``appsplus.execution.preamble``) with its recursion limit; a call-based program runs once
-and its tests call one ``Solution`` instance in turn (``calls="shared"``), as there.
+and its tests call one ``Solution`` instance in turn (``calls="shared"``), as there; a stdin
+program's ``sys.exit(status)`` ends it with its output judged, whatever the status.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ class JudgeRules:
     ``==``). `preamble`: the name of the import preamble programs run after. `calls`:
     "fresh" (every call-based test runs the program anew and calls a new `Solution()`) or
     "shared" (the program runs once; its tests call one `Solution` instance in turn).
+    `exits`: "checked" (a stdin program ending with a nonzero exit status fails) or
+    "ignored" (its output is judged whatever the status it ends with).
     """
 
     name: str
@@ -73,6 +76,7 @@ class JudgeRules:
     values: str = "tolerance"
     preamble: str = "apps"
     calls: str = "fresh"
+    exits: str = "checked"
 
 
 APPS_RULES = JudgeRules("apps")
@@ -83,6 +87,7 @@ LCB_RULES = JudgeRules(
     values="equal",
     preamble="livecodebench",
     calls="shared",
+    exits="ignored",
 )
 RULE_SETS = {r.name: r for r in (APPS_RULES, LCB_RULES)}
 

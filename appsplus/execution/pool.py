@@ -246,6 +246,7 @@ class Worker:
                 "preamble": rules.preamble,
                 "strict_values": rules.values == "equal",
                 "shared_calls": rules.calls == "shared",
+                "ignore_exit_status": rules.exits == "ignored",
             },
         )
         deadline = time.monotonic() + n * (limits.time_s + 2.0) + 10.0

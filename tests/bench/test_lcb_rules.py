@@ -104,6 +104,24 @@ RULE_CASES = [
         True,
         False,
     ),
+    # a stdin program's exit status does not count: its output is judged
+    (
+        "sys.exit(1) after the answer",
+        "print(5)\nimport sys\nsys.exit(1)",
+        [("x\n", "5\n")],
+        None,
+        True,
+        False,
+    ),
+    ("exit('bye') after the answer", "print(5)\nexit('bye')", [("x\n", "5\n")], None, True, False),
+    (
+        "sys.exit(1) before the answer",
+        "import sys\nsys.exit(1)\nprint(5)",
+        [("x\n", "5\n")],
+        None,
+        False,
+        False,
+    ),
     # a call-based program runs once: its tests call one Solution instance in turn
     (
         "one Solution instance for all tests",
