@@ -267,8 +267,10 @@ def main() -> None:
         html_s, html_cpu = time.perf_counter() - start, time.process_time() - cpu
         files = list((root / "quality_files").iterdir())
         total = sum(f.stat().st_size for f in files)
-        print(f"{args.problems} kept problems, {args.rejected} rejections "
-              f"(synthetic build: {made:.1f} s)")  # fmt: skip
+        manifest = json.loads((root / "build" / "manifest.json").read_text())
+        survivors = manifest["quality"]["mutation"]["mutants"]["survivors"]
+        print(f"{args.problems} kept problems, {args.rejected} rejections, {survivors} surviving "
+              f"mutants (synthetic build: {made:.1f} s)")  # fmt: skip
         print(f"quality.html: {html_s:.2f} s ({html_cpu:.2f} s CPU: the figure a busy machine "
               f"does not inflate), {page.stat().st_size / 1e6:.2f} MB")  # fmt: skip
         print(f"quality_files/: {len(files)} files, {total / 1e6:.1f} MB (largest "

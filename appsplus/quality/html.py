@@ -786,7 +786,7 @@ style-src 'unsafe-inline'; script-src 'unsafe-inline' file: 'self'; img-src data
 
 STYLE = """
 #histogram .grid{stroke:#e3e3e3}#histogram .tick{font-size:11px;fill:#555}#histogram .label{font-size:12px;fill:#222}
-#facts td{text-align:left}#facts td:first-child{color:#555}#rejections th:last-child{text-align:left}#rejections td.examples{text-align:left;max-width:760px}
+#facts td{text-align:left}#facts td:first-child{color:#555}#rejections th:last-child{text-align:left}#per-source td:last-child,#per-source th:last-child{text-align:left}#rejections td.examples{text-align:left;max-width:760px}
 #rejections ul{margin:4px 0;padding-left:18px}.pair{background:#fff;border:1px solid #ddd;padding:4px 10px;margin:8px 0}
 .side{display:grid;grid-template-columns:1fr 1fr;gap:12px}.side h4{margin:4px 0}
 .flag{display:inline-block;border-radius:3px;background:#b47cc7;color:#fff;padding:0 5px;margin-left:3px;font-size:11px}
