@@ -170,7 +170,7 @@ function diffTable(expected, actual, labels = ["expected", "actual"], accept = n
 
 HELPERS = HELPERS.replace("{{REL_TOL}}", repr(REL_TOL)).replace("{{ABS_TOL}}", repr(ABS_TOL))
 
-SCRIPT = HELPERS + r"""
+_REPORT_SCRIPT = r"""
 const DATA = JSON.parse(document.getElementById("data").textContent);
 const PAGE_ROWS = 100;
 const state = {sort: 0, desc: false, page: 0, rows: []};
@@ -293,3 +293,5 @@ function route() {
 window.addEventListener("hashchange", route);
 route();
 """
+
+SCRIPT = HELPERS + _REPORT_SCRIPT  # the page of `bench report --html`
