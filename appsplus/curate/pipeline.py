@@ -8,7 +8,8 @@ the steps' stats (`report.steps` has them all).
 
 Outputs in OUT/: `train.parquet`, `test.parquet` (records sorted by problem id),
 `rejections.jsonl` (every dropped row, in read order), `README.md` (dataset card),
-`runtimes.parquet` (measured runtimes and time limits of the kept problems) and
+`runtimes.parquet` (measured runtimes and time limits of the kept problems), with
+`--tests-only` `tests_only.parquet` (problems kept without a solution, unverified), and
 `manifest.json` (written last, with the sha256 of every file but runtimes.parquet); with
 `manifest_dir` the manifest is also published as `manifest_dir/<name>.json` (only then).
 
@@ -31,6 +32,10 @@ Outputs in OUT/: `train.parquet`, `test.parquet` (records sorted by problem id),
   re-run after a crash executes only what was not finished.
 - Atomic: every output file is written to a temp file and renamed; the old manifest is
   removed before the data files are replaced and the new one is written last.
+- Mixed (`config.source` a list: several `--source`): the sources are read one after the
+  other (`appsplus.sources.mixed`); the manifest's `sources` has each one's counts,
+  rejections, licence and revision; dedup keeps a cross-source duplicate's test-split
+  copy, else the copy of the source listed first (`steps.Deduplicate`).
 - Quality (`config.quality`, see `appsplus.quality`): `--min-tests` and `--decontaminate`
   are filters before verification; after it, each batch's verified problems are measured
   (mutation score, probe inputs, optional generated tests, a second canonical run) through

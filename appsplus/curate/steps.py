@@ -5,8 +5,9 @@ items of the step before it and yields the stream for the step after it.
     stream = run_steps(steps, emit)          # a generator; exhaust it, then read each step's stats
 
 Items flow in read order: a `RawRow` becomes a `Problem` (or a `Rejection`), a verified
-problem becomes `Assessed`, then a `Record`; a `Rejection` passes every later step untouched
-and is written by `Write`, so rejections.jsonl keeps the read order. Each step declares
+problem becomes `Assessed`, then a `Record` (with `--tests-only`, a problem without a
+solution becomes `Unverified` instead and skips execution); a `Rejection` passes every
+later step untouched and is written by `Write`, so rejections.jsonl keeps the read order. Each step declares
 
 - `inputs`: the item types it works on (every other item passes through),
 - `stage` and `reject_reasons`: the `Rejection.stage` and the `RejectReason`s it may emit
