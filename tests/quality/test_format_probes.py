@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from rich.console import Console
 
 from appsplus.curate.cache import CachedRunner
 from appsplus.curate.normalize import normalize
@@ -23,7 +24,7 @@ from appsplus.execution import CallTest, Limits, StdioTest
 from appsplus.quality.assess import assess
 from appsplus.quality.inputs import StdioFormat, format_inputs, infer_format, stated_ranges
 from appsplus.quality.models import QualityConfig
-from appsplus.quality.report import render_markdown, summarize
+from appsplus.quality.report import render_markdown, render_tables, summarize
 from appsplus.schema import Problem
 from appsplus.sources import open_source
 
@@ -175,3 +176,8 @@ def test_one_test_alone_never_scores_higher_with_format_probes(scored):
         "quality": summary.model_dump(),
     }
     assert f"{m['equivalent']} possibly equivalent" in render_markdown(report)
+    console = Console(record=True, width=200)
+    for part in render_tables(report):  # what `appsplus quality` prints on a terminal
+        console.print(part)
+    table = console.export_text()
+    assert "possibly equivalent" in table and "survived" in table
