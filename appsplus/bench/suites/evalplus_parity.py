@@ -127,7 +127,8 @@ def run_evalplus(
 ) -> dict[tuple[str, str], tuple[str, str]]:
     """EvalPlus's evaluator on `programs` -> {(task_id, name): (base_status, plus_status)}."""
     cache.mkdir(parents=True, exist_ok=True)
-    samples = cache / f"samples-{kind}.jsonl"
+    runs = len(list(cache.glob(f"samples-{kind}-*.jsonl")))  # a new name: EvalPlus would ask
+    samples = cache / f"samples-{kind}-{runs}.jsonl"  # before writing over its results file
     with samples.open("w") as f:
         for task_id, _, program in programs:
             f.write(json.dumps({"task_id": task_id, "solution": program}) + "\n")
@@ -140,7 +141,7 @@ def run_evalplus(
     done = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=timeout_s, cwd=cache
     )
-    results_file = cache / f"samples-{kind}_eval_results.json"
+    results_file = samples.with_name(samples.stem + "_eval_results.json")
     if done.returncode != 0 or not results_file.is_file():
         raise RuntimeError(f"evalplus failed ({done.returncode}): {done.stderr[-2000:]}")
     results = json.loads(results_file.read_text())["eval"]
