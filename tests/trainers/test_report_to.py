@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -141,9 +142,15 @@ def test_stepcoder_tensorboard_and_wandb_offline(tiny, tmp_path, monkeypatch):
     )
     assert len(runs) == 1, list((out / "wandb").rglob("*"))[:20]
     (data_file,) = runs[0].glob("run-*.wandb")  # W&B's local record of the run, synced later
-    data = data_file.read_bytes()
-    for name in ("losses/policy", "charts/pass_rate", "max_new_tokens"):  # scalars and config
-        assert name.encode() in data, name
+    names = ("losses/policy", "charts/pass_rate", "max_new_tokens")  # scalars and config
+    deadline = time.monotonic() + 60  # W&B's service process writes the file after finish()
+    while True:
+        data = data_file.read_bytes()
+        if all(n.encode() in data for n in names) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    for name in names:
+        assert name.encode() in data, (name, len(data))
 
 
 def test_a_logger_that_is_not_installed_is_a_one_line_error(tiny, tmp_path):
