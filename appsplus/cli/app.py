@@ -326,7 +326,12 @@ def _rejections_table(manifest):
 @click.option(
     "--memory-mb", type=MEMORY_MB, default=2048, show_default=True, help="Address-space limit."
 )
-@click.option("--limit", type=POSITIVE, default=None, help="Read at most N rows of the source (of each source, in a mixed build).")
+@click.option(
+    "--limit",
+    type=POSITIVE,
+    default=None,
+    help="Read at most N rows of the source (of each source, in a mixed build).",
+)
 @click.option("--name", default=None, help="Dataset name [default: from the source].")
 @click.option(
     "--batch-size", type=POSITIVE, default=32, show_default=True, help="Problems per batch."
@@ -816,7 +821,12 @@ def serve_command(
 
 
 @main.command("quality")
-@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument(
+    "dataset",
+    required=False,
+    metavar="DATASET",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @click.option("--survivors", type=int, default=0, help="List the N weakest problems' survivors.")
 @click.option(
@@ -842,7 +852,7 @@ def serve_command(
     help="With --html: replace OUT.html (and OUT_files/) even if this command did not write it.",
 )
 def quality_command(
-    dataset: Path,
+    dataset: Path | None,
     as_json: bool,
     survivors: int,
     markdown: bool,
@@ -865,6 +875,12 @@ def quality_command(
     """
     from appsplus.quality.report import quality_report
 
+    if dataset is None and html_path and Path(html_path).is_dir():
+        # `quality --html DATASET`: --html takes an optional value, so click gave it the
+        # dataset folder; a folder is never the page, so it is the dataset
+        dataset, html_path = Path(html_path), ""
+    if dataset is None:
+        raise click.UsageError("Missing argument 'DATASET' (an `appsplus build` folder).")
     if overwrite and html_path is None:
         raise click.UsageError("--overwrite goes with --html")
     if html_path is not None:

@@ -339,6 +339,13 @@ def test_default_page_beside_the_dataset(sample_build):
     page = out.with_name(out.name + ".quality.html")
     assert page.is_file() and files_dir(page).is_dir()
     assert output_hashes(out) == before  # nothing written into the build folder
+    # the flag first: --html takes an optional value, and a folder is the dataset, not the page
+    mtime = page.stat().st_mtime_ns
+    first = CliRunner().invoke(cli, ["quality", "--html", str(out)])
+    assert first.exit_code == 0, first.output
+    assert page.stat().st_mtime_ns > mtime and output_hashes(out) == before
+    missing = CliRunner().invoke(cli, ["quality", "--html"])
+    assert missing.exit_code == 2 and "Missing argument 'DATASET'" in missing.output
 
 
 # ---------------------------------------------------------------- real APPS+ problems
