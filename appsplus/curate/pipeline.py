@@ -16,7 +16,8 @@ Outputs in OUT/: `train.parquet`, `test.parquet` (records sorted by problem id),
 - Safe output: OUT must be new, empty, or an earlier build of the same config (a resume;
   OUT/.cache/build.json records the config of the build in progress); anything else is
   refused (OutputError) unless `overwrite`, and even then only the files listed above are
-  replaced. A source that yields no rows, or none in its own format, is a SourceError
+  replaced (a `tests_only.parquet` that an earlier --tests-only build left there is removed
+  by a build without it, so every data file in OUT is one the manifest hashes). A source that yields no rows, or none in its own format, is a SourceError
   and leaves no output.
 
 - Streaming: rows are read, normalized and filtered one at a time and verified in batches
@@ -561,7 +562,7 @@ def build(
     OutputError (`out` holds something else; see `overwrite`) and SandboxError (the
     sandbox failed: nothing is written, finished executions stay cached for the next run).
     """
-    from appsplus.quality.decontam import benchmark_path
+    from appsplus.quality.decontam import BenchmarkError, benchmark_path
 
     for spec in config.quality.decontaminate:  # a missing benchmark: one line, nothing written
         benchmark_path(spec)
@@ -581,6 +582,9 @@ def build(
             f"{out}: holds a build with other options (different {', '.join(differ)}); use a new "
             "folder, or pass --overwrite to replace it"
         )
+    # what the build in `out` wrote and this one does not write: removed when it replaces it
+    stale = (TESTS_ONLY_FILE,) if previous and previous.get("tests_only") else ()
+    stale = () if config.tests_only else stale
     prepare_out(
         out,
         is_resume=lambda: previous == wanted,
@@ -590,10 +594,20 @@ def build(
     )
     try:
         return _build(
-            config, out, source, workers, batch_problems, manifest_dir, executor, pool, progress
+            config,
+            out,
+            source,
+            workers,
+            batch_problems,
+            manifest_dir,
+            executor,
+            pool,
+            progress,
+            stale,
         )
-    except (SourceError, ExecutorSpecError):
-        if was_empty:  # leave nothing behind for a source or an executor that cannot be used
+    except (SourceError, ExecutorSpecError, BenchmarkError):
+        # leave nothing behind for a source, an executor or a benchmark that cannot be used
+        if was_empty:
             for scratch in (out / ".cache", out / SPOOL_DIR):
                 shutil.rmtree(scratch, ignore_errors=True)
             if created and not any(out.iterdir()):
@@ -626,6 +640,7 @@ def _build(
     executor: str | None,
     pool: Executor | None,
     progress: Progress | None,
+    stale: tuple[str, ...] = (),
 ) -> BuildReport:
     started = time.monotonic()
     emit: Progress = progress or (lambda event, n: None)
@@ -667,7 +682,7 @@ def _build(
                 for _ in stream:
                     pass
         _check_format(source, pipeline)
-        report = _finish(config, out, source, pipeline, spools, runtimes, manifest_dir, emit)
+        report = _finish(config, out, source, pipeline, spools, runtimes, manifest_dir, emit, stale)
     finally:
         for spool in (*spools.values(), runtimes, *([tests_only] if tests_only else [])):
             spool.close()
@@ -701,19 +716,30 @@ def _check_format(source: Source, pipeline: list[steps.Step]) -> None:
     for one in getattr(source, "sources", []):  # a mixed build: each source on its own
         counts = reader.by_source.get(one.name, Counter())
         if counts["rows"] == 0:
-            raise SourceError(f"{one.name}: no rows at all; expected {one.expects}")
+            raise SourceError(_no_rows(one))
         if not sink.by_source.get(one.name, Counter())["kept"] and not counts["in_format"]:
             raise SourceError(
                 f"{one.name}: none of its {counts['rows']} rows read is in the expected "
                 f"format; expected {one.expects}"
             )
     if rows == 0:
-        raise SourceError(f"{source.name}: no rows at all; expected {source.expects}")
+        raise SourceError(_no_rows(source))
     if not sum(sink.kept.values()) and not reader.stats.counters["in_format"]:
         raise SourceError(
             f"{source.name}: none of the {rows} rows read is in the expected format "
             f"(the first is {reader.first_row[:200]}); expected {source.expects}"
         )
+
+
+def _no_rows(source: Source) -> str:
+    """Why a source gave no row: its date window left every problem out (LiveCodeBench's
+    until=, naming the dates its files have), or it has none."""
+    why = None
+    if getattr(getattr(source, "dataset", None), "name", "") == "livecodebench":
+        from appsplus.sources.livecodebench import empty_window
+
+        why = empty_window(source)
+    return f"{source.name}: {why or f'no rows at all; expected {source.expects}'}"
 
 
 def _quality_summary(config: BuildConfig, pipeline: list[steps.Step]) -> Any:
@@ -737,13 +763,18 @@ def _finish(
     runtimes: _Spool,
     manifest_dir: Path | None,
     emit: Progress,
+    stale: tuple[str, ...] = (),
 ) -> BuildReport:
-    """Replace the output files atomically, the manifest last; the counts are the steps'."""
+    """Replace the output files atomically, the manifest last; the counts are the steps'.
+    `stale`: files the build `out` held wrote and this one does not (tests_only.parquet of
+    an earlier --tests-only build), removed with the old manifest."""
     reader: steps.Read = pipeline[0]  # type: ignore[assignment]
     sink: steps.Write = pipeline[-1]  # type: ignore[assignment]
     reasons, stages = steps.rejected_by(_flat(pipeline))
     quality = _quality_summary(config, pipeline)
     (out / MANIFEST_FILE).unlink(missing_ok=True)  # no manifest while the files change
+    for name in stale:
+        (out / name).unlink(missing_ok=True)
     files: dict[str, FileInfo] = {}
     schema = record_schema()
     same = {  # a mixed build: each kept problem's copies in other sources, rejected

@@ -12,12 +12,13 @@ line. Or a bench suite by name (`SUITES`): `humaneval`, `humaneval+`, `mbpp`, `m
 data from `NAME=PATH` or, without it, from `$APPSPLUS_DATA_DIR/<SUITES[name]>` (the layout
 of the project's shared data folder); a suite whose data is absent is a one-line
 BenchmarkError naming both. Suites read the same files the bench suites read, through
-their readers (`appsplus.bench.suites.humaneval.read_jsonl`, the livecodebench suite's
-`dataset_files`/`_read_rows`/`contest_datetime`): every row of the file (MBPP: all 974
-tasks, not only the suite's test split), the statement from `prompt` (HumanEval,
+their readers (`appsplus.bench.suites.humaneval.read_jsonl`, the evalplus suite's
+`_problem_rows`, which refuses a file that is not HumanEval+ / MBPP+, the livecodebench
+suite's `dataset_files`/`_read_rows`/`contest_datetime`): every row of the file (MBPP: all
+974 tasks, not only the suite's test split), the statement from `prompt` (HumanEval,
 HumanEval+, MBPP+), `text` (MBPP) or `question_content` (LiveCodeBench), the code from
-`canonical_solution` / `code`. HumanEval+ and MBPP+ are read here (`prompt`,
-`canonical_solution`), as no bench suite reads them yet. A problem is `contaminated` when the share of some benchmark item's word n-grams
+`canonical_solution` / `code`. A `livecodebench:SINCE` window that selects no problem is
+a BenchmarkError naming the window and the dates the files have. A problem is `contaminated` when the share of some benchmark item's word n-grams
 found in the problem's statement reaches the threshold, or the share of its code n-grams
 found in one of the problem's solutions does; the detail names the benchmark id and share.
 """
@@ -175,12 +176,25 @@ def _suite_rows(spec: str, path: Path) -> tuple[str, list[tuple[str, dict[str, A
 
             files = dataset_files(str(path))
             start = parse_day(since, "SINCE")
-            rows = [
-                (str(n), row)
-                for file in files
-                for n, row in enumerate(_read_rows(file), 1)
-                if start is None or contest_datetime(row) >= start
-            ]
+            every = [(str(n), row) for file in files for n, row in enumerate(_read_rows(file), 1)]
+            rows = [r for r in every if start is None or contest_datetime(r[1]) >= start]
+            if every and not rows:
+                from appsplus.sources.livecodebench import date_range
+
+                found = date_range(row for _, row in every)
+                dates = f"dated {found[0]} to {found[1]}" if found else "undated"
+                raise BenchmarkError(
+                    f"--decontaminate {spec}: the window since {since} selected no problem: "
+                    f"the {len(every)} problems of {path} are {dates}"
+                )
+        elif name in ("humaneval+", "mbpp+"):  # the evalplus suite's reader and its checks
+            from appsplus.bench.suites.evalplus import SUITES as KINDS
+            from appsplus.bench.suites.evalplus import _problem_rows
+
+            if not path.is_file():
+                raise BenchmarkError(f"--decontaminate {spec}: {path} is not a file")
+            files = [path]
+            rows = [(str(n), row) for n, row in enumerate(_problem_rows(KINDS[name], path), 1)]
         else:
             from appsplus.bench.suites.humaneval import read_jsonl
 

@@ -15,6 +15,7 @@ rejected as no_solutions.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -57,3 +58,34 @@ DATASET = Dataset(
     options={"until": "leave out problems dated after YYYY-MM-DD"},
     keep=_keep,
 )
+
+
+def date_range(rows: Iterable[dict[str, Any]]) -> tuple[str, str] | None:
+    """(first, last) `contest_date` day (YYYY-MM-DD) of LiveCodeBench rows, None if none is dated."""
+    days = []
+    for raw in rows:
+        try:
+            days.append(datetime.fromisoformat(str(raw.get("contest_date"))).date().isoformat())
+        except (ValueError, AttributeError):
+            continue
+    return (min(days), max(days)) if days else None
+
+
+def empty_window(source: Any) -> str | None:
+    """Why a LiveCodeBench source read no row, when its `until=` window left every problem
+    out: the window and the dates its files have (None when no window left a row out)."""
+    if not getattr(source, "skipped", None):
+        return None
+    rows = (
+        row.raw
+        for path in source.files
+        for row in source._rows(path, source._label(path), None)
+        if isinstance(row.raw, dict)
+    )
+    found = date_range(rows)
+    left = sum(source.skipped.values())
+    dates = f"its problems are dated {found[0]} to {found[1]}" if found else "no problem is dated"
+    return (
+        f"the window until={source.options.get('until')} selected no problem: all {left} "
+        f"rows were left out ({', '.join(sorted(source.skipped))}); {dates}"
+    )

@@ -128,3 +128,46 @@ def test_decontaminate_help_names_suites():
     text = " ".join(done.stdout.split())
     assert "--decontaminate SUITE_OR_PATH" in text and "livecodebench[:SINCE]" in text
     assert "--tests-only" in text
+
+
+@pytest.mark.skipif(
+    not (SHARED_DATA / "humaneval" / "HumanEval.jsonl.gz").is_file(),
+    reason=f"no HumanEval file in {SHARED_DATA / 'humaneval'}",
+)
+def test_evalplus_suites_read_through_the_suites_loader():
+    # the evalplus suite's reader checks that the file is HumanEval+: HumanEval is not
+    spec = f"humaneval+={SHARED_DATA / 'humaneval' / 'HumanEval.jsonl.gz'}"
+    with pytest.raises(BenchmarkError) as e:
+        load_benchmarks([spec])
+    message = str(e.value)
+    assert message.startswith(f"--decontaminate {spec}: ")
+    assert "is not a HumanEval+ task: it lacks base_input, plus_input" in message
+    assert len(message.splitlines()) == 1
+
+
+def test_an_empty_livecodebench_window_names_the_window_and_the_dates(tmp_path):
+    with pytest.raises(BenchmarkError) as e:
+        load_benchmarks([f"livecodebench:2030-01-01={LCB}"])
+    message = str(e.value)
+    assert "no row has a statement" not in message
+    assert "the window since 2030-01-01 selected no problem" in message
+    assert "the 2 problems of" in message and "are dated 2024-04-20 to 2024-09-07" in message
+    # the build: exit 1, that one line, nothing left behind
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "build",
+            "--source",
+            "sample",
+            "--limit",
+            "2",
+            "--out",
+            str(out),
+            "--decontaminate",
+            f"livecodebench:2030-01-01={LCB}",
+        ],
+    )
+    assert result.exit_code == 1 and "selected no problem" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists()
