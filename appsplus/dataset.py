@@ -20,6 +20,7 @@ from appsplus.curate.manifest import (
     MANIFEST_FILE,
     REJECTIONS_FILE,
     RUNTIMES_FILE,
+    TESTS_ONLY_FILE,
     Manifest,
     read_manifest,
     sha256_file,
@@ -29,7 +30,15 @@ from appsplus.record import Record, Runtimes
 
 logger = logging.getLogger(__name__)
 
-PUSH_FILES = (*DATA_FILES.values(), REJECTIONS_FILE, RUNTIMES_FILE, CARD_FILE, MANIFEST_FILE)
+PUSH_FILES = (
+    *DATA_FILES.values(),
+    TESTS_ONLY_FILE,
+    REJECTIONS_FILE,
+    RUNTIMES_FILE,
+    CARD_FILE,
+    MANIFEST_FILE,
+)
+TESTS_ONLY_SPLIT = "tests_only"  # appsplus.load(..., include_tests_only=True)
 
 
 class DatasetError(AppsplusError, ValueError):
@@ -110,6 +119,31 @@ def data_files(folder: Path) -> dict[str, str]:
     return files
 
 
+def check_tests_only_row(row: dict[str, Any]) -> None:
+    """Check a row of tests_only.parquet (a problem kept by --tests-only, unverified): the
+    `tests_only` flag, no solution (canonical_solution '', canonical_index -1, solutions []),
+    at least one test of the problem's kind, a valid provenance noting `tests_only`, and the
+    content hash. Raises ValueError (or ValidationError) saying what is wrong."""
+    from pydantic import TypeAdapter
+
+    from appsplus.record import Provenance, compute_content_hash
+    from appsplus.schema import TestItem
+    from appsplus.sources import loads_json
+
+    if row.get("tests_only") is not True:
+        raise ValueError("tests_only: not true (not a row of a --tests-only build)")
+    if row.get("canonical_solution") or row.get("solutions") or row.get("canonical_index") != -1:
+        raise ValueError("a tests-only row has no solution (canonical_index -1, solutions [])")
+    tests = TypeAdapter(list[TestItem]).validate_python(loads_json(row["tests"]))
+    if not tests or any(t.kind != row.get("kind") for t in tests):
+        raise ValueError(f"tests: none, or not all of the problem's kind {row.get('kind')!r}")
+    provenance = Provenance.model_validate(loads_json(row["provenance"]))
+    if provenance.notes.get("tests_only") is not True:
+        raise ValueError("provenance.notes.tests_only: not true")
+    if row.get("content_hash") != compute_content_hash({**row, "tests": tests}):
+        raise ValueError("content_hash does not match the row's content")
+
+
 def _num_rows(path: str) -> int:
     import pyarrow.parquet as pq
 
@@ -136,8 +170,15 @@ def load(
     cache_dir: str | None = None,
     exclude_flags: tuple[str, ...] | list[str] = (),
     min_mutation_score: float | None = None,
+    include_tests_only: bool = False,
 ):
     """Load a built APPS+ folder as a `datasets.DatasetDict`; every row validates as a Record.
+
+    `include_tests_only` adds the split `tests_only` (tests_only.parquet of a build made with
+    `--tests-only`: problems kept without a reference solution, unverified, for RL rewards);
+    its rows are checked by `check_tests_only_row`, not as Records (they have no solution),
+    and carry no quality, so `exclude_flags` / `min_mutation_score` leave them as they are.
+    A folder built without --tests-only raises DatasetError.
 
     `exclude_flags` (e.g. ["weak_tests", "needs_checker"]) drops records carrying any of
     those quality flags; `min_mutation_score` keeps only records scored at least that high
@@ -151,6 +192,11 @@ def load(
 
     folder = Path(path)
     files = data_files(folder)
+    if include_tests_only and not (folder / TESTS_ONLY_FILE).is_file():
+        raise DatasetError(
+            f"{folder}: no {TESTS_ONLY_FILE} (built without --tests-only); "
+            "load it without include_tests_only"
+        )
     empty = {split: f for split, f in files.items() if _num_rows(f) == 0}
     full = {split: f for split, f in files.items() if split not in empty}
     # `datasets` cannot build a split from a parquet file without rows: keep it, empty
@@ -164,6 +210,18 @@ def load(
         from datasets.table import InMemoryTable
 
         ds[split] = datasets.Dataset(InMemoryTable(pq.read_table(f)))
+    if include_tests_only:  # its own load: its schema has the `tests_only` column
+        files[TESTS_ONLY_SPLIT] = f = str(folder / TESTS_ONLY_FILE)
+        if _num_rows(f):
+            found = datasets.load_dataset(
+                "parquet", data_files={TESTS_ONLY_SPLIT: f}, cache_dir=cache_dir
+            )
+            ds[TESTS_ONLY_SPLIT] = found[TESTS_ONLY_SPLIT]
+        else:
+            import pyarrow.parquet as pq
+            from datasets.table import InMemoryTable
+
+            ds[TESTS_ONLY_SPLIT] = datasets.Dataset(InMemoryTable(pq.read_table(f)))
     measured = read_runtimes(folder) if runtimes else {}
     if measured:
         for split in list(ds):
@@ -180,9 +238,10 @@ def load(
     if validate:
         for split, table in ds.items():
             errors = []
+            check = check_tests_only_row if split == TESTS_ONLY_SPLIT else Record.from_row
             for n, row in enumerate(table, start=1):
                 try:
-                    Record.from_row(row)
+                    check(row)
                 except (ValidationError, ValueError) as e:
                     errors.append((n, _message(e)))
             if errors:
@@ -194,7 +253,7 @@ def load(
             keep = record_filter(exclude_flags, min_mutation_score)
         except ValueError as e:
             raise DatasetError(str(e)) from e
-        for split in list(ds):
+        for split in [s for s in ds if s != TESTS_ONLY_SPLIT]:
             ds[split] = ds[split].filter(keep, input_columns=None)
     return ds
 

@@ -619,6 +619,11 @@ def curriculum_export_command(
     from appsplus.dataset import checked_manifest, load
 
     checked_manifest(dataset)
+    if split == "tests_only":  # tests_only.parquet of a --tests-only build
+        raise click.ClickException(
+            f"--split tests_only: {dataset}'s tests-only problems have no canonical solution, "
+            "and a curriculum's subtasks are prefixes of one; export train or test"
+        )
     ds = load(dataset, runtimes=False)
     source_hash = dataset_hash(dataset)
     if split not in ds:
@@ -697,6 +702,12 @@ def export_command(
     """
     from appsplus.integrations.export import export_dataset
 
+    if "tests_only" in splits:  # tests_only.parquet of a --tests-only build
+        raise click.ClickException(
+            "--split tests_only: `appsplus export` writes verified problems only (train, "
+            "test); read the tests-only problems (no canonical solution) with "
+            "appsplus.load(DATASET, include_tests_only=True)"
+        )
     manifest = export_dataset(
         dataset,
         out_dir,

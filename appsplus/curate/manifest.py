@@ -215,7 +215,7 @@ def dataset_card(manifest: Manifest, license_id: str) -> str:
             [
                 "- config_name: tests_only",
                 "  data_files:",
-                f"  - split: all\n    path: {TESTS_ONLY_FILE}",
+                f"  - split: tests_only\n    path: {TESTS_ONLY_FILE}",
             ]
             if manifest.config.get("tests_only")
             else []
@@ -289,7 +289,12 @@ Built with `--tests-only`: {n} problems without a reference solution are kept, u
 in `{TESTS_ONLY_FILE}` (config `tests_only`; column `tests_only` true, provenance notes
 `tests_only` and `unverified`), for RL, whose rewards need tests, not solutions. Their
 tests are the source's as given. They count as kept in the tables above; `train.parquet`
-and `test.parquet` hold verified problems only.
+and `test.parquet` hold verified problems only. Load them:
+
+```python
+ds = appsplus.load("path/to/this/folder", include_tests_only=True)  # ds["tests_only"]
+# or: datasets.load_dataset("parquet", data_files={{"tests_only": "{TESTS_ONLY_FILE}"}})
+```
 
 """
 

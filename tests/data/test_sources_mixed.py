@@ -27,6 +27,7 @@ from testkit import REPO_ROOT, SHARED_DATA  # $APPSPLUS_DATA_DIR or ../shared/da
 
 from appsplus.cli.app import main as cli
 from appsplus.curate.pipeline import BuildConfig, build, output_hashes, read_rejections
+from appsplus.dataset import checked_manifest
 from appsplus.outdir import OutputError
 from appsplus.quality.dedup import Deduplicator, url_key
 from appsplus.quality.models import QualityConfig
@@ -308,3 +309,98 @@ def test_readme_deepcoder_mix_command_runs_as_written_on_the_fixtures(tmp_path):
     assert "livecodebench/train/abc350_a" in kept_ids(out, "tests_only")
     lcb = next(s for s in manifest["sources"] if s["spec"].startswith("livecodebench"))
     assert lcb["left_out"] == {"contest_date after 2024-07-31": 1}
+
+
+def test_overwrite_without_tests_only_removes_its_file_and_the_manifest_hashes_it(tmp_path):
+    out = tmp_path / "b"
+    first = run_build(out, "--source", "sample", "--limit", "4", "--tests-only")
+    # the manifest hashes every file of the folder but the measurements (runtimes.parquet)
+    assert "tests_only.parquet" in first["files"]
+    assert set(output_hashes(out)) == {*first["files"], "manifest.json"}
+    assert checked_manifest(out).files["tests_only.parquet"].rows == 1
+    second = run_build(out, "--source", "sample", "--limit", "4", "--overwrite")
+    assert not (out / "tests_only.parquet").exists()  # the earlier build's, not described
+    assert set(output_hashes(out)) == {*second["files"], "manifest.json"}
+    assert second["rejected_by_reason"]["no_solutions"] == 1
+    checked_manifest(out)
+    # and back: the tests-only build writes it again, from the cache
+    third = run_build(out, "--source", "sample", "--limit", "4", "--tests-only", "--overwrite")
+    assert third["files"]["tests_only.parquet"] == first["files"]["tests_only.parquet"]
+
+
+def test_tests_only_rows_load_as_a_split_and_with_datasets(tmp_path):
+    import datasets
+
+    import appsplus
+    from appsplus.dataset import DatasetError, check_tests_only_row
+
+    out = tmp_path / "b"
+    run_build(out, "--source", "sample", "--limit", "4", "--tests-only")
+    cache = str(tmp_path / "hf")
+    ds = appsplus.load(out, include_tests_only=True, cache_dir=cache)
+    assert list(ds["tests_only"]["problem_id"]) == ["apps/train/4810"]
+    assert set(ds) == {"train", "test", "tests_only"}
+    row = ds["tests_only"][0]
+    assert row["tests_only"] and row["solutions"] == [] and row["canonical_solution"] == ""
+    assert "tests_only" not in appsplus.load(out, cache_dir=cache)  # the default: verified only
+    # filters on quality leave tests-only rows (no quality) alone
+    filtered = appsplus.load(out, include_tests_only=True, cache_dir=cache, min_mutation_score=1.1)
+    assert filtered["tests_only"].num_rows == 1 and filtered["train"].num_rows == 0
+    # its rows are checked: a changed test breaks the content hash, a solution is refused
+    bad = dict(row)
+    bad["tests"] = bad["tests"].replace('"output": "', '"output": "x', 1)
+    with pytest.raises(ValueError, match="content_hash"):
+        check_tests_only_row(bad)
+    with pytest.raises(ValueError, match="no solution"):
+        check_tests_only_row({**row, "solutions": ["print(1)"]})
+    # datasets: the README's line on the file, and the card's `tests_only` config
+    plain = datasets.load_dataset(
+        "parquet", data_files={"tests_only": str(out / "tests_only.parquet")}, cache_dir=cache
+    )
+    assert plain["tests_only"]["problem_id"] == ["apps/train/4810"]
+    card = datasets.load_dataset(str(out), "tests_only", cache_dir=cache)
+    assert list(card) == ["tests_only"] and card["tests_only"].num_rows == 1
+    # a build without --tests-only: one line
+    plain_out = tmp_path / "plain"
+    run_build(plain_out, "--source", "sample", "--limit", "2")
+    with pytest.raises(DatasetError, match="built without --tests-only"):
+        appsplus.load(plain_out, include_tests_only=True, cache_dir=cache)
+    # the curriculum and the RL export refuse them with one line
+    runner = CliRunner()
+    for argv, says in (
+        (["curriculum", "export", str(out), "--out", str(tmp_path / "c")], "no canonical"),
+        (["export", str(out), "--format", "trl", "--out", str(tmp_path / "e")], "verified"),
+    ):
+        result = runner.invoke(cli, [*argv, "--split", "tests_only"])
+        assert result.exit_code == 1 and says in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1
+        assert not (tmp_path / argv[-1]).exists()
+
+
+def test_readme_loads_tests_only_rows_as_written(tmp_path):
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- tests-only-load -->\n```python\n(.*?)```", text, re.S)
+    assert block, "the README's tests-only loading lines are gone"
+    run_build(tmp_path / "deepcoder-mix", "--source", LCB, "--tests-only")
+    code = block.group(1) + "print(ds['tests_only'].num_rows, rl['tests_only'].num_rows)\n"
+    env = {**os.environ, "HF_DATASETS_CACHE": str(tmp_path / "hf")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-2:] == ["1", "1"]  # abc350_a, before the cutoff
+
+
+def test_a_livecodebench_window_without_problems_says_so(tmp_path):
+    out = tmp_path / "w"
+    source = f"livecodebench,until=2020-01-01:{MIXED / 'livecodebench'}"
+    for argv in (["--source", source], ["--source", "sample", "--source", source]):
+        result = CliRunner().invoke(
+            cli, ["build", "--out", str(out), *FAST, *argv, "--tests-only", "--limit", "2"]
+        )
+        assert result.exit_code == 1
+        line = result.output.strip()
+        assert len(line.splitlines()) == 1 and "no rows at all" not in line
+        assert "the window until=2020-01-01 selected no problem: all 2 rows" in line
+        assert "dated 2024-04-20 to 2024-09-07" in line
+        assert not out.exists()
