@@ -667,7 +667,11 @@ def curriculum_export_command(
     help="Output folder (must be empty unless --overwrite).",
 )
 @click.option(
-    "--split", "splits", multiple=True, help="Split to export (repeatable) [default: all]."
+    "--split",
+    "splits",
+    multiple=True,
+    help="Split to export (repeatable) [default: every verified split]; `tests_only` (the "
+    "unsolved problems of a --tests-only build, for RL rewards) only when named.",
 )
 @click.option("--curriculum", is_flag=True, help="Export the StepCoder curriculum subtasks.")
 @click.option(
@@ -699,15 +703,10 @@ def export_command(
     Example:
       appsplus export apps-plus-sample --format verl --out verl-data
       appsplus export apps-plus-sample --format trl --out trl-cur --curriculum --split train
+      appsplus export deepcoder-mix --format verl --out verl-rl --split train --split tests_only
     """
     from appsplus.integrations.export import export_dataset
 
-    if "tests_only" in splits:  # tests_only.parquet of a --tests-only build
-        raise click.ClickException(
-            "--split tests_only: `appsplus export` writes verified problems only (train, "
-            "test); read the tests-only problems (no canonical solution) with "
-            "appsplus.load(DATASET, include_tests_only=True)"
-        )
     manifest = export_dataset(
         dataset,
         out_dir,

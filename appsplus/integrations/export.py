@@ -16,7 +16,9 @@ hash, the row counts and the sha256 of every file written):
 Prompts come from `appsplus.prompts.build_prompt` (a chat prompt is one user message with
 that text, as `bench` sends it). With `curriculum`, every record gives its StepCoder
 subtasks (`appsplus.curriculum.subtasks.subtasks_for`): the prompt ends with the given prefix and
-the reward judges prefix + completion.
+the reward judges prefix + completion. The split `tests_only` (a `--tests-only` build's
+problems without a reference solution, unverified) is written only when asked for by name:
+rewards need tests, not solutions; it has no curriculum (no solution to cut subtasks from).
 """
 
 from __future__ import annotations
@@ -28,16 +30,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from appsplus.errors import AppsplusError
 from appsplus.integrations.scoring import tests_json
 from appsplus.prompts import PROMPT_VERSION, build_prompt
+from appsplus.schema import TestItem
 
 Format = Literal["trl", "verl", "openrlhf"]
 FORMATS: tuple[str, ...] = ("trl", "verl", "openrlhf")
 MANIFEST = "export_manifest.json"
 DATA_SOURCE = "appsplus/apps-plus"
+_TESTS: TypeAdapter[list[TestItem]] = TypeAdapter(list[TestItem])
 
 
 class ExportError(AppsplusError, ValueError):
@@ -174,7 +178,8 @@ def export_dataset(
 ) -> ExportManifest:
     """Write DATASET's splits in `fmt` to OUT and return the manifest (see the module docstring)."""
     from appsplus.curate.manifest import dataset_hash
-    from appsplus.dataset import DatasetError, load
+    from appsplus.dataset import TESTS_ONLY_SPLIT, DatasetError, load
+    from appsplus.sources import loads_json
 
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
@@ -182,10 +187,16 @@ def export_dataset(
         raise ExportError(f"prompt style must be chat or text, got {prompt_style!r}")
     if fmt == "verl" and prompt_style != "chat":
         raise ExportError("verl datasets hold chat messages: use the chat prompt style")
+    tests_only = TESTS_ONLY_SPLIT in (splits or [])
+    if tests_only and curriculum:
+        raise ExportError(
+            f"--split {TESTS_ONLY_SPLIT} with --curriculum: tests-only problems have no "
+            "canonical solution to cut curriculum subtasks from"
+        )
     out = Path(out)
     check_out_dir(out, overwrite)
     try:
-        ds = load(dataset, runtimes=True)
+        ds = load(dataset, runtimes=True, include_tests_only=tests_only)
         digest = dataset_hash(Path(dataset))
     except (DatasetError, OSError) as e:
         raise ExportError(str(e)) from e
@@ -202,7 +213,10 @@ def export_dataset(
         for row in ds[split]:
             from appsplus.record import Record
 
-            tests = tests_json(Record.from_row(row).tests)
+            if split == TESTS_ONLY_SPLIT:  # no solution, so not a Record: its tests alone
+                tests = tests_json(_TESTS.validate_python(loads_json(row["tests"])))
+            else:
+                tests = tests_json(Record.from_row(row).tests)
             for unit in _units(row, curriculum):
                 rows.append(_row(unit, tests, fmt, prompt_style, len(rows), digest))
         name = f"{split}.{ext}"

@@ -365,16 +365,48 @@ def test_tests_only_rows_load_as_a_split_and_with_datasets(tmp_path):
     run_build(plain_out, "--source", "sample", "--limit", "2")
     with pytest.raises(DatasetError, match="built without --tests-only"):
         appsplus.load(plain_out, include_tests_only=True, cache_dir=cache)
-    # the curriculum and the RL export refuse them with one line
+    # the curriculum (and the RL export's curriculum) refuse them with one line
     runner = CliRunner()
     for argv, says in (
         (["curriculum", "export", str(out), "--out", str(tmp_path / "c")], "no canonical"),
-        (["export", str(out), "--format", "trl", "--out", str(tmp_path / "e")], "verified"),
+        (
+            ["export", str(out), "--format", "trl", "--out", str(tmp_path / "e"), "--curriculum"],
+            "no canonical",
+        ),
     ):
         result = runner.invoke(cli, [*argv, "--split", "tests_only"])
         assert result.exit_code == 1 and says in result.output, result.output
         assert len(result.output.strip().splitlines()) == 1
-        assert not (tmp_path / argv[-1]).exists()
+        assert not (tmp_path / "c").exists() and not (tmp_path / "e").exists()
+
+
+def test_tests_only_rows_export_for_rl_and_score(tmp_path):
+    """`appsplus export --split tests_only`: the unsolved problems reach the RL library with
+    their tests as ground truth, and the reward judges a program on them."""
+    from appsplus.integrations.verl import compute_score
+
+    out = tmp_path / "b"
+    run_build(out, "--source", "sample", "--limit", "4", "--tests-only")
+    verl = tmp_path / "verl"
+    result = CliRunner().invoke(
+        cli, ["export", str(out), "--format", "verl", "--out", str(verl), "--split", "tests_only"]
+    )
+    assert result.exit_code == 0, result.output
+    (row,) = pq.read_table(verl / "tests_only.parquet").to_pylist()
+    (built,) = pq.read_table(out / "tests_only.parquet").to_pylist()
+    assert row["extra_info"]["problem_id"] == built["problem_id"] == "apps/train/4810"
+    tests = json.loads(row["reward_model"]["ground_truth"])
+    assert tests == json.loads(built["tests"]) and all(t["kind"] == "stdio" for t in tests)
+    # a program that answers every test right, and one that does not
+    answers = {t["input"]: t["output"] for t in tests}
+    right = f"import sys\nsys.stdout.write({answers!r}[sys.stdin.read()])\n"
+    info = row["extra_info"]
+    good = compute_score(row["data_source"], f"```python\n{right}```", tests, info)
+    assert good["score"] == 1.0 and good["outcome"] == "passed", good
+    bad = compute_score(row["data_source"], "```python\nprint('no')\n```", tests, info)
+    assert bad["outcome"] == "wrong_answer" and bad["failure_expected"], bad
+    manifest = json.loads((verl / "export_manifest.json").read_text())
+    assert manifest["rows"] == {"tests_only": 1}
 
 
 def test_readme_loads_tests_only_rows_as_written(tmp_path):
