@@ -215,6 +215,22 @@ class BuildReport(StrictModel):
 # ---------------------------------------------------------------- records
 
 
+def problem_columns(problem: Problem) -> dict[str, Any]:
+    """The columns a record and a tests-only row both take from the problem, in column order."""
+    return {
+        "problem_id": problem.problem_id,
+        "source_id": problem.source_id,
+        "split": problem.split,
+        "difficulty": problem.difficulty,
+        "question": problem.question,
+        "starter_code": problem.starter_code,
+        "url": problem.url,
+        "kind": problem.kind,
+        "fn_name": problem.fn_name,
+        "tests": problem.tests,
+    }
+
+
 def make_record(verified: Verified, revision: str, quality: Quality | None = None) -> Record:
     """A verified problem -> an APPS+ Record (spans of the canonical, provenance, content hash)."""
     problem = verified.problem
@@ -235,16 +251,7 @@ def make_record(verified: Verified, revision: str, quality: Quality | None = Non
         spans = []
         notes["spans_error"] = str(e)[:200]
     fields: dict[str, Any] = {
-        "problem_id": problem.problem_id,
-        "source_id": problem.source_id,
-        "split": problem.split,
-        "difficulty": problem.difficulty,
-        "question": problem.question,
-        "starter_code": problem.starter_code,
-        "url": problem.url,
-        "kind": problem.kind,
-        "fn_name": problem.fn_name,
-        "tests": problem.tests,
+        **problem_columns(problem),
         "canonical_solution": canonical,
         "canonical_index": verified.canonical_index,
         "solutions": [problem.solutions[i] for i in verified.passing],
@@ -281,16 +288,7 @@ def unverified_row(problem: Problem, revision: str) -> dict[str, Any]:
     notes["tests_only"] = True
     notes["unverified"] = "no reference solution: the tests are the source's, not verified"
     fields: dict[str, Any] = {
-        "problem_id": problem.problem_id,
-        "source_id": problem.source_id,
-        "split": problem.split,
-        "difficulty": problem.difficulty,
-        "question": problem.question,
-        "starter_code": problem.starter_code,
-        "url": problem.url,
-        "kind": problem.kind,
-        "fn_name": problem.fn_name,
-        "tests": problem.tests,
+        **problem_columns(problem),
         "canonical_solution": "",
         "solutions": [],
     }
