@@ -91,6 +91,7 @@ def _load_suite(spec: SuiteSpec, limit: int | None = None):
         since=spec.since,
         until=spec.until,
         lcb_version=spec.lcb_version,
+        lcb_examples=spec.lcb_examples,
     )
 
 
@@ -175,6 +176,15 @@ def _check_out_folder(out: Path, suite: SuiteSpec, samples: SamplesSpec | None) 
     check_out_folder(out, inputs)
 
 
+def _model_info(backend, problems):
+    """The backend's ModelInfo; with a chat template and problems with a system prompt, it
+    says whether the system turn was sent as one or joined into the user message."""
+    info = backend.info()
+    if backend.chat and any(p.system_prompt is not None for p in problems):
+        info = info.model_copy(update={"system_turn": backend.system_turn})
+    return info
+
+
 def _open_backend(spec: ModelSpec, from_cache: bool):
     from appsplus.bench.backends import open_backend
 
@@ -217,7 +227,7 @@ def _generate(
     try:
         config = RunConfig(
             suite=loaded.info,
-            model=backend.info(),
+            model=_model_info(backend, loaded.problems),
             sampling=sampling,
             extraction_version=EXTRACTION_VERSION,
         )

@@ -96,6 +96,13 @@ suite_options = _options(
         "or vA_vB (default without --dataset: release_latest from the hub; with a --dataset "
         "folder: that version's files in it).",
     ),
+    click.option(
+        "--lcb-examples",
+        type=click.Path(file_okay=False),
+        help="livecodebench: folder holding LiveCodeBench's func.json and stdin.json "
+        "(lcb_runner/prompts/few_shot_examples/generation of its repository); base models "
+        "then get its one-shot prompt (default: the chat text continued in a code block).",
+    ),
 )
 
 
@@ -288,6 +295,7 @@ def _suite_spec(opts: dict):
         since=opts.get("since"),
         until=opts.get("until"),
         lcb_version=opts.get("lcb_version"),
+        lcb_examples=opts.get("lcb_examples"),
     )
 
 

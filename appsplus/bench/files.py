@@ -14,12 +14,27 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from appsplus.schema import StrictModel, TestItem
 
 SCHEMA_VERSION = "1"
 Assembly = Literal["apps", "humaneval", "mbpp"]
+
+
+def _drop_none(fields: tuple[str, ...]):
+    """A serializer that leaves `fields` out while they are None, so files (and the hashes
+    over them) written before those fields existed stay byte for byte the same."""
+
+    @model_serializer(mode="wrap")
+    def serialize(self, handler: SerializerFunctionWrapHandler):
+        data = handler(self)
+        for name in fields:
+            if isinstance(data, dict) and data.get(name, 0) is None:
+                del data[name]
+        return data
+
+    return serialize
 
 
 class BenchProblem(StrictModel):
@@ -32,6 +47,11 @@ class BenchProblem(StrictModel):
     )
     prompt: str = Field(description="completion-style prompt (a base model continues it)")
     chat_prompt: str = Field(description="the user message when the model has a chat template")
+    system_prompt: str | None = Field(
+        None,
+        description="the system turn before `chat_prompt` (livecodebench); a chat template "
+        "without a system role gets one user message, system_prompt + blank line + chat_prompt",
+    )
     stop: list[str] = Field(default_factory=list, description="stops for completion-style prompts")
     assembly: Assembly = Field(
         description="how a completion becomes a program (appsplus.bench.suites)"
@@ -43,6 +63,8 @@ class BenchProblem(StrictModel):
     canonical_solution: str | None = Field(
         None, description="a reference solution as a program (`Sample.program` form)"
     )
+
+    _serialize = _drop_none(("system_prompt",))
 
 
 class Sample(StrictModel):
@@ -118,9 +140,16 @@ class ModelInfo(StrictModel):
         None, description="sha256 over the weight files' names and sizes (local models)"
     )
     chat_template: bool = False
+    system_turn: bool | None = Field(
+        None,
+        description="problems with a system prompt, chat template: True = sent as a system "
+        "turn, False = the template rejects a system role, joined into the user message",
+    )
     base_url: str | None = None
     samples_file: str | None = None
     samples_sha256: str | None = None
+
+    _serialize = _drop_none(("system_turn",))
 
 
 class Sampling(StrictModel):

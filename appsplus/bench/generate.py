@@ -77,7 +77,10 @@ def generate_samples(
 ) -> int:
     """Generate the missing samples of a run into `samples_path`; returns how many were written.
 
-    `progress(k)` is called after each batch with the number of samples it added.
+    `progress(k)` is called after each batch with the number of samples it added. A chat
+    backend gets each problem's `chat_prompt` after its `system_prompt` (a system turn, or
+    joined into the user message: `appsplus.bench.backends.chat_messages`); a base model
+    continues `prompt`.
     """
     done = {(s.problem_id, s.index) for s in read_samples(samples_path)}
     params = SamplingParams(
@@ -102,7 +105,8 @@ def generate_samples(
                 p = problems[c.problem]
                 stop = extra if backend.chat else tuple(p.stop) + extra
                 text = p.chat_prompt if backend.chat else p.prompt
-                requests.append(Request(text=text, count=c.count, stop=stop))
+                system = p.system_prompt if backend.chat else None
+                requests.append(Request(text=text, count=c.count, stop=stop, system=system))
             first = problems[batch[0].problem]
             seed = batch_seed(sampling.seed, first.problem_id, batch[0].start)
             outputs = backend.generate(requests, params, seed)

@@ -121,6 +121,11 @@ class SuiteSpec(Settings):
     lcb_version: str | None = Field(
         None, description="livecodebench: release version (release_v1..release_v6, release_latest)"
     )
+    lcb_examples: str | None = Field(
+        None,
+        description="livecodebench: folder of LiveCodeBench's one-shot examples (func.json, "
+        "stdin.json): base models get its one-shot prompt",
+    )
 
 
 class ModelSpec(Settings):

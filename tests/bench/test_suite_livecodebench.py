@@ -211,9 +211,11 @@ def test_problems_prompts_and_tests(lcb_file):
     assert [t.args for t in functional.tests] == [[[1, 2], 3], [[0, -1, 7], 1], [[], 5]]
     assert functional.tests[0].fn_name == "shift" == functional.entry_point
     assert {p.time_limit_s for p in suite.problems} == {LCB_TIME_LIMIT_S}
-    # LiveCodeBench's system message and generic prompt, with or without starter code
-    assert stdin.chat_prompt == SYSTEM_MESSAGE + (
-        "\n\n### Question:\nGiven A and B, print A+B, then their mean with 6 decimals.\n\n"
+    # LiveCodeBench's system message (a system turn) and generic prompt, with or without
+    # starter code
+    assert stdin.system_prompt == SYSTEM_MESSAGE == functional.system_prompt
+    assert stdin.chat_prompt == (
+        "### Question:\nGiven A and B, print A+B, then their mean with 6 decimals.\n\n"
         "### Format: Read the inputs from stdin solve the problem and write the answer to "
         "stdout (do not directly test on the sample inputs). Enclose your code within "
         "delimiters as follows. Ensure that when the python program runs, it reads the "
@@ -221,12 +223,10 @@ def test_problems_prompts_and_tests(lcb_file):
         "HERE\n```\n\n### Answer: (use the provided format with backticks)\n\n"
     )
     assert "```python\nclass Solution:\n    def shift(" in functional.chat_prompt
-    assert functional.chat_prompt == chat_prompt(
-        question_prompt(
-            PROBLEMS["3000"][0]["question_content"], PROBLEMS["3000"][0]["starter_code"]
-        )
+    assert functional.chat_prompt == question_prompt(
+        PROBLEMS["3000"][0]["question_content"], PROBLEMS["3000"][0]["starter_code"]
     )
-    assert functional.prompt.endswith(functional.chat_prompt + "```python\n")
+    assert functional.prompt == chat_prompt(functional.chat_prompt) + "```python\n"
     assert suite.info.dataset_hash.startswith("sha256:")
 
 

@@ -5,8 +5,10 @@
 
 A backend turns requests (a prompt text, how many samples, stop sequences) into raw
 completions. When `backend.chat` is set, the text is a user message that the backend
-wraps in the model's chat template (or sends to a chat endpoint). Heavy libraries are
-imported only when a backend is opened.
+wraps in the model's chat template (or sends to a chat endpoint), after the request's
+`system` message as a system turn when it has one; a chat template that rejects a system
+role (`backend.system_turn` False) gets one user message, the system message + a blank
+line + the text. Heavy libraries are imported only when a backend is opened.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class Request:
     count: int
     stop: tuple[str, ...] = ()
     prefix: str = ""
+    system: str | None = None  # chat: a system turn before the user message `text`
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class Backend(ABC):
     """Generates completions; `chat` says whether prompts are sent as chat messages."""
 
     chat: bool = False
+    system_turn: bool = True  # chat: whether the template takes a system role
 
     @abstractmethod
     def info(self) -> ModelInfo:
@@ -188,6 +192,19 @@ def open_backend(
             raise BackendError("the openai backend needs --base-url (e.g. http://host:8000/v1)")
         return OpenAIBackend(model, base_url=base_url, chat=bool(chat))
     raise BackendError(f"unknown backend {kind!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def chat_messages(request: Request, system_turn: bool) -> list[dict[str, str]]:
+    """The chat messages of a request: [system, user] (or one user message, both texts
+    joined, when `system_turn` is False), or [user] without a system message."""
+    if request.system is None:
+        return [{"role": "user", "content": request.text}]
+    if system_turn:
+        return [
+            {"role": "system", "content": request.system},
+            {"role": "user", "content": request.text},
+        ]
+    return [{"role": "user", "content": f"{request.system}\n\n{request.text}"}]
 
 
 def cut_at_stop(text: str, stop: tuple[str, ...] | list[str]) -> tuple[str, bool]:

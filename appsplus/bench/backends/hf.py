@@ -9,7 +9,10 @@
 - One `generate` call per batch: every request's prompt repeated `count` times, left-padded;
   `torch.manual_seed(seed)` first, so a batch is reproducible on the same hardware.
 - With a chat template (used when the tokenizer has one, unless `chat=False`) each prompt
-  is the user message of a one-turn conversation, with the generation prompt appended.
+  is the user message of a one-turn conversation, with the generation prompt appended;
+  a request's system message is a system turn before it, or, when the template rejects a
+  system role (or renders none; probed once at load: `takes_system_turn`), is joined into
+  the user message.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from appsplus.bench.backends import (
     Completion,
     Request,
     SamplingParams,
+    chat_messages,
     cut_at_stop,
 )
 from appsplus.bench.files import ModelInfo
@@ -76,12 +80,32 @@ def model_info(
     )
 
 
-def chat_format(tokenizer, chat: bool, text: str) -> str:
-    """`text` as the user turn of a one-turn chat, with the generation prompt (or as is)."""
+SYSTEM_PROBE = "appsplus-system-turn-probe"
+
+
+def takes_system_turn(tokenizer) -> bool:
+    """Whether the tokenizer's chat template renders a system turn (some raise on a system
+    role, e.g. "System role not supported"; some leave it out)."""
+    messages = [
+        {"role": "system", "content": SYSTEM_PROBE},
+        {"role": "user", "content": "x"},
+    ]
+    try:
+        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    except Exception:  # jinja2's TemplateError from raise_exception, or the template's own
+        return False
+    return isinstance(text, str) and SYSTEM_PROBE in text
+
+
+def chat_format(tokenizer, chat: bool, request: Request | str, system_turn: bool = True) -> str:
+    """The request's text as the user turn of a one-turn chat (after its system message,
+    see `chat_messages`), with the generation prompt; without `chat`, the text as is."""
+    if isinstance(request, str):
+        request = Request(text=request, count=1)
     if not chat:
-        return text
+        return request.text
     return tokenizer.apply_chat_template(
-        [{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True
+        chat_messages(request, system_turn), tokenize=False, add_generation_prompt=True
     )
 
 
@@ -154,6 +178,7 @@ class HFBackend(Backend):
             raise BackendError(f"cannot load model {model!r}: {e}") from e
         self.model.to(self.device).eval()
         self.chat = resolve_chat(self.tokenizer, chat, model)
+        self.system_turn = self.chat and takes_system_turn(self.tokenizer)
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
             if self.tokenizer.eos_token_id is None:
@@ -169,8 +194,8 @@ class HFBackend(Backend):
     def info(self) -> ModelInfo:
         return model_info("hf", self.model_id, self.revision, self.chat, self.model.config.to_dict)
 
-    def _format(self, text: str) -> str:
-        return chat_format(self.tokenizer, self.chat, text)
+    def _format(self, request: Request) -> str:
+        return chat_format(self.tokenizer, self.chat, request, self.system_turn)
 
     def generate(
         self, requests: list[Request], params: SamplingParams, seed: int
@@ -178,7 +203,7 @@ class HFBackend(Backend):
         torch = self._torch
         from transformers import GenerationConfig
 
-        texts = [self._format(r.text) + r.prefix for r in requests for _ in range(r.count)]
+        texts = [self._format(r) + r.prefix for r in requests for _ in range(r.count)]
         if not texts:
             return [[] for _ in requests]
         stops = sorted({s for r in requests for s in r.stop if s})

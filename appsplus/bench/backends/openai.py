@@ -3,7 +3,8 @@
 Completion-style prompts go to `POST {base_url}/completions` with `prompt`, `n`,
 `temperature`, `top_p`, `max_tokens`, `stop` and `seed`; with `chat=True` the prompt is a
 user message sent to `POST {base_url}/chat/completions` (the server applies the chat
-template). `OPENAI_API_KEY`, when set, is sent as a bearer token. Transient failures
+template), after the request's system message as a `system` message when it has one (the
+server's template decides what becomes of it; bench cannot probe it from here). `OPENAI_API_KEY`, when set, is sent as a bearer token. Transient failures
 (connection errors, 429, 5xx) are retried with exponential backoff, a bounded number of
 times; other HTTP errors fail at once with the server's message. The requests of one
 batch are sent concurrently.
@@ -25,6 +26,7 @@ from appsplus.bench.backends import (
     Completion,
     Request,
     SamplingParams,
+    chat_messages,
     cut_at_stop,
 )
 from appsplus.bench.files import ModelInfo
@@ -107,7 +109,7 @@ class OpenAIBackend(Backend):
                     "a chat endpoint cannot continue a given start of the answer (critic "
                     "sampling's refine step); serve the model without --chat-template"
                 )
-            payload["messages"] = [{"role": "user", "content": request.text}]
+            payload["messages"] = chat_messages(request, self.system_turn)
             body = self._post("/chat/completions", payload)
         else:
             payload["prompt"] = request.text + request.prefix

@@ -18,7 +18,7 @@ from appsplus.bench.backends import (
     SamplingParams,
     cut_at_stop,
 )
-from appsplus.bench.backends.hf import chat_format, model_info, resolve_chat
+from appsplus.bench.backends.hf import chat_format, model_info, resolve_chat, takes_system_turn
 from appsplus.bench.files import ModelInfo
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ class VLLMBackend(Backend):
             raise BackendError(f"vLLM cannot load {model!r}: {type(e).__name__}: {e}") from e
         self.tokenizer = self.llm.get_tokenizer()
         self.chat = resolve_chat(self.tokenizer, chat, model)
+        self.system_turn = self.chat and takes_system_turn(self.tokenizer)
 
     def info(self) -> ModelInfo:
         return model_info(
@@ -65,8 +66,8 @@ class VLLMBackend(Backend):
             lambda: self.llm.llm_engine.model_config.hf_config.to_dict(),
         )
 
-    def _format(self, text: str) -> str:
-        return chat_format(self.tokenizer, self.chat, text)
+    def _format(self, request: Request) -> str:
+        return chat_format(self.tokenizer, self.chat, request, self.system_turn)
 
     def generate(
         self, requests: list[Request], params: SamplingParams, seed: int
@@ -83,7 +84,7 @@ class VLLMBackend(Backend):
             )
             for i, r in enumerate(requests)
         ]
-        prompts = [self._format(r.text) + r.prefix for r in requests]
+        prompts = [self._format(r) + r.prefix for r in requests]
         outputs = self.llm.generate(prompts, sampling, use_tqdm=False)
         results = []
         for request, output in zip(requests, outputs):

@@ -64,12 +64,14 @@ def load_suite(
     until: str | None = None,
     lcb_version: str | None = None,
     time_limits: str | None = None,
+    lcb_examples: str | None = None,
 ) -> Suite:
     """Load suite `name` (see the table above); `limit` keeps the first N problems in suite order.
 
     `time_limit_s` overrides every problem's per-test limit; `since`/`until` (YYYY-MM-DD,
     inclusive) keep the livecodebench problems of that contest-date window; `lcb_version`
-    picks its release files (hub, or a --dataset folder). `time_limits` ("derived" or
+    picks its release files (hub, or a --dataset folder), `lcb_examples` the folder of
+    LiveCodeBench's one-shot examples (its base-model prompt). `time_limits` ("derived" or
     "fixed"; humaneval, mbpp and the EvalPlus suites): limits from the canonical solution's
     measured runtime (`appsplus.bench.suites.time_limits`), or the suite's fixed ones;
     default fixed for humaneval and mbpp, derived for humaneval+ and mbpp+. Raises SuiteError.
@@ -80,6 +82,10 @@ def load_suite(
         )
     if lcb_version and name != "livecodebench":
         raise SuiteError("--lcb-version selects LiveCodeBench releases: only for livecodebench")
+    if lcb_examples and name != "livecodebench":
+        raise SuiteError(
+            "--lcb-examples is LiveCodeBench's base-model prompt: only for livecodebench"
+        )
     if time_limits and name not in ("humaneval", "mbpp", "humaneval+", "mbpp+"):
         raise SuiteError("--time-limits applies to humaneval, mbpp, humaneval+ and mbpp+ only")
     if name == "apps+":
@@ -105,7 +111,7 @@ def load_suite(
     elif name == "livecodebench":
         from appsplus.bench.suites.livecodebench import load_livecodebench
 
-        suite = load_livecodebench(dataset, since, until, lcb_version)
+        suite = load_livecodebench(dataset, since, until, lcb_version, examples=lcb_examples)
     elif name in ("humaneval+", "mbpp+"):
         from appsplus.bench.suites.evalplus import load_evalplus
 

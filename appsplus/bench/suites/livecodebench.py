@@ -27,14 +27,20 @@ own behaviour; its problem dates are midnights).
 Prompt: LiveCodeBench's generic template (`get_generic_question_template_answer`):
 "### Question:", the statement, "### Format:" with the starter code (functional problems)
 or the stdin instruction and a `# YOUR CODE HERE` block, then "### Answer: (use the provided
-format with backticks)", after its system message (`SYSTEM_MESSAGE`, LiveCodeBench's
-`SYSTEM_MESSAGE_GENERIC`). With a chat template the two are one user message, system
-message + "\n\n" + template: LiveCodeBench's format for chat models without a system turn
-(`OpenAIReasonPreview`, `Grok`); its generic chat format (`OpenAIChat`, `LLaMa3`, ...) sends
-the same two texts as a system and a user turn, which bench's backends do not send. Without
-a chat template the model continues that text after "```python\n" and stops at the closing
-fence; LiveCodeBench's own base-model format (`GenericBase`) is a one-shot prompt with
-examples from its repository, which bench does not ship.
+format with backticks)". Chat models get it as the user turn after LiveCodeBench's system
+message (`SYSTEM_MESSAGE`, its `SYSTEM_MESSAGE_GENERIC`) as a system turn
+(`BenchProblem.system_prompt`): its generic chat format (`OpenAIChat`, `LLaMa3`, ...). A
+chat template that rejects a system role gets one user message, system message + "\n\n" +
+template: its format for chat models without a system turn (`OpenAIReasonPreview`,
+`Grok`); the run's `model.system_turn` says which. Base models (no chat template, or
+`--no-chat-template`): with `examples` (`--lcb-examples`, the folder
+`lcb_runner/prompts/few_shot_examples/generation` of a LiveCodeBench checkout, holding
+`func.json` and `stdin.json`; bench ships no copy) LiveCodeBench's one-shot prompt
+(`GenericBase`, `get_base_model_question_template_answer`: the first example of
+`func.json` for problems with starter code, of `stdin.json` otherwise, then the question
+with an empty answer), stopped at "###" (its runner's default `--stop`); without them the
+system message + template, continued after "```python\n" and stopped at the closing fence.
+The suite's `prompt_version` and description say which base prompt a run used.
 
 Judge: LiveCodeBench's rules, `LCB_RULES` of `appsplus.execution.compare` (every test
 carries `rules="livecodebench"`): programs run after LiveCodeBench's import preamble with its
@@ -65,7 +71,8 @@ from appsplus.bench.suites.lcb_tests import LcbTestsError, decode_tests
 from appsplus.errors import shorten
 from appsplus.execution import CallTest, StdioTest
 
-PROMPT_VERSION = "livecodebench-2"  # 2: the system message in the chat prompt too
+# 2: the system message in the chat prompt too; 3: it is a system turn
+PROMPT_VERSION = "livecodebench-3"
 RULES = "livecodebench"  # the judge rules of appsplus.execution.compare (LCB_RULES)
 LCB_TIME_LIMIT_S = 6.0
 DIFFICULTIES = ("easy", "medium", "hard")
@@ -93,6 +100,8 @@ WITHOUT_STARTER = (
     "writes output to STDOUT."
 )
 LCB_STOP = ["\n```"]
+BASE_STOP = ["###"]  # LiveCodeBench's runner default --stop (its one-shot base prompt)
+EXAMPLE_FILES = {"func": "func.json", "stdin": "stdin.json"}
 SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
 HUB_REPO = "livecodebench/code_generation_lite"
 HUB_REVISION = "main"
@@ -167,6 +176,64 @@ def chat_prompt(question: str) -> str:
     return f"{SYSTEM_MESSAGE}\n\n{question}"
 
 
+Examples = dict[str, list[dict]]
+"""{"func": the examples of func.json, "stdin": those of stdin.json} (LiveCodeBench's format)."""
+
+
+def read_examples(folder: str | Path) -> tuple[Examples, str]:
+    """LiveCodeBench's one-shot examples from `folder` (its func.json and stdin.json) and
+    the sha256 over both files; SuiteError (one line) when a file is missing or malformed."""
+    import hashlib
+
+    path = Path(folder).expanduser()
+    if not path.is_dir():
+        raise SuiteError(
+            f"--lcb-examples {folder}: not a folder (give LiveCodeBench's "
+            "lcb_runner/prompts/few_shot_examples/generation)"
+        )
+    examples: Examples = {}
+    digest = hashlib.sha256()
+    for kind, name in EXAMPLE_FILES.items():
+        file = path / name
+        try:
+            data = file.read_bytes()
+            rows = json.loads(data)
+        except OSError as e:
+            raise SuiteError(f"--lcb-examples {folder}: cannot read {name} ({e.strerror})") from e
+        except ValueError as e:
+            raise SuiteError(f"--lcb-examples {file}: not JSON: {shorten(str(e), 120)}") from e
+        keys = ("question", "sample_code", "answer") if kind == "func" else ("question", "answer")
+        first = rows[0] if isinstance(rows, list) and rows else None
+        if not isinstance(first, dict) or not all(isinstance(first.get(k), str) for k in keys):
+            raise SuiteError(
+                f"--lcb-examples {file}: expected a JSON list whose first item has the "
+                f"strings {', '.join(keys)}"
+            )
+        examples[kind] = rows
+        digest.update(name.encode() + b"\0" + data + b"\0")
+    return examples, digest.hexdigest()
+
+
+def _example_prompt(example: dict, with_starter: bool) -> str:
+    prompt = f"### Question\n{example['question']}\n\n"
+    if with_starter:
+        prompt += f"### Starter Code\n{example['sample_code']}\n\n"
+    prompt += f"### Answer\n\n{example['answer']}"
+    if example["answer"]:
+        prompt += "\n\n"
+    return prompt
+
+
+def base_prompt(content: str, starter_code: str, examples: Examples) -> str:
+    """LiveCodeBench's one-shot prompt for base models (`GenericBase`): the first example of
+    func.json (with starter code) or stdin.json, then the question with an empty answer."""
+    example = examples["func" if starter_code else "stdin"][0]
+    question = {"question": content, "sample_code": starter_code, "answer": ""}
+    return _example_prompt(example, bool(starter_code)) + _example_prompt(
+        question, bool(starter_code)
+    )
+
+
 def parse_day(value: str | date | None, option: str) -> datetime | None:
     """'YYYY-MM-DD' -> midnight of that day (None stays None); SuiteError otherwise."""
     if value is None:
@@ -211,8 +278,11 @@ def _tests(tests: list[dict], fn_name: str | None, qid: str) -> list[StdioTest |
     return out
 
 
-def lcb_problem(row: dict, month: str | None = None) -> BenchProblem:
-    """One `code_generation_lite` row as a benchmark problem; raises SuiteError."""
+def lcb_problem(
+    row: dict, month: str | None = None, examples: Examples | None = None
+) -> BenchProblem:
+    """One `code_generation_lite` row as a benchmark problem (with `examples`: LiveCodeBench's
+    one-shot prompt for base models); raises SuiteError."""
     qid = row.get("question_id")
     missing = [f for f in FIELDS if row.get(f) in (None, "")]
     if missing:
@@ -234,14 +304,19 @@ def lcb_problem(row: dict, month: str | None = None) -> BenchProblem:
     if len({t.kind for t in tests}) != 1:
         raise SuiteError(f"LiveCodeBench problem {qid!r} mixes stdin and functional tests")
     starter = row.get("starter_code") or ""
-    prompt = question_prompt(row["question_content"], starter)
+    question = question_prompt(row["question_content"], starter)
+    if examples is None:
+        prompt, stop = f"{chat_prompt(question)}```python\n", LCB_STOP
+    else:
+        prompt, stop = base_prompt(row["question_content"], starter, examples), BASE_STOP
     return BenchProblem(
         problem_id=qid,
         difficulty=difficulty,
         month=month,
-        prompt=f"{chat_prompt(prompt)}```python\n",
-        chat_prompt=chat_prompt(prompt),
-        stop=list(LCB_STOP),
+        prompt=prompt,
+        chat_prompt=question,
+        system_prompt=SYSTEM_MESSAGE,
+        stop=list(stop),
         assembly="apps",
         entry_point=fn_name if tests[0].kind == "call" else None,
         tests=tests,
@@ -295,12 +370,15 @@ def load_livecodebench(
     until: str | date | None = None,
     version: str | None = None,
     fetch: Fetch | None = None,
+    examples: str | Path | None = None,
 ) -> Suite:
     """The problems of the given files (or of the hub's release `version`) dated in
-    [since, until], in file order. `fetch`: how hub files are fetched (tests pass local ones)."""
+    [since, until], in file order. `fetch`: how hub files are fetched (tests pass local ones);
+    `examples`: a folder of LiveCodeBench's func.json/stdin.json (its base-model prompt)."""
     start, end = parse_day(since, "--since"), parse_day(until, "--until")
     if start and end and start > end:
         raise SuiteError(f"--since {since} is after --until {until}")
+    shots, shots_sha = read_examples(examples) if examples is not None else (None, None)
     if dataset:
         files = dataset_files(dataset, version)
     else:
@@ -318,7 +396,7 @@ def load_livecodebench(
             if end is not None and when > end:
                 skipped["after --until"] += 1
                 continue
-            problem = lcb_problem(row, when.strftime("%Y-%m"))
+            problem = lcb_problem(row, when.strftime("%Y-%m"), shots)
             if problem.problem_id in seen:
                 skipped["duplicate question_id"] += 1
                 continue
@@ -326,6 +404,12 @@ def load_livecodebench(
             problems.append(problem)
     window = f"{since or 'any'}..{until or 'any'}"
     release = f" ({version})" if version else ""
+    if shots_sha is None:
+        prompt_version = PROMPT_VERSION
+        base = "base models: the chat text continued in a ```python block (no --lcb-examples)"
+    else:  # the examples decide the base prompt: their hash is part of the run's identity
+        prompt_version = f"{PROMPT_VERSION}+oneshot-{shots_sha[:12]}"
+        base = f"base models: LiveCodeBench's one-shot prompt, examples from {examples}"
     info = SuiteInfo(
         name="livecodebench",
         dataset=dataset or f"{HUB_REPO}@{version}",
@@ -333,11 +417,12 @@ def load_livecodebench(
         split=window + release,  # `bench compare` refuses other windows and versions
         n_problems=len(problems),
         skipped=dict(skipped),
-        prompt_version=PROMPT_VERSION,
+        prompt_version=prompt_version,
         description=(
             f"LiveCodeBench code_generation_lite{' ' + version if version else ''} "
             f"({', '.join(p.name for p in files)}), contest dates {window} (inclusive); "
-            f"public + private tests, {LCB_TIME_LIMIT_S:g} s per test, LiveCodeBench's judge"
+            f"public + private tests, {LCB_TIME_LIMIT_S:g} s per test, LiveCodeBench's judge; "
+            f"chat models: system turn + question; {base}"
         ),
     )
     return Suite(info=info, problems=problems)
