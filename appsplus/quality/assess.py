@@ -33,7 +33,23 @@ generated from all known tests, and a mutant that any known test distinguishes (
 differing output or a crash) is a survivor, never equivalent. `mutation_score` = killed / (killed + survivors). With `augment_tests` N, up to N
 valid inputs from a second draw become tests (expected: the canonical's output, on which
 all verified solutions agree) and `mutation_score_augmented` counts the survivors those
-tests kill too. Flags: `weak_tests` (score below `weak_threshold`), `needs_checker`,
+tests kill too.
+
+`mutation_score_min` = (mutants killed + mutants whose first non-pass verdict is a confirmed
+timeout: the tests caught a hang) / (mutants that compiled), a conservative score reported
+beside `mutation_score` (which filters and flags use): possibly equivalent mutants and
+survivors both count as not killed, so no probe input decides anything. It never rises
+when tests are removed: the mutants (a seeded sample of the canonical's) and so the
+denominator do not depend on the tests; if a mutant's first non-pass verdict on a subset
+S of the tests (kept in their order) is at test s, then on the full set T, run in order,
+its first non-pass verdict is at s or earlier, so it is killed or timed out on T too;
+hence min-score(S) <= min-score(T) for every subset S, whatever the probes. This assumes
+deterministic programs (and a timeout that is confirmed under the generous limit again):
+for problems flagged `nondeterministic` it may not hold. `mutation_score` can rise on a
+subset (the probes, and so the possibly equivalent set, depend on the tests: 6 of 40 real
+problems with the first test alone and nothing else known, scripts/subset_scores.py).
+
+Flags: `weak_tests` (score below `weak_threshold`), `needs_checker`,
 `quoted_string_args`, `loose_expected_output` (`checks`), `nondeterministic` (the two
 canonical runs, under PYTHONHASHSEED 0 and 1, print different outputs on some test).
 """
@@ -261,13 +277,18 @@ class _Plan:
                     break
         quality = Quality(needs_checker_phrase=phrase)
         if self.mutants:
-            killed = uncounted = 0
+            killed = uncounted = compiled = timed_out = 0
             for r in self.mutant_results:
                 first = next((t.verdict for t in r.tests if t.verdict is not Verdict.PASSED), None)
+                compiled += r.compile_error is None
+                if r.compile_error is None and first is Verdict.TIMEOUT:
+                    timed_out += 1
                 if r.compile_error is not None or first is Verdict.TIMEOUT:
                     uncounted += 1
                 elif first is not None:
                     killed += 1
+            if compiled:  # see mutation_score_min in the module docstring
+                quality.mutation_score_min = round((killed + timed_out) / compiled, 4)
             checked = len(self.valid_probes) >= min(MIN_PROBES, max(q.probe_inputs, 1))
             survivors = [
                 k

@@ -53,6 +53,11 @@ class Quality(_Strict):
     equivalence_checked: bool = Field(
         False, description="whether probe inputs could tell survivors from equivalent mutants"
     )
+    mutation_score_min: float | None = Field(
+        None,
+        description="conservative, monotone in the tests: (killed + timed out) / compiled "
+        "mutants; possibly equivalent mutants count as not killed (None: old builds)",
+    )
     mutation_score_augmented: float | None = Field(
         None, description="the same mutants judged on the source tests plus the generated ones"
     )
