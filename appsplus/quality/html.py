@@ -324,6 +324,7 @@ def collect(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             "why": dict(q.detail) if q else {},
             "equivalence_checked": q.equivalence_checked if q else False,
             "score_augmented": q.mutation_score_augmented if q else None,
+            "score_min": q.mutation_score_min if q else None,
             "generated": generated,
         }
         entries.append(((score is None, score or 0, pid), row, payload))
@@ -568,7 +569,14 @@ def _mutation(data: dict[str, Any]) -> str:
     note = (
         f"<p>{m['problems_scored']} problems scored ({m['problems_unscored']} unscored), "
         f"mean score {m['mean_score']}; {m['weak_tests']} below {m['weak_threshold']} "
-        "(<code>weak_tests</code>)</p>"
+        "(<code>weak_tests</code>)"
+        + (
+            f'; <span id="score-min">conservative score (killed or timed out / compiled, '
+            f"never higher with fewer tests): mean {m['mean_score_min']}</span>"
+            if m.get("mean_score_min") is not None
+            else ""
+        )
+        + "</p>"
         '<p class="note">survived: passed every test but differed from the solutions on a '
         "probe input; possibly equivalent: passed every test and agreed on every probe (not "
         "counted in the score); uncounted: did not compile or timed out</p>"
@@ -877,7 +885,8 @@ function show(p) {
     el("p", null, el("a", {href: "#"}, "← all problems")),
     el("h2", null, p.id),
     el("p", null, row[1] + ", " + row[2] + ", " + row[11] + " tests; mutation score " + score +
-      (p.score_augmented === null ? "" : "; with the generated tests " + p.score_augmented.toFixed(2))),
+      (p.score_augmented === null ? "" : "; with the generated tests " + p.score_augmented.toFixed(2)) +
+      (p.score_min === null || p.score_min === undefined ? "" : "; conservative score " + p.score_min.toFixed(2))),
   );
   if (p.flags.length) {
     const ul = el("ul", {class: "flags"});

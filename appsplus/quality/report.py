@@ -56,6 +56,7 @@ def summarize(
     """The manifest section from the kept records' Quality and the rejection counts."""
     flags: Counter[str] = Counter()
     scores: list[float] = []
+    mins: list[float] = []
     before: list[float] = []
     after: list[float] = []
     totals: Counter[str] = Counter()
@@ -69,6 +70,8 @@ def summarize(
         totals["survivors"] += len(q.surviving_mutants)
         totals["equivalent"] += q.mutants_equivalent
         totals["uncounted"] += q.mutants_uncounted
+        if q.mutation_score_min is not None:
+            mins.append(q.mutation_score_min)
         if q.mutation_score is not None:
             scores.append(q.mutation_score)
             if q.mutation_score_augmented is not None:
@@ -85,6 +88,8 @@ def summarize(
             "problems_scored": len(scores),
             "problems_unscored": totals["unscored"],
             "mean_score": _mean(scores),
+            # (killed + timed out) / compiled: never higher with fewer tests (assess.py)
+            "mean_score_min": _mean(mins),
             "histogram": histogram(scores),
             "weak_threshold": config.weak_threshold,
             "weak_tests": flags["weak_tests"],
@@ -139,6 +144,12 @@ def _lines(summary: QualitySummary) -> list[str]:
         lines.append(
             f"- Mutation score: {m['problems_scored']} problems scored, mean {m['mean_score']}, "
             f"{m['weak_tests']} below {m['weak_threshold']} (`weak_tests`)"
+            + (
+                f"; conservative score (killed or timed out / compiled, never higher with "
+                f"fewer tests): mean {m['mean_score_min']}"
+                if m.get("mean_score_min") is not None
+                else ""
+            )
         )
         lines.append(_mutants_line(m.get("mutants", {})))
     a = summary.augmentation
@@ -214,11 +225,19 @@ def quality_report(folder: Path, weakest: int = 0) -> dict[str, Any]:
                 except ValueError as e:
                     raise DatasetError(f"{path}: invalid quality column: {e}") from None
                 if q.mutation_score is not None:
-                    rows.append((q.mutation_score, row["problem_id"], q.surviving_mutants))
-        rows.sort()
+                    rows.append(
+                        (q.mutation_score, row["problem_id"], q.surviving_mutants,
+                         q.mutation_score_min)
+                    )  # fmt: skip
+        rows.sort(key=lambda r: r[:2])
         report["weakest"] = [
-            {"problem_id": pid, "mutation_score": score, "surviving_mutants": surv}
-            for score, pid, surv in rows[:weakest]
+            {
+                "problem_id": pid,
+                "mutation_score": score,
+                "mutation_score_min": low,
+                "surviving_mutants": surv,
+            }
+            for score, pid, surv, low in rows[:weakest]
         ]
     return report
 
@@ -243,7 +262,13 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines.append(_near_line(near))
     for w in report.get("weakest", []):
         lines.append(
-            f"{w['problem_id']}: score {w['mutation_score']}, survivors "
+            f"{w['problem_id']}: score {w['mutation_score']}"
+            + (
+                f" (conservative {w['mutation_score_min']})"
+                if w.get("mutation_score_min") is not None
+                else ""
+            )
+            + ", survivors "
             + (", ".join(w["surviving_mutants"]) or "none")
         )
     return "\n".join(lines)
@@ -314,12 +339,16 @@ def render_tables(report: dict[str, Any]) -> list[Any]:
         out.append(Text(_near_line(near)))
     weakest = report.get("weakest", [])
     if weakest:
-        weak = table("weakest problems", "problem", "mutation score", "surviving mutants")
-        weak.columns[2].justify = "left"
+        weak = table(
+            "weakest problems", "problem", "mutation score", "conservative", "surviving mutants"
+        )
+        weak.columns[3].justify = "left"
         for w in weakest:
+            low = w.get("mutation_score_min")
             weak.add_row(
                 w["problem_id"],
                 str(w["mutation_score"]),
+                "" if low is None else str(low),
                 ", ".join(w["surviving_mutants"]) or "none",
             )
         out.append(weak)

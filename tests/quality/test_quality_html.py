@@ -210,6 +210,9 @@ def test_no_console_error_no_network_histogram_and_rejections(sample_build, page
         "counted": m["counted"], "killed": m["killed"], "survived": m["survivors"],
         "possibly equivalent": m["equivalent"], "uncounted": m["uncounted"],
     }  # fmt: skip
+    # the conservative score ((killed + timed out) / compiled) beside the mean score
+    low = manifest.quality["mutation"]["mean_score_min"]
+    assert low is not None and f"mean {low}" in page.locator("#score-min").text_content()
     assert manifest.tool_version in page.locator("#facts").text_content()
     assert (
         page.locator("#count").text_content()
@@ -221,8 +224,11 @@ def test_no_console_error_no_network_histogram_and_rejections(sample_build, page
 def test_weak_problem_shows_a_surviving_mutants_diff(sample_build, page_of):
     out, _, _, _ = sample_build
     page = page_of()
-    open_weakest(page, out)
+    pid = open_weakest(page, out)
     assert page.locator("#problem pre code.py").count() == 1  # the canonical, coloured
+    low = quality_of(out)[pid][1].mutation_score_min
+    assert low is not None
+    assert f"conservative score {low:.2f}" in page.locator("#problem").text_content()
     only_local(page)  # the problem's details came from a file beside the page
 
 
