@@ -121,6 +121,13 @@ def test_run_json_says_whether_the_system_turn_was_sent(tiny_chat_model, tmp_pat
         problems = [json.loads(line) for line in (out / "problems.jsonl").read_text().splitlines()]
         assert {p["system_prompt"] for p in problems} == {SYSTEM}
         assert len((out / "samples.jsonl").read_text().splitlines()) == 2
+    # `bench run` (generate, evaluate, report): the report says it too
+    out = tmp_path / "run-report"
+    model = api.ModelSpec(model=str(rejecting), device="cpu")
+    api.run(api.RunSpec(out=out, suite=suite, model=model, sampling=sampling, ks=[1]))
+    report = json.loads((out / "report.json").read_text())
+    assert report["model"]["system_turn"] is False
+    assert report["suite"]["prompt_version"] == "livecodebench-3"
 
 
 @pytest.fixture
