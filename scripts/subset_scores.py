@@ -1,6 +1,7 @@
 """Does a weaker test set ever score higher? (issue 24.5), before vs after format probes.
 
     python scripts/subset_scores.py [--problems N] [--keep 1] [--max-tests 6] [--workers 2]
+                                    [--configs before,after]
 
 Real APPS+ problems (the StepCoder release sample in ../shared/data, when present) and the
 embedded sample: each problem's first `--max-tests` tests are verified, then it is scored
@@ -9,14 +10,16 @@ the subset is known, as for a source that ships few tests: probes come from the 
 the statement) and `known` (the full set known: `assess(known_tests=...)`). Each under two
 quality configs, in the same run: `before` (format_probes=0: probes only mutate the tests)
 and `after` (the default: probes also drawn from the inferred input format). Prints, per
-config and way, the share of problems whose score rose / fell / stayed against all the
-tests, the problems that rose, and the mean number of valid probes. Wall time is printed
-too; it is noisy on a shared machine.
+config, way and score (`mutation_score`, and `mutation_score_min`: (killed + timed out) /
+compiled, which can never rise on a subset), the share of problems whose score rose /
+fell / stayed against all the tests, the problems that rose, and the number of possibly
+equivalent mutants. Wall time is printed too; it is noisy on a shared machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 import time
@@ -54,7 +57,13 @@ def main() -> int:
     ap.add_argument("--keep", type=int, default=1, help="tests in the subset (the first ones)")
     ap.add_argument("--max-tests", type=int, default=6, help="tests per problem (the first)")
     ap.add_argument("--workers", type=int, default=2, help="sandbox workers")
+    ap.add_argument(
+        "--configs", default="before,after", help="which quality configs (before, after)"
+    )
     args = ap.parse_args()
+    chosen = [c.strip() for c in args.configs.split(",") if c.strip()]
+    if not chosen or set(chosen) - {"before", "after"}:
+        ap.error(f"--configs: one or both of before, after (got {args.configs!r})")
 
     from appsplus.curate.cache import CachedRunner
     from appsplus.curate.verify import Verified, VerifyConfig, verify_problems
@@ -75,20 +84,20 @@ def main() -> int:
         pairs = [(a, b) for a, b in pairs if isinstance(b, Verified)]
         known = {a.problem.problem_id: a.problem.tests for a, _ in pairs}
         print(f"{len(pairs)} problems verified with all and with {args.keep} test(s)")
-        for name, config in (
-            ("before", QualityConfig(format_probes=0)),
-            ("after", QualityConfig()),
-        ):
+        configs = {"before": QualityConfig(format_probes=0), "after": QualityConfig()}
+        for name, config in ((c, configs[c]) for c in chosen):
             t0 = time.monotonic()
             scored = assess([a for a, _ in pairs], config, verify, run)
             ways = {
                 "alone": assess([b for _, b in pairs], config, verify, run),
                 "known": assess([b for _, b in pairs], config, verify, run, known_tests=known),
             }
-            for way, weak in ways.items():
+            for (way, weak), field in itertools.product(
+                ways.items(), ("mutation_score", "mutation_score_min")
+            ):
                 rose, fell, same, risen = 0, 0, 0, []
                 for (a, _), x, y in zip(pairs, scored, weak):
-                    sx, sy = x.quality.mutation_score, y.quality.mutation_score
+                    sx, sy = getattr(x.quality, field), getattr(y.quality, field)
                     if sx is None or sy is None:
                         continue
                     if sy > sx:
@@ -101,16 +110,22 @@ def main() -> int:
                 n = max(rose + fell + same, 1)
                 eq = sum(y.quality.mutants_equivalent for y in weak)
                 print(
-                    f"{name:6} {way:5}: {n} scored; rose {rose} ({100 * rose / n:.1f}%), "
-                    f"fell {fell} ({100 * fell / n:.1f}%), stayed {same} "
-                    f"({100 * same / n:.1f}%); possibly equivalent mutants {eq}"
+                    f"{name:6} {way:5} {field:18}: {rose + fell + same} scored; rose {rose} "
+                    f"({100 * rose / n:.1f}%), fell {fell} ({100 * fell / n:.1f}%), stayed "
+                    f"{same} ({100 * same / n:.1f}%); possibly equivalent mutants {eq}"
                 )
                 for line in risen:
                     print(f"    rose: {line}")
             mean_full = [x.quality.mutation_score for x in scored if x.quality.mutation_score]
+            mean_min = [
+                x.quality.mutation_score_min
+                for x in scored
+                if x.quality.mutation_score_min is not None
+            ]
             print(
                 f"{name:6} all tests: mean score "
-                f"{sum(mean_full) / max(len(mean_full), 1):.3f}, possibly equivalent "
+                f"{sum(mean_full) / max(len(mean_full), 1):.3f}, mean min score "
+                f"{sum(mean_min) / max(len(mean_min), 1):.3f}, possibly equivalent "
                 f"{sum(x.quality.mutants_equivalent for x in scored)} "
                 f"({time.monotonic() - t0:.0f} s)"
             )
