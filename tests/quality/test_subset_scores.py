@@ -94,7 +94,7 @@ def test_the_conservative_score_never_rises_on_a_prefix_of_the_tests(shared_data
     assert all(len(v.problem.tests) >= 2 for v in full)
     # probes mutated from the scored tests only (format_probes=0): stepcoder/train/0004's
     # plain score rises from 0.9 on six tests to 1.0 on the first one
-    config = QualityConfig(format_probes=0, nondeterminism=False)
+    config = QualityConfig(format_probes=0, nondeterminism=False, probe_solutions=1)
     cut = [(v, k) for v in full for k in range(1, len(v.problem.tests))]
     # one batch, so both workers stay busy
     scored = assess(full + [prefix(v, k) for v, k in cut], config, VERIFY, run)
