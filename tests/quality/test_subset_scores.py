@@ -111,4 +111,5 @@ def test_the_conservative_score_never_rises_on_a_prefix_of_the_tests(shared_data
         ):
             rose.append((pid, k, x.mutation_score, y.mutation_score))
     assert rose, "plain mutation_score rose on no prefix: the check above shows nothing"
+    assert ("stepcoder/train/0004", 1) in [r[:2] for r in rose], rose
     assert fell, "the conservative score fell on no prefix: it does not measure the tests"
