@@ -496,14 +496,18 @@ def _refine_step(
     kept = parent.program[:cut]
     head = "```python\n" + kept if chat else kept
     text = p.chat_prompt if chat else p.prompt
-    request = Request(text=text, count=1, stop=_stops(p, chat, sampling), prefix=head)
+    system = p.system_prompt if chat else None  # as the first round's generation sent it
+    request = Request(
+        text=text, count=1, stop=_stops(p, chat, sampling), prefix=head, system=system
+    )
     return _Step(p, "refine", parent, request, cut, head)
 
 
 def _repair_step(p: BenchProblem, parent: CSGeneration, chat: bool, sampling: Sampling) -> _Step:
     """A new program from the failing parent and its public-test feedback."""
     text = repair_prompt(p, parent.program, parent.public_feedback or "", chat)
-    request = Request(text=text, count=1, stop=_stops(p, chat, sampling))
+    system = p.system_prompt if chat else None
+    request = Request(text=text, count=1, stop=_stops(p, chat, sampling), system=system)
     return _Step(p, "repair", parent, request)
 
 

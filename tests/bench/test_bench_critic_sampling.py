@@ -353,6 +353,30 @@ def test_stops_and_seeds_of_the_refine_and_repair_requests(chat, sample_suite, t
     assert model.calls == list(zip(seeds, [3, 3, 2, 2]))
 
 
+@pytest.mark.parametrize("chat", [False, True])
+def test_refine_and_repair_requests_keep_the_problems_system_message(chat, sample_suite, tmp_path):
+    """A suite whose problems carry a system message (livecodebench): a chat model's refine
+    and repair requests send it as the first round's generation did; a completion model
+    gets none (its prompt is plain text)."""
+    system = "You are an expert Python programmer."
+    problems = [
+        p.model_copy(update={"system_prompt": system}) for p in stdio_problems(sample_suite, 2)
+    ]
+    model = ScriptedModel(lambda r: "print('still wrong')\n", chat=chat)
+    run_critic_sampling(
+        problems,
+        plain_samples(problems, 7, "x = 1\nBUG\n"),
+        model,
+        LineCritic(),
+        config(rounds=2),
+        SAMPLING,
+        tmp_path,
+        workers=1,
+    )
+    assert model.requests and {r.prefix != "" for r in model.requests} == {True, False}
+    assert {r.system for r in model.requests} == ({system} if chat else {None})
+
+
 def test_fewer_plain_samples_than_the_budget_is_refused(sample_suite, tmp_path):
     problems = stdio_problems(sample_suite, 1)
     with pytest.raises(CriticSamplingError, match="3 plain samples, the budget is 7"):
