@@ -175,3 +175,14 @@ def test_opening_a_failed_sample_shows_expected_and_actual(html_run, page_of):
     page.go_back()
     assert page.locator("#summary").is_visible()
     _only_local(page)
+
+
+def test_the_diff_tolerance_marks_follow_the_suites_rules(html_run):
+    """The sample suite is judged by the APPS rules, so the page's diff may mark lines equal
+    within their float tolerance as accepted (a livecodebench page may not:
+    test_suite_livecodebench checks it)."""
+    import re
+
+    page = (html_run[0] / "report.html").read_text(encoding="utf-8")
+    data = re.search(r'<script id="data" type="application/json">(.*?)</script>', page, re.S)
+    assert data and json.loads(data.group(1))["near"] is True

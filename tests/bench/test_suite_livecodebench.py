@@ -8,6 +8,7 @@ import base64
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 import zlib
@@ -355,9 +356,14 @@ def test_bench_evaluate_by_difficulty_in_a_window(lcb_file, tmp_path, bench_cach
     window = ["--since", "2024-03-02", "--until", "2024-04-01"]
     args = ["evaluate", "--suite", "livecodebench", "--dataset", str(lcb_file), *window]
     invoke(*args, "--samples", str(samples), "--out", str(out))
-    result = invoke("report", "--out", str(out), "--k", "1,2")
+    result = invoke("report", "--out", str(out), "--k", "1,2", "--html")
     report = Report.model_validate_json((out / "report.json").read_text())
     assert list(report.by_difficulty) == ["easy", "medium", "hard"]
+    # the page's diff marks no line "near" by the APPS tolerance: LiveCodeBench compares
+    # decimals exactly, so such a line was a difference in this run
+    page = (out / "report.html").read_text(encoding="utf-8")
+    data = re.search(r'<script id="data" type="application/json">(.*?)</script>', page, re.S)
+    assert data and json.loads(data.group(1))["near"] is False
     assert list(report.by_month) == ["2024-03", "2024-04"]  # by contest month
     assert report.by_month["2024-03"].n_problems == 3
     assert report.by_month["2024-04"].pass_at_k["pass@1"].value == pytest.approx(0.5)

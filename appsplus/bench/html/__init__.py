@@ -27,6 +27,7 @@ from appsplus.errors import AppsplusError
 HTML_FILE = "report.html"
 GENERATOR = '<meta name="generator" content="appsplus-bench">'
 FILES_DIR = "report_files"
+APPS_RULE_SUITES = ("apps", "apps+", "sample")  # judged by compare.py's APPS rules
 COLOURS = ("#4878cf", "#6acc65", "#d65f5f", "#b47cc7", "#c4ad66", "#77bedb")
 OUTCOME_COLOURS = {
     "passed": "#3a923a",
@@ -211,6 +212,9 @@ def write_html(out: Path, report: Report) -> Path:
         "short": SHORT_OUTCOMES,
         "colours": OUTCOME_COLOURS,
         "problems": rows,
+        # the diff's "near" marks apply the APPS comparator's tolerance: only for the suites
+        # judged by those rules (LiveCodeBench compares decimals exactly, EvalPlus by value)
+        "near": report.suite.name in APPS_RULE_SUITES,
     }
     page = assets.PAGE
     sampling = report.sampling
