@@ -87,6 +87,7 @@ from appsplus.bench.critic import (
     sequence_logits,
 )
 from appsplus.errors import exit_on_error
+from appsplus.trainers.display import one_progress_display
 from appsplus.trainers.judge import RewardTable
 from appsplus.trainers.tracking import REPORT_TO_HELP, ReportTo
 
@@ -382,6 +383,7 @@ def label_programs(records, programs, cfg: CodeRLConfig, pool=None) -> list[dict
     return labels
 
 
+@one_progress_display
 def sample(cfg: CodeRLConfig, records: list | None = None) -> Path:
     """Stage 1: write (or complete) the labelled samples file; returns its path."""
     import torch
@@ -391,7 +393,7 @@ def sample(cfg: CodeRLConfig, records: list | None = None) -> Path:
     from appsplus.execution import open_executor, usable_cpus
     from appsplus.trainers.config import save_config
     from appsplus.trainers.data import load_records
-    from appsplus.trainers.model import generate, load_lm, quiet_hub_progress, seed_everything
+    from appsplus.trainers.model import generate, load_lm, seed_everything
 
     # ------------------------------------------------------------------ 1a. setup and resume
     if cfg.torch_threads:
@@ -399,7 +401,6 @@ def sample(cfg: CodeRLConfig, records: list | None = None) -> Path:
     accelerator = Accelerator()
     rank, world = accelerator.process_index, accelerator.num_processes
     seed_everything(cfg.seed)
-    quiet_hub_progress()  # the trainer's bar is the one progress display
     path = samples_path(cfg)
     records = records or load_records(cfg.data, cfg.split)
     n = cfg.samples_per_problem
@@ -555,6 +556,7 @@ def predict_outcomes(
     return [p for ps, _ in results for p in ps], [t for _, ts in results for t in ts]
 
 
+@one_progress_display
 def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
     """Stage 2: train the critic on the samples file; returns the critic folder."""
     import torch
@@ -571,7 +573,6 @@ def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
     from appsplus.trainers.data import load_records
     from appsplus.trainers.model import (
         enable_gradient_checkpointing,
-        quiet_hub_progress,
         seed_everything,
     )
 
@@ -581,7 +582,6 @@ def train_critic(cfg: CodeRLConfig, records: list | None = None) -> Path:
     accelerator = Accelerator()
     rank, world = accelerator.process_index, accelerator.num_processes
     seed_everything(cfg.seed)  # the same head init and batch order on every process
-    quiet_hub_progress()  # the trainer's bar is the one progress display
     out = Path(cfg.critic or Path(cfg.output_dir) / "critic")
     if accelerator.is_main_process:
         out.mkdir(parents=True, exist_ok=True)
@@ -750,6 +750,7 @@ def shifted_weights(weights: list[list[float]], width: int):
     return q
 
 
+@one_progress_display
 def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | None = None) -> Path:
     """Stage 3: critic-weighted policy gradient alternated with ground-truth CE; returns the
     actor folder. `resume`: 'latest' or a checkpoint folder."""
@@ -780,7 +781,6 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
         load_tensors_and_json,
         lr_at,
         optimizer_state,
-        quiet_hub_progress,
         restart_metrics,
         restore_optimizer,
         restore_rng,
@@ -800,7 +800,6 @@ def train_actor(cfg: CodeRLConfig, resume: str | None = None, records: list | No
             f"processes ({world})"
         )
     seed_everything(cfg.seed)
-    quiet_hub_progress()  # the trainer's bar is the one progress display
     out = Path(cfg.output_dir) / "actor"
     ckpt = checkpoint_to_resume(out, resume)
     if ckpt is not None:  # before anything is loaded or written

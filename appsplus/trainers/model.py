@@ -394,23 +394,6 @@ def restart_metrics(path: Path, key: str, last: int | None) -> None:
     path.write_text("".join(line + "\n" for line in kept))
 
 
-def quiet_hub_progress() -> None:
-    """Turn off Hugging Face's own progress bars (transformers' weight loading and shard
-    writing, huggingface_hub's downloads, datasets' map), so a trainer's rich bar is the one
-    progress display on the terminal; their warnings and errors still print."""
-    import importlib
-
-    for module, name in (
-        ("transformers.utils.logging", "disable_progress_bar"),
-        ("huggingface_hub.utils", "disable_progress_bars"),
-        ("datasets.utils.logging", "disable_progress_bar"),
-    ):
-        try:
-            getattr(importlib.import_module(module), name)()
-        except (ImportError, AttributeError):  # not installed, or another version's name
-            pass
-
-
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)

@@ -37,6 +37,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from appsplus.errors import exit_on_error
+from appsplus.trainers.display import one_progress_display
 from appsplus.trainers.tracking import REPORT_TO_HELP, ReportTo
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ def epoch_order(n: int, seed: int, epoch: int) -> list[int]:
     ).tolist()
 
 
+@one_progress_display
 def train(cfg: SFTConfig, resume: str | None = None) -> Path:
     """Run supervised fine-tuning; returns the folder of the saved model.
     `resume`: 'latest' or a checkpoint folder."""
@@ -134,7 +136,6 @@ def train(cfg: SFTConfig, resume: str | None = None) -> Path:
         load_tensors_and_json,
         lr_at,
         optimizer_state,
-        quiet_hub_progress,
         restart_metrics,
         restore_optimizer,
         restore_rng,
@@ -150,7 +151,6 @@ def train(cfg: SFTConfig, resume: str | None = None) -> Path:
     accelerator = Accelerator()
     rank, world = accelerator.process_index, accelerator.num_processes
     seed_everything(cfg.seed)
-    quiet_hub_progress()  # the trainer's bar is the one progress display
     out = Path(cfg.output_dir)
     ckpt = checkpoint_to_resume(out, resume)
     if ckpt is not None:  # before anything is loaded or written

@@ -50,6 +50,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from appsplus.errors import exit_on_error
+from appsplus.trainers.display import one_progress_display
 from appsplus.trainers.judge import RewardTable
 from appsplus.trainers.tracking import REPORT_TO_HELP, ReportTo
 
@@ -175,6 +176,7 @@ def loss_mask(results, offsets, response_mask, fgo: bool, eos_ended):
     return keep & response_mask
 
 
+@one_progress_display
 def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None = None) -> Path:
     """Run StepCoder; returns the output dir.
 
@@ -211,7 +213,6 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
         load_reference,
         lr_at,
         policy_forward,
-        quiet_hub_progress,
         restart_metrics,
         seed_everything,
     )
@@ -227,7 +228,6 @@ def train(cfg: StepCoderConfig, resume: str | None = None, records: list | None 
             f"number of processes ({world})"
         )
     seed_everything(cfg.seed)  # python and numpy agree on every process (record picks)
-    quiet_hub_progress()  # the trainer's bar is the one progress display
     torch.manual_seed(cfg.seed + rank)  # torch differs (samples)
     out = Path(cfg.output_dir)
 

@@ -143,3 +143,47 @@ def test_coderl_each_stage_ends_with_where_it_saved(tiny_model, tmp_path):
     assert at == sorted(at), lines  # each stage's line, in stage order
     assert lines[-1].endswith(expected[-1]), lines[-1]
     assert (out / "actor" / "checkpoints" / "step_000002" / "model" / "config.json").is_file()
+
+
+def test_hugging_face_bars_are_off_inside_a_trainer_and_back_after_it():
+    """`train()` called from Python: the bars that were on come back when it returns or
+    raises (the trainers' entry points are wrapped by one_progress_display)."""
+    import datasets.utils.logging as ds_logging
+    import huggingface_hub.utils as hub_utils
+    import transformers.utils.logging as tf_logging
+
+    from appsplus.trainers import coderl, sft, stepcoder
+    from appsplus.trainers.display import one_progress_display
+
+    def bars_on() -> tuple[bool, bool, bool]:
+        return (
+            tf_logging.is_progress_bar_enabled(),
+            not hub_utils.are_progress_bars_disabled(),
+            ds_logging.is_progress_bar_enabled(),
+        )
+
+    seen = []
+
+    @one_progress_display
+    def trainer(fail: bool) -> str:
+        seen.append(bars_on())
+        if fail:
+            raise RuntimeError("stopped")
+        return "model"
+
+    tf_logging.enable_progress_bar()
+    hub_utils.enable_progress_bars()
+    ds_logging.enable_progress_bar()
+    assert trainer(False) == "model" and bars_on() == (True, True, True)
+    with pytest.raises(RuntimeError):
+        trainer(True)
+    assert seen == [(False, False, False)] * 2 and bars_on() == (True, True, True)
+    # a bar the user had turned off stays off (datasets': transformers' switch also turns
+    # huggingface_hub's off)
+    ds_logging.disable_progress_bar()
+    trainer(False)
+    assert bars_on() == (True, True, False)
+    ds_logging.enable_progress_bar()
+    for entry in (sft.train, stepcoder.train, coderl.sample, coderl.train_critic,
+                  coderl.train_actor):  # fmt: skip
+        assert entry.__wrapped__.__module__ == entry.__module__  # wrapped, same function
