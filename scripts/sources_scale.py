@@ -29,18 +29,17 @@ other within the run); the CPU seconds are less so.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
-import pickle
 import random
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import zlib
 from pathlib import Path
+
+from appsplus.bench.suites.lcb_tests import encode_private_tests
 
 SHARED = Path(
     os.environ.get("APPSPLUS_DATA_DIR")
@@ -182,9 +181,7 @@ def livecodebench_row(rng: random.Random, i: int) -> dict:
     k = rng.randint(2, 99)
     ins, outs = _tests(rng, k, 10)
     cases = [{"input": a, "output": b, "testtype": "stdin"} for a, b in zip(ins, outs)]
-    # as LiveCodeBench stores them: base64(zlib(pickle of the JSON text)), a plain str
-    packed = pickle.dumps(json.dumps(cases[1:]), protocol=4)
-    private = base64.b64encode(zlib.compress(packed)).decode()
+    private = encode_private_tests(cases[1:])  # as LiveCodeBench stores them
     return {
         "question_title": f"Synthetic {i}",
         "question_content": _statement(rng, i),
