@@ -222,26 +222,9 @@ def synthetic_build(out: Path, n_problems: int, n_rejected: int, seed: int = 0) 
 def browser_times(page_path: Path) -> tuple[float, float] | None:
     """(seconds until the table is drawn, seconds until the weakest problem's mutant diff
     shows), or None without a browser."""
-    chromium = shutil.which("chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        return None
-    if chromium is None:
-        return None
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        page = browser.new_page()
-        start = time.perf_counter()
-        page.goto(page_path.as_uri())
-        page.locator("#problems tbody tr").first.wait_for()
-        opened = time.perf_counter() - start
-        start = time.perf_counter()
-        page.locator("#problems tbody tr").first.click()
-        page.locator("#problem details.mutant table.diff").first.wait_for()
-        problem = time.perf_counter() - start
-        browser.close()
-    return opened, problem
+    from report_speed import browser_times as page_times  # scripts/ is on sys.path
+
+    return page_times(page_path, "#problem details.mutant table.diff")
 
 
 def main() -> None:

@@ -109,8 +109,11 @@ def synthetic_run(out: Path, n_problems: int, n_samples: int, seed: int = 0) -> 
     folder.execution_path.write_text(state.model_dump_json(indent=2) + "\n")
 
 
-def browser_times(page_path: Path) -> tuple[float, float] | None:
-    """(seconds until the table is drawn, seconds to open a problem), or None without a browser."""
+def browser_times(
+    page_path: Path, detail: str = "#problem details.sample"
+) -> tuple[float, float] | None:
+    """(seconds until the table is drawn, seconds until `detail` shows after opening the first
+    problem), or None without a browser (scripts/quality_report_speed.py uses it too)."""
     chromium = shutil.which("chromium")
     try:
         from playwright.sync_api import sync_playwright
@@ -127,7 +130,7 @@ def browser_times(page_path: Path) -> tuple[float, float] | None:
         opened = time.perf_counter() - start
         start = time.perf_counter()
         page.locator("#problems tbody tr").first.click()
-        page.locator("#problem details.sample").first.wait_for()
+        page.locator(detail).first.wait_for()
         problem = time.perf_counter() - start
         browser.close()
     return opened, problem
